@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+// plankterm — label plankton images in the terminal.
+// Layout and dependency direction: see HOUSE_STYLE in DESIGN.md. Each C library is wrapped by exactly
+// one target; Swift 6 language mode with strict concurrency everywhere.
+import PackageDescription
+
+let package = Package(
+    name: "plankterm",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "plankterm", targets: ["plankterm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+    ],
+    targets: [
+        // MARK: C libraries (system-library targets; apt packages named for `swift build` hints)
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // The codec shim: libpng/libjpeg error longjmps stay inside these C frames.
+        .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
+
+        // MARK: Swift layers (a target depends only on targets below it)
+        .target(name: "PlanktermCore"),
+        .target(name: "Store", dependencies: [
+            "PlanktermCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Linalg", dependencies: ["PlanktermCore", "COpenBLAS"]),
+        .target(name: "Imaging", dependencies: ["PlanktermCore", "CImageCodecs"]),
+        .target(name: "Terminal", dependencies: ["PlanktermCore", "CNcursesw"]),
+        .target(name: "Project", dependencies: [
+            "PlanktermCore", "Store", "Imaging",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CSV", package: "CSV.swift"),
+        ]),
+        .executableTarget(name: "plankterm", dependencies: [
+            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "Terminal",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "PlanktermCoreTests", dependencies: ["PlanktermCore"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "TestSupport"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["plankterm", "Store", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["PlanktermCore"], path: "Tests/TestSupport"),
+    ]
+)

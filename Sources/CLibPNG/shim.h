@@ -1,0 +1,4 @@
+#ifndef PLANKTERM_CLIBPNG_H
+#define PLANKTERM_CLIBPNG_H
+#include <png.h>
+#endif

@@ -1,0 +1,8 @@
+#ifndef PLANKTERM_CNCURSESW_H
+#define PLANKTERM_CNCURSESW_H
+#define _XOPEN_SOURCE_EXTENDED 1
+#define NCURSES_WIDECHAR 1
+#include <locale.h>
+#include <ncursesw/curses.h>
+#include <ncursesw/term.h>
+#endif

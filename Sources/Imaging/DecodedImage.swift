@@ -1,0 +1,35 @@
+/// How an image file stores its pixels, before decoding normalised them.
+public enum SourceColor: String, Sendable, Codable {
+    case gray, grayAlpha, rgb, rgba, palette, ycbcr, cmyk, ycck
+}
+
+/// What a file's header says about its image.
+public struct ImageHeader: Sendable, Equatable {
+    public var format: ImageFormat
+    public var width: Int
+    public var height: Int
+    /// Channels of the decoded pixels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
+    public var channels: Int
+    /// Bits per sample in the file (decoded pixels are always 8-bit).
+    public var sourceBitDepth: Int
+    public var sourceColor: SourceColor
+    /// Adam7-interlaced PNG or progressive JPEG.
+    public var interlaced: Bool
+}
+
+/// A decoded image: 8 bits per channel, rows top to bottom, channels interleaved.
+public struct DecodedImage: Sendable, Equatable {
+    public var header: ImageHeader
+    /// `width * height * channels` bytes.
+    public var pixels: [UInt8]
+
+    public var width: Int { header.width }
+    public var height: Int { header.height }
+    public var channels: Int { header.channels }
+
+    public init(header: ImageHeader, pixels: [UInt8]) {
+        precondition(pixels.count == header.width * header.height * header.channels, "pixel buffer size")
+        self.header = header
+        self.pixels = pixels
+    }
+}

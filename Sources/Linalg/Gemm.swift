@@ -1,0 +1,38 @@
+import COpenBLAS
+
+/// Matrix products on row-major `Float` buffers: OpenBLAS, and a naive reference beside it.
+///
+/// Shapes: `a` is m×k, `b` is k×n, `c` is m×n; `transA`/`transB` read `a`/`b` transposed (then `a` is
+/// stored k×m, `b` n×k). Computes `c = alpha · op(a) · op(b) + beta · c`.
+public enum Gemm {
+    /// `c = alpha · op(a) · op(b) + beta · c` through `cblas_sgemm`.
+    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool = false,
+                             b: UnsafePointer<Float>, transB: Bool = false, c: UnsafeMutablePointer<Float>,
+                             alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+                    beta, c, Int32(n))
+    }
+
+    /// The same product with three loops, for tests.
+    public static func naive(m: Int, n: Int, k: Int, a: [Float], transA: Bool = false, b: [Float],
+                             transB: Bool = false, c: inout [Float], alpha: Float = 1, beta: Float = 0) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<k {
+                    let av = transA ? a[p * m + i] : a[i * k + p]
+                    let bv = transB ? b[j * k + p] : b[p * n + j]
+                    sum += av * bv
+                }
+                c[i * n + j] = alpha * sum + beta * c[i * n + j]
+            }
+        }
+    }
+
+    /// Sets how many threads OpenBLAS uses.
+    public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
+    /// OpenBLAS's description of its build and the kernel it picked for this CPU.
+    public static var configuration: String { String(cString: openblas_get_config()) }
+}

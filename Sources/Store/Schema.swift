@@ -1,0 +1,126 @@
+import GRDB
+
+/// The project database's versioned migrations. A migration, once released, is never edited: changes
+/// come as new migrations appended below.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: images, classes, annotation history, models, predictions, jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                );
+
+                -- One row per image file found under the images root; `path` is relative to that root.
+                CREATE TABLE image (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    path TEXT NOT NULL UNIQUE,
+                    hash TEXT,                 -- SHA-256 of the file's bytes, hex
+                    byteSize INTEGER NOT NULL,
+                    modifiedAt REAL NOT NULL,  -- file mtime, seconds since 1970
+                    format TEXT,               -- png | jpeg
+                    width INTEGER,
+                    height INTEGER,
+                    channels INTEGER,          -- of the decoded 8-bit pixels
+                    bitDepth INTEGER,          -- bits per sample in the file
+                    sourceColor TEXT,
+                    importedAt DATETIME NOT NULL,
+                    failure TEXT,              -- why it could not be decoded; NULL when it could
+                    missingSince DATETIME      -- set when the file vanished; its labels are kept
+                );
+                CREATE INDEX image_hash ON image(hash);
+
+                CREATE TABLE class (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    parentId INTEGER REFERENCES class(id) ON DELETE SET NULL,
+                    createdAt DATETIME NOT NULL
+                );
+
+                -- Every label ever given, never updated or deleted. classId NULL withdraws a label.
+                CREATE TABLE annotation (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE RESTRICT,
+                    classId INTEGER REFERENCES class(id) ON DELETE RESTRICT,
+                    status TEXT NOT NULL CHECK (status IN ('validated', 'predicted', 'dubious')),
+                    annotator TEXT NOT NULL,
+                    time DATETIME NOT NULL,
+                    source TEXT NOT NULL,      -- import | tui | cli | model:<id>
+                    confidence REAL            -- a model's calibrated probability, if any
+                );
+                CREATE INDEX annotation_image ON annotation(imageId, id);
+
+                CREATE TRIGGER annotation_no_update BEFORE UPDATE ON annotation
+                BEGIN SELECT RAISE(ABORT, 'annotations are append-only'); END;
+                CREATE TRIGGER annotation_no_delete BEFORE DELETE ON annotation
+                BEGIN SELECT RAISE(ABORT, 'annotations are append-only'); END;
+
+                -- The current label of each image, derived from the history by the triggers below in the
+                -- same transaction as the insert: the latest annotation wins, except that a `predicted`
+                -- one never replaces a validated or dubious label.
+                CREATE TABLE currentLabel (
+                    imageId INTEGER PRIMARY KEY REFERENCES image(id) ON DELETE CASCADE,
+                    annotationId INTEGER NOT NULL REFERENCES annotation(id),
+                    classId INTEGER NOT NULL REFERENCES class(id),
+                    status TEXT NOT NULL
+                );
+                CREATE INDEX currentLabel_class ON currentLabel(classId, status);
+
+                CREATE TRIGGER annotation_sets_label AFTER INSERT ON annotation
+                WHEN NEW.classId IS NOT NULL AND NEW.status != 'predicted'
+                BEGIN
+                    INSERT INTO currentLabel (imageId, annotationId, classId, status)
+                    VALUES (NEW.imageId, NEW.id, NEW.classId, NEW.status)
+                    ON CONFLICT (imageId) DO UPDATE SET
+                        annotationId = excluded.annotationId, classId = excluded.classId, status = excluded.status;
+                END;
+                CREATE TRIGGER annotation_sets_prediction AFTER INSERT ON annotation
+                WHEN NEW.classId IS NOT NULL AND NEW.status = 'predicted'
+                BEGIN
+                    INSERT INTO currentLabel (imageId, annotationId, classId, status)
+                    VALUES (NEW.imageId, NEW.id, NEW.classId, NEW.status)
+                    ON CONFLICT (imageId) DO UPDATE SET
+                        annotationId = excluded.annotationId, classId = excluded.classId, status = excluded.status
+                    WHERE currentLabel.status = 'predicted';
+                END;
+                CREATE TRIGGER annotation_withdraws_label AFTER INSERT ON annotation
+                WHEN NEW.classId IS NULL
+                BEGIN
+                    DELETE FROM currentLabel WHERE imageId = NEW.imageId;
+                END;
+
+                -- Filled by the learning issues: trained models, their per-image predictions, background jobs.
+                CREATE TABLE model (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    createdAt DATETIME NOT NULL,
+                    parameters TEXT NOT NULL DEFAULT '{}',  -- JSON
+                    metrics TEXT NOT NULL DEFAULT '{}'      -- JSON
+                );
+                CREATE TABLE prediction (
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    modelId TEXT NOT NULL REFERENCES model(id) ON DELETE CASCADE,
+                    classId INTEGER NOT NULL REFERENCES class(id),
+                    confidence REAL NOT NULL,
+                    probabilities BLOB,                      -- float32 × classes, in class-id order
+                    createdAt DATETIME NOT NULL,
+                    PRIMARY KEY (imageId, modelId)
+                );
+                CREATE TABLE job (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+                    progress REAL NOT NULL DEFAULT 0,
+                    message TEXT,
+                    parameters TEXT NOT NULL DEFAULT '{}',
+                    createdAt DATETIME NOT NULL,
+                    startedAt DATETIME,
+                    finishedAt DATETIME,
+                    error TEXT
+                );
+                """)
+        }
+        return migrator
+    }
+}
