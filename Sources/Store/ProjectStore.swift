@@ -143,42 +143,37 @@ public final class ProjectStore: Sendable {
         }
     }
 
-    /// Inserts new images in one transaction; returns their ids in order.
+    /// Inserts new images and replaces the facts of changed or moved ones (their ids and labels stay,
+    /// their `missing` mark is cleared), all in one transaction; returns the new images' ids in order.
     @discardableResult
-    public func insertImages(_ images: [ImageFacts], importedAt: Date) throws(StoreError) -> [ImageID] {
+    public func saveImages(inserting inserts: [ImageFacts], updating updates: [(ImageID, ImageFacts)] = [],
+                           importedAt: Date) throws(StoreError) -> [ImageID] {
         try write { db in
-            let statement = try db.makeStatement(sql: """
+            let insert = try db.makeStatement(sql: """
                 INSERT INTO image (path, hash, byteSize, modifiedAt, format, width, height, channels, bitDepth,
                                    sourceColor, importedAt, failure)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var ids: [ImageID] = []
-            ids.reserveCapacity(images.count)
-            for f in images {
-                try statement.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
-                                                  f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
-                                                  f.failure])
+            ids.reserveCapacity(inserts.count)
+            for f in inserts {
+                try insert.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
+                                               f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
+                                               f.failure])
                 ids.append(ImageID(db.lastInsertedRowID))
             }
-            return ids
-        }
-    }
-
-    /// Replaces the stored facts of images whose files changed or moved (ids and labels stay), and
-    /// clears their `missing` mark, in one transaction.
-    public func updateImages(_ updates: [(ImageID, ImageFacts)], importedAt: Date) throws(StoreError) {
-        try write { db in
-            let statement = try db.makeStatement(sql: """
+            let update = try db.makeStatement(sql: """
                 UPDATE image SET path = ?, hash = ?, byteSize = ?, modifiedAt = ?, format = ?, width = ?, height = ?,
                                  channels = ?, bitDepth = ?, sourceColor = ?, importedAt = ?, failure = ?,
                                  missingSince = NULL
                 WHERE id = ?
                 """)
             for (id, f) in updates {
-                try statement.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
-                                                  f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
-                                                  f.failure, id.rawValue])
+                try update.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
+                                               f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
+                                               f.failure, id.rawValue])
             }
+            return ids
         }
     }
 

@@ -125,4 +125,9 @@ public struct ClassCount: Sendable, Equatable, Codable {
 public struct FailedImage: Sendable, Equatable, Codable {
     public var path: String
     public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }

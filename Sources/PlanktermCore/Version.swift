@@ -1,0 +1,4 @@
+/// plankterm's version, written into exports' provenance.
+public enum PlanktermVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,223 @@
+import CSV
+import Foundation
+import PlanktermCore
+
+/// One labelled row of a label file.
+public struct LabelRecord: Sendable, Equatable {
+    /// 1-based data row (the header and EcoTaxa's type row not counted).
+    public var row: Int
+    /// The image path as written in the file.
+    public var path: String
+    /// nil or empty: the row names an image without a label.
+    public var className: String?
+    public var status: LabelStatus
+    public var annotator: String?
+    public var time: Date?
+}
+
+/// Which columns of a label file to read; nil means "find it by its name".
+public struct LabelColumns: Sendable, Equatable {
+    public var path: String?
+    public var label: String?
+    public var status: String?
+    public var annotator: String?
+    public var time: String?
+
+    public init(path: String? = nil, label: String? = nil, status: String? = nil, annotator: String? = nil,
+                time: String? = nil) {
+        self.path = path
+        self.label = label
+        self.status = status
+        self.annotator = annotator
+        self.time = time
+    }
+}
+
+/// A parsed label file: a CSV (comma, semicolon or tab) with a header, or an EcoTaxa TSV.
+public struct LabelFile: Sendable {
+    public enum Kind: String, Sendable { case csv, ecotaxa }
+
+    public var path: String
+    public var kind: Kind
+    public var records: [LabelRecord]
+    /// The header names of the columns used, for messages.
+    public var pathColumn: String
+    public var labelColumn: String
+
+    static let pathNames = ["path", "file", "filename", "file_name", "image", "img", "img_file_name", "image_path",
+                            "filepath", "file_path", "relpath", "png", "jpg", "jpeg"]
+    static let labelNames = ["label", "class", "category", "taxon", "species", "annotation", "class_name",
+                             "classname", "taxa", "object_annotation_category"]
+    static let statusNames = ["status", "label_status", "object_annotation_status"]
+    static let annotatorNames = ["annotator", "annotated_by", "person", "user", "object_annotation_person_name"]
+    static let timeNames = ["time", "timestamp", "datetime", "annotated_at", "date"]
+
+    /// Reads the label file at `path`.
+    public static func read(path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ProjectError.labelFileUnreadable(path: path, reason: "not UTF-8 text")
+            }
+            text = decoded.hasPrefix("\u{FEFF}") ? String(decoded.dropFirst()) : decoded
+        } catch let error as ProjectError {
+            throw error
+        } catch {
+            throw .labelFileUnreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let firstLine = text.prefix(while: { $0 != "\n" && $0 != "\r\n" })
+        guard !firstLine.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw .labelFileUnreadable(path: path, reason: "the file is empty or has no header row")
+        }
+        let tabs = firstLine.filter { $0 == "\t" }.count
+        let commas = firstLine.filter { $0 == "," }.count
+        let semicolons = firstLine.filter { $0 == ";" }.count
+        let delimiter: UnicodeScalar = tabs > 0 && tabs >= commas ? "\t" : (semicolons > commas ? ";" : ",")
+
+        let rows: [[String]]
+        do {
+            let reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: false, delimiter: delimiter)
+            var all: [[String]] = []
+            while let row = reader.next() { all.append(row) }
+            if let error = reader.error { throw error }
+            rows = all
+        } catch {
+            throw .labelFileUnreadable(path: path, reason: "malformed CSV (\(error))")
+        }
+        guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {
+            throw .labelFileUnreadable(path: path, reason: "the file has no header row")
+        }
+        let lower = header.map { $0.lowercased() }
+        let isEcoTaxa = lower.contains("img_file_name")
+        var body = Array(rows.dropFirst())
+        // EcoTaxa's second row gives column types: [t] text, [f] float.
+        if let types = body.first,
+           types.contains(where: { ["[t]", "[f]"].contains($0.trimmingCharacters(in: .whitespaces).lowercased()) }),
+           types.allSatisfy({ ["[t]", "[f]", ""].contains($0.trimmingCharacters(in: .whitespaces).lowercased()) }) {
+            body.removeFirst()
+        }
+
+        func column(_ given: String?, _ names: [String], what: String, required: Bool) throws(ProjectError) -> Int? {
+            if let given {
+                guard let i = lower.firstIndex(of: given.lowercased()) else {
+                    throw .labelColumnMissing(path: path, what: "'\(given)'", header: header)
+                }
+                return i
+            }
+            for name in names { if let i = lower.firstIndex(of: name) { return i } }
+            if required { throw .labelColumnMissing(path: path, what: what, header: header) }
+            return nil
+        }
+
+        var pathIndex = try column(columns.path, isEcoTaxa ? ["img_file_name"] : pathNames, what: "path",
+                                   required: false)
+        if pathIndex == nil {
+            // No known name: the first column whose first value looks like an image file.
+            let sample = body.first(where: { !$0.allSatisfy(\.isEmpty) }) ?? []
+            pathIndex = sample.firstIndex { value in
+                let ext = (value as NSString).pathExtension.lowercased()
+                return ["png", "jpg", "jpeg"].contains(ext)
+            }
+            if pathIndex == nil { throw .labelColumnMissing(path: path, what: "path", header: header) }
+        }
+        let labelIndex = try column(columns.label, isEcoTaxa ? ["object_annotation_category"] : labelNames,
+                                    what: "label", required: true)!
+        let statusIndex = try column(columns.status, statusNames, what: "status", required: false)
+        let annotatorIndex = try column(columns.annotator, annotatorNames, what: "annotator", required: false)
+        let timeIndex = isEcoTaxa ? nil : try column(columns.time, timeNames, what: "time", required: false)
+        let ecoDate = isEcoTaxa ? lower.firstIndex(of: "object_annotation_date") : nil
+        let ecoTime = isEcoTaxa ? lower.firstIndex(of: "object_annotation_time") : nil
+
+        var records: [LabelRecord] = []
+        records.reserveCapacity(body.count)
+        for (offset, fields) in body.enumerated() {
+            let row = offset + 1
+            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            func field(_ i: Int?) -> String? {
+                guard let i, i < fields.count else { return nil }
+                let v = fields[i].trimmingCharacters(in: .whitespaces)
+                return v.isEmpty ? nil : v
+            }
+            guard let imagePath = field(pathIndex) else {
+                throw .labelRow(path: path, row: row, reason: "no image path in column '\(header[pathIndex!])'")
+            }
+            let className = field(labelIndex)
+            var status = LabelStatus.validated
+            if let raw = field(statusIndex) {
+                guard let parsed = LabelStatus(lenient: raw) else {
+                    throw .labelRow(path: path, row: row,
+                                    reason: "status \(raw.debugDescription) is not validated, predicted or dubious")
+                }
+                status = parsed
+            } else if isEcoTaxa, statusIndex != nil {
+                status = .predicted  // EcoTaxa: a category without a status is an unchecked prediction
+            }
+            var time: Date? = nil
+            if let raw = field(timeIndex) {
+                guard let parsed = Timestamps.parse(raw) else {
+                    throw .labelRow(path: path, row: row, reason: "time \(raw.debugDescription) is not a date")
+                }
+                time = parsed
+            } else if let date = field(ecoDate) {
+                guard let parsed = Timestamps.parseEcoTaxa(date: date, time: field(ecoTime)) else {
+                    throw .labelRow(path: path, row: row, reason: "date \(date.debugDescription) is not YYYYMMDD")
+                }
+                time = parsed
+            }
+            records.append(LabelRecord(row: row, path: imagePath, className: className, status: status,
+                                       annotator: field(annotatorIndex), time: time))
+        }
+        return LabelFile(path: path, kind: isEcoTaxa ? .ecotaxa : .csv, records: records,
+                         pathColumn: header[pathIndex!], labelColumn: header[labelIndex])
+    }
+}
+
+/// The date formats of label files.
+public enum Timestamps {
+    /// ISO 8601 with fractional seconds, UTC: how plankterm writes times.
+    public static func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// Parses ISO 8601 (with or without fractional seconds or zone) and `YYYY-MM-DD HH:MM:SS`.
+    public static func parse(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: text) { return d }
+        let plain = DateFormatter()
+        plain.locale = Locale(identifier: "en_US_POSIX")
+        plain.timeZone = TimeZone(identifier: "UTC")
+        for format in ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
+            plain.dateFormat = format
+            if let d = plain.date(from: text) { return d }
+        }
+        return nil
+    }
+
+    /// EcoTaxa's `object_annotation_date` (YYYYMMDD) and `object_annotation_time` (HHMMSS), UTC.
+    public static func parseEcoTaxa(date: String, time: String?) -> Date? {
+        let plain = DateFormatter()
+        plain.locale = Locale(identifier: "en_US_POSIX")
+        plain.timeZone = TimeZone(identifier: "UTC")
+        plain.dateFormat = "yyyyMMddHHmmss"
+        let t = (time ?? "000000").filter(\.isNumber)
+        let padded = String(repeating: "0", count: max(0, 6 - t.count)) + t
+        return plain.date(from: date.filter(\.isNumber) + padded)
+    }
+
+    /// EcoTaxa's date and time columns for `date`, UTC.
+    public static func ecoTaxa(_ date: Date) -> (date: String, time: String) {
+        let plain = DateFormatter()
+        plain.locale = Locale(identifier: "en_US_POSIX")
+        plain.timeZone = TimeZone(identifier: "UTC")
+        plain.dateFormat = "yyyyMMdd"
+        let d = plain.string(from: date)
+        plain.dateFormat = "HHmmss"
+        return (d, plain.string(from: date))
+    }
+}

@@ -1,0 +1,41 @@
+/// What can go wrong with import and export, with the file (and row) it is about.
+public enum ProjectError: Error, Sendable, CustomStringConvertible {
+    /// The images folder does not exist or cannot be listed.
+    case imagesFolder(path: String, reason: String)
+    /// A label file could not be read.
+    case labelFileUnreadable(path: String, reason: String)
+    /// A label file's header lacks a needed column.
+    case labelColumnMissing(path: String, what: String, header: [String])
+    /// A row of a label file is malformed.
+    case labelRow(path: String, row: Int, reason: String)
+    /// The project has no images folder recorded and none was given.
+    case noImagesFolder(project: String)
+    /// An export could not be written.
+    case exportFailed(path: String, reason: String)
+    /// An option value that makes no sense.
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case .imagesFolder(let p, let r): return "\(p): \(r)"
+        case .labelFileUnreadable(let p, let r): return "\(p): cannot read the label file: \(r)"
+        case .labelColumnMissing(let p, let what, let header):
+            return "\(p): no \(what) column in the header (\(header.prefix(12).joined(separator: ", ")))"
+        case .labelRow(let p, let row, let r): return "\(p): row \(row): \(r)"
+        case .noImagesFolder(let p): return "\(p): the project has no images folder yet"
+        case .exportFailed(let p, let r): return "\(p): export failed: \(r)"
+        case .invalidOption(let m): return m
+        }
+    }
+
+    /// A suggestion for the person who hit the error, if one helps.
+    public var hint: String? {
+        switch self {
+        case .labelColumnMissing(_, let what, _):
+            return what == "path" ? "name it with --path-column NAME" : "name it with --label-column NAME"
+        case .noImagesFolder: return "give one with --images DIR"
+        case .imagesFolder: return "check the path given to --images"
+        default: return nil
+        }
+    }
+}

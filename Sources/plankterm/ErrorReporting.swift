@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Project
+import Store
+
+/// The one place that turns errors into what a person reads: `error: …` on one line, perhaps a
+/// `hint: …` line, and an exit code.
+enum ErrorReporting {
+    /// Prints `error` to standard error and returns the exit code to use.
+    static func report(_ error: any Error) -> Int32 {
+        let (message, hint, code): (String, String?, Int32)
+        switch error {
+        case let e as ProjectError: (message, hint, code) = (e.description, e.hint, 1)
+        case let e as StoreError: (message, hint, code) = (e.description, e.hint, 1)
+        case let e as ImagingError: (message, hint, code) = (e.description, nil, 1)
+        case let e as CommandFailure: (message, hint, code) = (e.message, e.hint, e.code)
+        case let e as ExitCode: return e.rawValue
+        default:
+            let exitCode = Plankterm.exitCode(for: error)
+            if exitCode == .success {
+                Plankterm.exit(withError: error)  // --help, --version: ArgumentParser prints them
+            }
+            let full = Plankterm.message(for: error)
+            let first = full.split(separator: "\n").first.map(String.init) ?? full
+            message = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+            hint = "see 'plankterm --help' or 'plankterm COMMAND --help'"
+            code = exitCode.rawValue == 0 ? 1 : exitCode.rawValue
+        }
+        FileHandle.standardError.write(Data("error: \(Console.oneLine(message))\n".utf8))
+        if let hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
+        return code
+    }
+}
+
+/// A command's own failure, already worded for people.
+struct CommandFailure: Error {
+    var message: String
+    var hint: String?
+    var code: Int32 = 1
+}
+
+/// Output helpers.
+enum Console {
+    /// `text` with control characters (newlines, escapes) replaced, so one message stays one safe line.
+    static func oneLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+            s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) ? "?" : s
+        }))
+    }
+
+    /// Whether standard error is a terminal (progress lines only go there).
+    static var stderrIsTTY: Bool { isatty(2) == 1 }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

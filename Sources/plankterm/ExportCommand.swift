@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import PlanktermCore
+import Project
+import Store
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a project's labels as CSV, an EcoTaxa import folder, or an ImageFolder tree.",
+        discussion: """
+            csv: one file with path (relative to the images folder), label, status, annotator, time \
+            (ISO 8601, UTC), confidence and hash. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
+            [t] type row) and the images beside it, ready for EcoTaxa's import. imagefolder: a folder per class \
+            holding its images (what PyTorch's ImageFolder loads), plus labels.csv and class_names.csv; class \
+            names that are unsafe as folder names (slashes, control characters, '..', very long, or equal but \
+            for case) are made safe and distinct. Images are hard-linked where possible, else copied. Every \
+            export is written under a temporary name and renamed into place, with a provenance.json.
+            """)
+
+    @Argument(help: "The project folder.")
+    var project: String
+
+    @Option(help: ArgumentHelp("csv, ecotaxa or imagefolder.", valueName: "FORMAT"))
+    var format: ExportFormat
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("The file (csv) or folder to write.", valueName: "PATH"))
+    var output: String
+
+    @Option(help: ArgumentHelp("validated (default) or any.", valueName: "STATUS"))
+    var status: String = "validated"
+
+    @Option(help: ArgumentHelp("Leave out labels whose confidence is below P (0–1).", valueName: "P"))
+    var minConfidence: Double?
+
+    @Flag(help: "Replace PATH if it exists.")
+    var force = false
+
+    func validate() throws {
+        guard ["validated", "any"].contains(status) else {
+            throw ValidationError("--status must be validated or any, not '\(status)'")
+        }
+        if let p = minConfidence, !(0...1).contains(p) {
+            throw ValidationError("--min-confidence must be between 0 and 1")
+        }
+    }
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let root = try ProjectLocation.imagesRoot(of: store)
+        let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : [.validated]
+        let report = try Exporter(store: store, imagesRoot: root).run(
+            ExportOptions(format: format, output: output, statuses: statuses, minConfidence: minConfidence,
+                          force: force))
+        var line = "exported \(report.labels) labels as \(format.rawValue) to \(Console.oneLine(report.output))"
+        if report.files > 0 { line += " (\(report.files) image files)" }
+        print(line)
+        if report.skippedFiles > 0 {
+            print("left out \(report.skippedFiles) labelled images whose files are missing or undecodable")
+        }
+    }
+}

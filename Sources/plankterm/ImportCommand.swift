@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Project
+import Store
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring a project up to date with its images folder, and import labels.",
+        discussion: """
+            Incremental and idempotent: files already imported and unchanged (same size and time) are not \
+            read again, new files are added, changed files re-read, moved files (same content) keep their \
+            labels, and files that vanished are reported and marked missing — their labels are kept. Labels \
+            from a file or class folders are added once; running the same import again adds nothing. A label \
+            given in plankterm itself is never replaced by an imported one unless --replace-labels is given.
+            """)
+
+    @Argument(help: "The project folder.")
+    var project: String
+
+    @Option(help: ArgumentHelp("The images folder (default: the one recorded at init).", valueName: "DIR"))
+    var images: String?
+
+    @OptionGroup var labels: LabelImportOptions
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        var root = try ProjectLocation.imagesRoot(of: store)
+        if let images {
+            let given = ProjectLocation.absolute(images)
+            if given != root {
+                if FileManager.default.fileExists(atPath: root) {
+                    throw CommandFailure(
+                        message: "\(project): the project's images folder is \(root), not \(given)",
+                        hint: "image paths are relative to one folder; put new images under \(root)")
+                }
+                // The recorded folder is gone: the images were moved, so follow them.
+                try store.setMeta(ProjectLocation.imagesRootKey, given)
+                root = given
+            }
+        }
+        _ = try ImportReporting.run(store: store, options: try labels.importOptions(root: root))
+    }
+}

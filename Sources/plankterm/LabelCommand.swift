@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import PlanktermCore
+import Store
+
+extension LabelStatus: ExpressibleByArgument {}
+
+struct LabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label",
+        abstract: "Give images labels from the command line or a script.",
+        discussion: """
+            plankterm label PROJECT IMAGE CLASS labels one image (IMAGE is its path relative to the images \
+            folder). With --stdin, reads lines 'IMAGE<TAB>CLASS' (or 'IMAGE,CLASS'; an optional third field is \
+            the status) and commits each line in its own transaction, printing 'ok ID IMAGE' once it is on \
+            disk: a script can stop or be killed at any time and every acknowledged label is kept. A class \
+            '-' withdraws the image's label. Every label joins the image's history; nothing is overwritten.
+            """)
+
+    @Argument(help: "The project folder.")
+    var project: String
+
+    @Argument(help: "The image, as a path relative to the images folder.")
+    var image: String?
+
+    @Argument(help: "The class to give it ('-' withdraws the label).")
+    var className: String?
+
+    @Option(help: ArgumentHelp("validated, predicted or dubious.", valueName: "STATUS"))
+    var status: LabelStatus = .validated
+
+    @Option(help: ArgumentHelp("Who gives the label (default: $USER).", valueName: "NAME"))
+    var annotator: String?
+
+    @Flag(help: "Read IMAGE<TAB>CLASS lines from standard input, one transaction each.")
+    var stdin = false
+
+    func validate() throws {
+        if stdin && (image != nil || className != nil) {
+            throw ValidationError("give either IMAGE CLASS or --stdin, not both")
+        }
+        if !stdin && (image == nil || className == nil) {
+            throw ValidationError("give IMAGE and CLASS, or --stdin")
+        }
+    }
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let who = ProjectLocation.annotator(annotator)
+        if !stdin {
+            let id = try label(store, image: image!, className: className!, status: status, annotator: who)
+            print("ok \(id) \(Console.oneLine(image!))")
+            return
+        }
+        var failures = 0
+        var lineNumber = 0
+        while let line = readLine(strippingNewline: true) {
+            lineNumber += 1
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let fields = line.split(separator: line.contains("\t") ? "\t" : ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 2 else {
+                Console.printError("error: standard input: line \(lineNumber): expected IMAGE<TAB>CLASS")
+                failures += 1
+                continue
+            }
+            var lineStatus = status
+            if fields.count >= 3, !fields[2].isEmpty {
+                guard let parsed = LabelStatus(lenient: fields[2]) else {
+                    Console.printError("error: standard input: line \(lineNumber): unknown status '\(Console.oneLine(fields[2]))'")
+                    failures += 1
+                    continue
+                }
+                lineStatus = parsed
+            }
+            do {
+                let id = try label(store, image: fields[0], className: fields[1], status: lineStatus, annotator: who)
+                // Unbuffered: the acknowledgement leaves only after the commit, and at once.
+                FileHandle.standardOutput.write(Data("ok \(id) \(Console.oneLine(fields[0]))\n".utf8))
+            } catch {
+                Console.printError("error: standard input: line \(lineNumber): \(Console.oneLine("\(error)"))")
+                failures += 1
+            }
+        }
+        if failures > 0 {
+            throw CommandFailure(message: "\(failures) line(s) of standard input were not labelled")
+        }
+    }
+
+    private func label(_ store: ProjectStore, image: String, className: String, status: LabelStatus,
+                       annotator: String) throws -> Int64 {
+        guard let id = try store.imageID(path: image) else { throw StoreError.unknownImage(image) }
+        let draft = AnnotationDraft(imageID: id, className: className == "-" ? nil : className, status: status,
+                                    annotator: annotator, time: Date(), source: "cli")
+        return try store.append([draft])[0]
+    }
+}
