@@ -142,15 +142,15 @@ public struct Exporter: Sendable {
     }
 
     private func writeRows(_ rows: [[String]], to path: String, delimiter: String = ",") throws {
-        guard let stream = OutputStream(toFileAtPath: path, append: false) else {
-            throw ProjectError.exportFailed(path: path, reason: "cannot create the file")
-        }
+        let stream = OutputStream.toMemory()
         let writer = try CSVWriter(stream: stream, delimiter: delimiter, newline: .lf)
         for row in rows { try writer.write(row: row) }
-        let end: [UInt8] = [0x0A]
-        _ = stream.write(end, maxLength: 1)
         writer.stream.close()
-        if let error = stream.streamError { throw error }
+        guard var data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+            throw ProjectError.exportFailed(path: path, reason: "the CSV writer produced nothing")
+        }
+        data.append(0x0A)
+        try data.write(to: URL(fileURLWithPath: path))
     }
 
     private func csvRow(_ l: CurrentLabel) -> [String] {

@@ -119,6 +119,13 @@ public struct ClassCount: Sendable, Equatable, Codable {
     public var validated: Int
     public var predicted: Int
     public var dubious: Int
+
+    public init(name: String, validated: Int, predicted: Int, dubious: Int) {
+        self.name = name
+        self.validated = validated
+        self.predicted = predicted
+        self.dubious = dubious
+    }
 }
 
 /// An image that could not be decoded, and why.

@@ -21,6 +21,8 @@ enum ProjectLocation {
     /// Who labels: `--annotator`, else `$USER`, else "unknown".
     static func annotator(_ given: String?) -> String {
         if let given, !given.isEmpty { return given }
-        return ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "unknown"
     }
 }
