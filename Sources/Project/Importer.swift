@@ -218,7 +218,8 @@ public struct Importer: Sendable {
             }
             drafts.append(AnnotationDraft(imageID: id, className: className, status: record.status,
                                           annotator: record.annotator ?? options.annotator,
-                                          time: record.time ?? now, source: "import"))
+                                          time: record.time ?? now, source: "import",
+                                          confidence: record.confidence))
         }
         try store.append(drafts)
         report.labelsAdded = drafts.count

@@ -13,6 +13,8 @@ public struct LabelRecord: Sendable, Equatable {
     public var status: LabelStatus
     public var annotator: String?
     public var time: Date?
+    /// A model's probability for the label, if the file gives one.
+    public var confidence: Double? = nil
 }
 
 /// Which columns of a label file to read; nil means "find it by its name".
@@ -51,6 +53,7 @@ public struct LabelFile: Sendable {
     static let statusNames = ["status", "label_status", "object_annotation_status"]
     static let annotatorNames = ["annotator", "annotated_by", "person", "user", "object_annotation_person_name"]
     static let timeNames = ["time", "timestamp", "datetime", "annotated_at", "date"]
+    static let confidenceNames = ["confidence", "probability", "score", "object_annotation_probability"]
 
     /// Reads the label file at `path`.
     public static func read(path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
@@ -126,6 +129,7 @@ public struct LabelFile: Sendable {
         let statusIndex = try column(columns.status, statusNames, what: "status", required: false)
         let annotatorIndex = try column(columns.annotator, annotatorNames, what: "annotator", required: false)
         let timeIndex = isEcoTaxa ? nil : try column(columns.time, timeNames, what: "time", required: false)
+        let confidenceIndex = try column(nil, confidenceNames, what: "confidence", required: false)
         let ecoDate = isEcoTaxa ? lower.firstIndex(of: "object_annotation_date") : nil
         let ecoTime = isEcoTaxa ? lower.firstIndex(of: "object_annotation_time") : nil
 
@@ -165,8 +169,15 @@ public struct LabelFile: Sendable {
                 }
                 time = parsed
             }
+            var confidence: Double? = nil
+            if let raw = field(confidenceIndex) {
+                guard let value = Double(raw), (0...1).contains(value) else {
+                    throw .labelRow(path: path, row: row, reason: "confidence \(raw.debugDescription) is not between 0 and 1")
+                }
+                confidence = value
+            }
             records.append(LabelRecord(row: row, path: imagePath, className: className, status: status,
-                                       annotator: field(annotatorIndex), time: time))
+                                       annotator: field(annotatorIndex), time: time, confidence: confidence))
         }
         return LabelFile(path: path, kind: isEcoTaxa ? .ecotaxa : .csv, records: records,
                          pathColumn: header[pathIndex!], labelColumn: header[labelIndex])

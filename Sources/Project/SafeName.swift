@@ -29,8 +29,11 @@ public enum SafeName {
     public static func assign(_ names: [String]) -> [String: String] {
         var result: [String: String] = [:]
         var taken: [String: String] = [:]  // lower-cased safe name → the name that holds it
-        // Sorted so the outcome does not depend on the order the names came in.
-        for name in Set(names).sorted() {
+        // Names that are already safe keep their name; the rest yield. Sorted within each group so the
+        // outcome does not depend on the order the names came in.
+        let unique = Set(names).sorted()
+        let ordered = unique.filter { sanitize($0) == $0 } + unique.filter { sanitize($0) != $0 }
+        for name in ordered {
             var safe = sanitize(name)
             if let holder = taken[safe.lowercased()], holder != name {
                 safe = truncate(safe, bytes: maxBytes - 9) + "~" + shortHash(name)

@@ -340,14 +340,17 @@ public final class ProjectStore: Sendable {
             let classes = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM class") ?? 0
             let annotations = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotation") ?? 0
             var byStatus: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM currentLabel GROUP BY status") {
+            // Labels are counted on images that are present and decodable; the others keep theirs, apart.
+            let usable = "JOIN image i ON i.id = l.imageId AND i.failure IS NULL AND i.missingSince IS NULL"
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM currentLabel") ?? 0
+            for row in try Row.fetchAll(db, sql: "SELECT l.status, COUNT(*) FROM currentLabel l \(usable) GROUP BY l.status") {
                 byStatus[row[0]] = row[1]
             }
             let perClass = try Row.fetchAll(db, sql: """
                 SELECT c.name,
                        COALESCE(SUM(l.status = 'validated'), 0), COALESCE(SUM(l.status = 'predicted'), 0),
                        COALESCE(SUM(l.status = 'dubious'), 0)
-                FROM class c LEFT JOIN currentLabel l ON l.classId = c.id
+                FROM class c LEFT JOIN (SELECT l.* FROM currentLabel l \(usable)) l ON l.classId = c.id
                 GROUP BY c.id ORDER BY c.name
                 """).map { ClassCount(name: $0[0], validated: $0[1], predicted: $0[2], dubious: $0[3]) }
             let failures = try Row.fetchAll(db, sql: "SELECT path, failure FROM image WHERE failure IS NOT NULL ORDER BY path")
@@ -356,7 +359,9 @@ public final class ProjectStore: Sendable {
             let dubious = byStatus["dubious"] ?? 0
             return ProjectSummary(images: images, failed: failed, missing: missing, classes: classes,
                                   labeled: validated + predicted + dubious, validated: validated,
-                                  predicted: predicted, dubious: dubious, annotations: annotations,
+                                  predicted: predicted, dubious: dubious,
+                                  labelsOnUnusableImages: total - validated - predicted - dubious,
+                                  annotations: annotations,
                                   perClass: perClass, failures: failures)
         }
     }

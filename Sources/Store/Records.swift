@@ -107,6 +107,8 @@ public struct ProjectSummary: Sendable, Equatable, Codable {
     public var validated: Int
     public var predicted: Int
     public var dubious: Int
+    /// Current labels of images that are missing or could not be decoded (not in the counts above).
+    public var labelsOnUnusableImages: Int
     public var annotations: Int
     /// Per class: validated, predicted and dubious images, in class-name order.
     public var perClass: [ClassCount]

@@ -34,6 +34,7 @@ struct StatusCommand: ParsableCommand {
                 "images": s.images, "failed": s.failed, "missing": s.missing, "classes": s.classes,
                 "labeled": s.labeled, "validated": s.validated, "predicted": s.predicted, "dubious": s.dubious,
                 "unlabeled": max(0, s.images - s.labeled), "annotations": s.annotations,
+                "labelsOnUnusableImages": s.labelsOnUnusableImages,
                 "failures": s.failures.map { ["path": $0.path, "reason": $0.reason] },
                 "perClass": perClass,
             ]
@@ -56,6 +57,9 @@ struct StatusCommand: ParsableCommand {
         }
         if s.failures.count > failedLimit { lines.append("  … \(s.failures.count - failedLimit) more (--all-failures)") }
         if s.missing > 0 { lines.append("missing   \(s.missing)  (files vanished; labels kept)") }
+        if s.labelsOnUnusableImages > 0 {
+            lines.append("          \(s.labelsOnUnusableImages) labels on missing or failed images are kept, not counted below")
+        }
         lines.append("classes   \(s.classes)")
         lines.append("labels    \(s.validated) validated · \(s.predicted) predicted · \(s.dubious) dubious · "
                      + "\(max(0, s.images - s.labeled)) unlabelled")
