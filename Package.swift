@@ -51,7 +51,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["plankterm", "Store", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "plankterm", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "TestSupport", dependencies: ["PlanktermCore"], path: "Tests/TestSupport"),
     ]
 )

@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Store
+import TestSupport
+import Testing
+
+/// The built `plankterm` binary, next to the test bundle (or PLANKTERM_BIN).
+let planktermBinary: String = {
+    // Writing to a child that has exited (or was killed) must fail with EPIPE, not kill the test run.
+    signal(SIGPIPE, SIG_IGN)
+    if let path = ProcessInfo.processInfo.environment["PLANKTERM_BIN"] { return path }
+    var dir = Bundle.main.bundleURL
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("plankterm").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    // Tests run from the package root: .build/debug is the usual place.
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/plankterm").path
+}()
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs plankterm with `arguments` (and `input` on standard input) to completion.
+@discardableResult
+func plankterm(_ arguments: [String], input: String? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: planktermBinary)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inp
+    try process.run()
+    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+    try inp.fileHandleForWriting.close()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                     stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// A folder of `count` small PNGs in two class folders, and a project for it.
+func smallProject(_ count: Int) throws -> (images: TemporaryDirectory, project: String) {
+    let images = try TemporaryDirectory("plankterm-cli-images")
+    for i in 0..<count {
+        let values = (0..<(8 * 8)).map { ($0 * 13 + i * 7) % 256 + 0 * i }
+        var png = PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values)
+        png += Array("\(i)".utf8)  // bytes after IEND keep every file's hash distinct
+        try images.write(png, to: "\(i % 2 == 0 ? "copepod" : "diatom")/img\(i).png")
+    }
+    let project = images.path + "-project"
+    let result = try plankterm(["init", project, "--images", images.path])
+    #expect(result.status == 0, "\(result.stderr)")
+    return (images, project)
+}
+
+@Suite("The plankterm command line")
+struct CLITests {
+    @Test("every command has --help that exits 0 and says what it does")
+    func help() throws {
+        for (command, words) in [("init", "--images"), ("import", "idempotent"), ("status", "--json"),
+                                 ("export", "imagefolder"), ("label", "--stdin")] {
+            let r = try plankterm([command, "--help"])
+            #expect(r.status == 0 && r.stdout.contains(words), "\(command)")
+        }
+        #expect(try plankterm(["--help"]).stdout.contains("init"))
+    }
+
+    @Test("errors are one line 'error: …', maybe a 'hint: …', and a non-zero exit", arguments: [
+        ["status", "/nonexistent/project"],
+        ["status"],
+        ["init", "/tmp/plankterm-never", "--images", "/nonexistent/images"],
+        ["export", "/nonexistent/project", "--format", "csv", "--out", "/tmp/x.csv"],
+        ["export", "/tmp", "--format", "pdf", "--out", "/tmp/x"],
+        ["frobnicate"],
+    ])
+    func errors(arguments: [String]) throws {
+        let r = try plankterm(arguments)
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("error: ") == true, "\(r.stderr)")
+        #expect(lines.count <= 2 && lines.dropFirst().allSatisfy { $0.hasPrefix("hint: ") }, "\(r.stderr)")
+        #expect(!r.stderr.contains("Program crashed"))
+    }
+
+    @Test("init, status --json, label, import again and export, end to end")
+    func endToEnd() throws {
+        let (images, project) = try smallProject(6)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        var r = try plankterm(["status", project, "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["images", "failed", "classes", "validated", "predicted", "dubious"] {
+            #expect(json[key] as? Int != nil, "key \(key)")
+        }
+        #expect(json["images"] as? Int == 6 && json["classes"] as? Int == 2 && json["validated"] as? Int == 6)
+
+        r = try plankterm(["label", project, "copepod/img0.png", "nauplius", "--status", "dubious", "--annotator", "ana"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("ok "))
+        r = try plankterm(["label", project, "copepod/nope.png", "nauplius"])
+        #expect(r.status != 0 && r.stderr.hasPrefix("error: no image copepod/nope.png"))
+        r = try plankterm(["import", project])
+        #expect(r.status == 0 && r.stdout.contains("added 0") && r.stdout.contains("0 added"))
+        r = try plankterm(["status", project])
+        #expect(r.stdout.contains("5 validated · 0 predicted · 1 dubious"))
+
+        let out = images.path + "-export.csv"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
+        r = try plankterm(["export", project, "--format", "csv", "--out", out, "--status", "any"])
+        #expect(r.status == 0 && r.stdout.contains("exported 6 labels"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("copepod/img0.png,nauplius,dubious,ana,"))
+        r = try plankterm(["export", project, "--format", "csv", "--out", out])
+        #expect(r.status == 1 && r.stderr.contains("already exists"))
+    }
+
+    @Test("SIGKILL in the middle of a long series of label writes loses no acknowledged label")
+    func killMidWrite() throws {
+        let (images, project) = try smallProject(50)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: planktermBinary)
+        process.arguments = ["label", project, "--stdin", "--annotator", "killer"]
+        let inp = Pipe(), out = Pipe()
+        process.standardInput = inp
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Far more lines than can be written before the kill.
+        let lines = (0..<20_000).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 50).png\tclass\($0)\n" }.joined()
+        let writer = Thread { try? inp.fileHandleForWriting.write(contentsOf: Data(lines.utf8)) }
+        writer.start()
+        var acknowledged: [(Int64, String)] = []
+        var buffer = Data()
+        let reader = out.fileHandleForReading
+        while acknowledged.count < 300 {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                let parts = line.split(separator: " ")
+                if parts.count == 3, parts[0] == "ok", let id = Int64(parts[1]) { acknowledged.append((id, String(parts[2]))) }
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(acknowledged.count >= 300)
+
+        let store = try ProjectStore.open(at: project)
+        #expect(try store.integrityCheck() == "ok")
+        let ids = Set(try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM annotation WHERE source = 'cli'") })
+        let missing = acknowledged.filter { !ids.contains($0.0) }
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(5))")
+        #expect(ids.count < 20_000)  // the kill really came mid-series
+        // the project still works after the kill
+        #expect(try plankterm(["label", project, "copepod/img0.png", "after-kill"]).status == 0)
+    }
+
+    @Test("two processes labelling one project at the same time lose nothing")
+    func concurrentWriters() throws {
+        let (images, project) = try smallProject(20)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let before = try ProjectStore.open(at: project).summary().annotations
+        @Sendable func script(_ who: Int) -> String {
+            (0..<300).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 20).png\tw\(who)-\($0)" }.joined(separator: "\n")
+        }
+        let results = ResultBox()
+        let group = DispatchGroup()
+        for who in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                let r = try? plankterm(["label", project, "--stdin", "--annotator", "w\(who)"], input: script(who))
+                results.add(r)
+            }
+        }
+        group.wait()
+        for r in results.all {
+            #expect(r?.status == 0, "\(r?.stderr ?? "did not run")")
+            #expect(r?.stdout.split(separator: "\n").count == 300)
+        }
+        let store = try ProjectStore.open(at: project)
+        #expect(try store.summary().annotations == before + 600)
+        let classes = Set(try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM class") })
+        #expect((0..<300).allSatisfy { classes.contains("w0-\($0)") && classes.contains("w1-\($0)") })
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [RunResult?] = []
+    func add(_ r: RunResult?) { lock.withLock { results.append(r) } }
+    var all: [RunResult?] { lock.withLock { results } }
+}
