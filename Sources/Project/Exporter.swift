@@ -84,19 +84,16 @@ public struct Exporter: Sendable {
                 try writeCSV(labels, to: temporary)
                 try writeProvenance(options, labels: labels, to: temporary + ".provenance.json")
                 report.labels = labels.count
-            case .ecotaxa:
+            case .ecotaxa, .imagefolder:
+                // Folder formats carry the image files, so only images that are there can go in.
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
                 let kept = labels.filter { usable.contains($0.path) }
                 report.skippedFiles = labels.count - kept.count
-                try writeEcoTaxa(kept, folder: temporary)
-                report.files = kept.count
-                report.labels = kept.count
-                try writeProvenance(options, labels: kept, to: temporary + "/provenance.json")
-            case .imagefolder:
-                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-                let kept = labels.filter { usable.contains($0.path) }
-                report.skippedFiles = labels.count - kept.count
-                try writeImageFolder(kept, folder: temporary)
+                if options.format == .ecotaxa {
+                    try writeEcoTaxa(kept, folder: temporary)
+                } else {
+                    try writeImageFolder(kept, folder: temporary)
+                }
                 report.files = kept.count
                 report.labels = kept.count
                 try writeProvenance(options, labels: kept, to: temporary + "/provenance.json")
