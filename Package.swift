@@ -33,6 +33,7 @@ let package = Package(
         ]),
         .target(name: "Linalg", dependencies: ["PlanktermCore", "COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["PlanktermCore", "CImageCodecs"]),
+        .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Terminal", dependencies: ["PlanktermCore", "CNcursesw"]),
         .target(name: "Project", dependencies: [
             "PlanktermCore", "Store", "Imaging",
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "PlanktermCoreTests", dependencies: ["PlanktermCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),

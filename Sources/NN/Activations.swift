@@ -1,0 +1,94 @@
+/// Elementwise and pooling layers, NHWC. Each is a forward/backward pair on caller-owned buffers.
+public enum ReLU {
+    /// y = max(x, 0); y may alias x.
+    public static func forward(_ x: UnsafePointer<Float>, count: Int, output y: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { y[i] = max(x[i], 0) }
+    }
+
+    /// dx = dy where the forward output was positive; dx may alias dy.
+    public static func backward(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
+                                gradInput dx: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+    }
+}
+
+/// Global average pooling: [N, H, W, C] → [N, C].
+public enum GlobalAveragePool {
+    public static func forward(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+                               output y: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(pixels)
+        for n in 0..<batch {
+            let out = y + n * channels
+            out.update(repeating: 0, count: channels)
+            for p in 0..<pixels {
+                let row = x + (n * pixels + p) * channels
+                for c in 0..<channels { out[c] += row[c] }
+            }
+            for c in 0..<channels { out[c] *= scale }
+        }
+    }
+
+    public static func backward(gradOutput dy: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+                                gradInput dx: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(pixels)
+        for n in 0..<batch {
+            for p in 0..<pixels {
+                let row = dx + (n * pixels + p) * channels
+                for c in 0..<channels { row[c] = dy[n * channels + c] * scale }
+            }
+        }
+    }
+}
+
+/// Max pooling with a square window, NHWC; padding counts as −∞.
+public struct MaxPool: Sendable {
+    public let window: Int
+    public let stride: Int
+    public let padding: Int
+
+    public init(window: Int, stride: Int, padding: Int = 0) {
+        self.window = window
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - window) / stride + 1, (width + 2 * padding - window) / stride + 1)
+    }
+
+    /// Writes y and, in `argmax` (one Int32 per output value), the input index each maximum came from.
+    public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                        output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        for n in 0..<batch {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    let o = ((n * ho + oy) * wo + ox) * channels
+                    for c in 0..<channels {
+                        y[o + c] = -.infinity
+                        argmax[o + c] = -1
+                    }
+                    for ky in 0..<window {
+                        let iy = oy * stride - padding + ky
+                        guard iy >= 0 && iy < height else { continue }
+                        for kx in 0..<window {
+                            let ix = ox * stride - padding + kx
+                            guard ix >= 0 && ix < width else { continue }
+                            let i = ((n * height + iy) * width + ix) * channels
+                            for c in 0..<channels where x[i + c] > y[o + c] {
+                                y[o + c] = x[i + c]
+                                argmax[o + c] = Int32(i + c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(gradOutput dy: UnsafePointer<Float>, outputCount: Int, argmax: UnsafePointer<Int32>,
+                         inputCount: Int, gradInput dx: UnsafeMutablePointer<Float>) {
+        dx.update(repeating: 0, count: inputCount)
+        for o in 0..<outputCount where argmax[o] >= 0 { dx[Int(argmax[o])] += dy[o] }
+    }
+}

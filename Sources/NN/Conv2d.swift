@@ -1,0 +1,174 @@
+import Linalg
+
+/// 2-D convolution without bias (ResNet convolutions are followed by BatchNorm), NHWC layout.
+///
+/// Shapes: input [N, H, W, Cin] → output [N, Ho, Wo, Cout], Ho = (H + 2p − k) / s + 1.
+/// Weight [k, k, Cin, Cout] (row-major, so that it is the GEMM's right-hand matrix [k·k·Cin, Cout]);
+/// PyTorch's [Cout, Cin, k, k] is converted on import. Implementation: im2col into a workspace, one
+/// `sgemm` per chunk of images (chunks keep the GEMM's rows ≤ `rowsPerChunk`, where OpenBLAS is
+/// fastest and the workspace stays small); a 1×1 stride-1 convolution is a plain GEMM on the input.
+public struct Conv2d: Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let weight: ParameterView
+    /// Upper bound on GEMM rows (output pixels) per chunk.
+    public var rowsPerChunk = 4096
+
+    public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
+                padding: Int = 0, parameters: ParameterSet) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        weight = parameters.parameter(name + ".weight", shape: [kernel, kernel, inChannels, outChannels],
+                                      initializer: .kaimingUniform(fanIn: kernel * kernel * inChannels,
+                                                                   gain: Float(2).squareRoot()))
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+    }
+
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    var columns: Int { kernel * kernel * inChannels }
+
+    /// Images per GEMM chunk at this input size.
+    func chunkImages(batch: Int, height: Int, width: Int) -> Int {
+        let (ho, wo) = outputSize(height: height, width: width)
+        return max(1, min(batch, rowsPerChunk / max(1, ho * wo)))
+    }
+
+    /// Floats of workspace that `forward` and `backward` need for this batch and input size.
+    public func workspaceCount(batch: Int, height: Int, width: Int) -> Int {
+        if isPointwise { return 0 }
+        let (ho, wo) = outputSize(height: height, width: width)
+        return chunkImages(batch: batch, height: height, width: width) * ho * wo * columns
+    }
+
+    /// output = conv(input).
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+                        output: UnsafeMutablePointer<Float>, parameters: ParameterSet,
+                        workspace: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let w = UnsafePointer(parameters.value(weight))
+        if isPointwise {
+            Gemm.sgemm(m: batch * height * width, n: outChannels, k: inChannels, a: input, b: w, c: output)
+            return
+        }
+        let chunk = chunkImages(batch: batch, height: height, width: width)
+        var first = 0
+        while first < batch {
+            let count = min(chunk, batch - first)
+            im2col(input + first * height * width * inChannels, images: count, height: height, width: width,
+                   into: workspace)
+            Gemm.sgemm(m: count * ho * wo, n: outChannels, k: columns, a: workspace, b: w,
+                       c: output + first * ho * wo * outChannels)
+            first += count
+        }
+    }
+
+    /// Accumulates the weight gradient and, if `gradInput` is given, writes the input gradient.
+    public func backward(_ input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, batch: Int,
+                         height: Int, width: Int, gradInput: UnsafeMutablePointer<Float>?,
+                         parameters: ParameterSet, workspace: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let w = UnsafePointer(parameters.value(weight))
+        let gw = parameters.gradient(weight)
+        if isPointwise {
+            let rows = batch * height * width
+            Gemm.sgemm(m: inChannels, n: outChannels, k: rows, a: input, transA: true, b: gradOutput, c: gw,
+                       beta: 1)
+            if let gradInput {
+                Gemm.sgemm(m: rows, n: inChannels, k: outChannels, a: gradOutput, b: w, transB: true, c: gradInput)
+            }
+            return
+        }
+        let chunk = chunkImages(batch: batch, height: height, width: width)
+        var first = 0
+        while first < batch {
+            let count = min(chunk, batch - first)
+            let rows = count * ho * wo
+            let dOut = gradOutput + first * ho * wo * outChannels
+            im2col(input + first * height * width * inChannels, images: count, height: height, width: width,
+                   into: workspace)
+            Gemm.sgemm(m: columns, n: outChannels, k: rows, a: workspace, transA: true, b: dOut, c: gw, beta: 1)
+            if let gradInput {
+                Gemm.sgemm(m: rows, n: columns, k: outChannels, a: dOut, b: w, transB: true, c: workspace)
+                col2im(workspace, images: count, height: height, width: width,
+                       into: gradInput + first * height * width * inChannels)
+            }
+            first += count
+        }
+    }
+
+    /// Rows = output pixels, columns = (ky, kx, c) patches; out-of-image taps are zero.
+    func im2col(_ input: UnsafePointer<Float>, images: Int, height: Int, width: Int,
+                into col: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let c = inChannels
+        var row = col
+        for n in 0..<images {
+            let image = input + n * height * width * c
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    var dst = row
+                    for ky in 0..<kernel {
+                        let iy = oy * stride - padding + ky
+                        if iy < 0 || iy >= height {
+                            dst.update(repeating: 0, count: kernel * c)
+                            dst += kernel * c
+                            continue
+                        }
+                        for kx in 0..<kernel {
+                            let ix = ox * stride - padding + kx
+                            if ix < 0 || ix >= width {
+                                dst.update(repeating: 0, count: c)
+                            } else {
+                                dst.update(from: image + (iy * width + ix) * c, count: c)
+                            }
+                            dst += c
+                        }
+                    }
+                    row += columns
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: sums each patch entry back into its input pixel (output is overwritten).
+    func col2im(_ col: UnsafePointer<Float>, images: Int, height: Int, width: Int,
+                into output: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let c = inChannels
+        output.update(repeating: 0, count: images * height * width * c)
+        var row = col
+        for n in 0..<images {
+            let image = output + n * height * width * c
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    var src = row
+                    for ky in 0..<kernel {
+                        let iy = oy * stride - padding + ky
+                        if iy < 0 || iy >= height {
+                            src += kernel * c
+                            continue
+                        }
+                        for kx in 0..<kernel {
+                            let ix = ox * stride - padding + kx
+                            if ix >= 0 && ix < width {
+                                let dst = image + (iy * width + ix) * c
+                                for j in 0..<c { dst[j] += src[j] }
+                            }
+                            src += c
+                        }
+                    }
+                    row += columns
+                }
+            }
+        }
+    }
+}
