@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "CSV", package: "CSV.swift"),
         ]),
         .executableTarget(name: "plankterm", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "Terminal",
+            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 
 /// 2-D convolution without bias (ResNet convolutions are followed by BatchNorm), NHWC layout.
@@ -15,7 +16,9 @@ public struct Conv2d: Sendable {
     public let padding: Int
     public let weight: ParameterView
     /// Upper bound on GEMM rows (output pixels) per chunk.
-    public var rowsPerChunk = 4096
+    public var rowsPerChunk = Conv2d.defaultRowsPerChunk
+    /// The chunk size new convolutions get (PLANKTERM_CONV_ROWS overrides it, for tuning).
+    public static let defaultRowsPerChunk = ProcessInfo.processInfo.environment["PLANKTERM_CONV_ROWS"].flatMap { Int($0) } ?? 4096
 
     public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, parameters: ParameterSet) {

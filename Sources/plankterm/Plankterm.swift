@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 import PlanktermCore
 
 /// The `plankterm` command: sort and label plankton images in the terminal.
@@ -14,15 +15,30 @@ struct Plankterm: ParsableCommand {
             """,
         version: PlanktermVersion.string,
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
-                      ExportCommand.self])
+                      ExportCommand.self, BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {
+        selectBLASKernel()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
             Foundation.exit(ErrorReporting.report(error))
         }
+    }
+
+    /// For the commands that train or embed: when OpenBLAS picked a kernel weaker than this CPU supports,
+    /// run again with OPENBLAS_CORETYPE set (OpenBLAS reads it only at load time).
+    static func selectBLASKernel() {
+        let arguments = CommandLine.arguments
+        guard arguments.count > 1, ["pretrain", "embed", "bench"].contains(arguments[1]),
+              ProcessInfo.processInfo.environment["PLANKTERM_BLAS_REEXEC"] == nil,
+              let core = BLASKernel.recommendedCoreType() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv("PLANKTERM_BLAS_REEXEC", "1", 1)
+        var argv = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &argv)
+        // exec failed: carry on with the kernel we have
     }
 }

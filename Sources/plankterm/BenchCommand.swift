@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import NN
+import PlanktermCore
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure plankterm's own speed (to compare with ../shared/bench).",
+        subcommands: [BenchTrain.self, BenchEmbed.self])
+}
+
+/// Options shared by the learning benchmarks: the encoder's shape and the threads.
+struct BenchModelOptions: ParsableArguments {
+    @Option(help: "Images per step (each gives two views for training).") var batch = 128
+    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Input side in pixels.") var side = 64
+    @Option(help: "Stage widths, comma-separated.") var widths = "32,64,128,256"
+    @Option(help: "BasicBlocks per stage.") var blocks = 1
+
+    func encoderConfig() throws -> EncoderConfig {
+        var c = EncoderConfig()
+        c.side = side
+        c.widths = widths.split(separator: ",").compactMap { Int($0) }
+        guard c.widths.count == 4 else { throw ValidationError("--widths needs four numbers") }
+        c.blocksPerStage = blocks
+        return c
+    }
+}
+
+/// Random inputs in [0, 1], as the PyTorch reference uses (augmentation is not timed).
+func fillRandom(_ buffer: FloatBuffer, seed: UInt64) {
+    var rng = SeededGenerator(seed: seed)
+    for i in 0..<buffer.count { buffer[i] = Float.random(in: 0..<1, using: &rng) }
+}
+
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "SimCLR training steps per second on random inputs (one JSON line).")
+    @OptionGroup var model: BenchModelOptions
+    @Option(help: "Timed steps (after one warm-up step).") var steps = 4
+
+    func run() throws {
+        Gemm.setThreads(model.threads)
+        var simclr = SimCLRConfig()
+        simclr.batch = model.batch
+        let trainer = SimCLRTrainer(encoder: Encoder(try model.encoderConfig(), seed: 1), config: simclr,
+                                    stepsPerEpoch: 100)
+        fillRandom(trainer.input, seed: 2)
+        trainer.trainStep()
+        let start = Date()
+        var loss: Float = 0
+        for _ in 0..<steps { loss = trainer.trainStep() }
+        let seconds = Date().timeIntervalSince(start)
+        try printJSON(["tool": "plankterm", "what": "simclr-train-step", "batch": model.batch,
+                       "views_per_step": 2 * model.batch, "threads": model.threads, "steps": steps, "blas_core": BLASKernel.coreName,
+                       "seconds_per_step": seconds / Double(steps),
+                       "train_views_per_s": Double(2 * model.batch * steps) / seconds,
+                       "train_images_per_s": Double(model.batch * steps) / seconds, "loss": Double(loss)])
+    }
+}
+
+struct BenchEmbed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed", abstract: "Encoder inference (eval mode, no head) images per second (one JSON line).")
+    @OptionGroup var model: BenchModelOptions
+    @Option(help: "Timed batches (after one warm-up batch).") var repetitions = 5
+
+    func run() throws {
+        Gemm.setThreads(model.threads)
+        let workspace = EncoderWorkspace(encoder: Encoder(try model.encoderConfig(), seed: 1), batch: model.batch)
+        fillRandom(workspace.input, seed: 3)
+        workspace.forward(training: false, head: false)
+        let start = Date()
+        for _ in 0..<repetitions { workspace.forward(training: false, head: false) }
+        let seconds = Date().timeIntervalSince(start)
+        try printJSON(["tool": "plankterm", "what": "embed", "batch": model.batch, "threads": model.threads, "blas_core": BLASKernel.coreName,
+                       "infer_images_per_s": Double(model.batch * repetitions) / seconds])
+    }
+}
