@@ -36,10 +36,10 @@ let package = Package(
         .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Terminal", dependencies: ["PlanktermCore", "CNcursesw"]),
         .target(name: "Project", dependencies: [
-            "PlanktermCore", "Store", "Imaging",
+            "PlanktermCore", "Store", "Imaging", "NN",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CSV", package: "CSV.swift"),
-        ]),
+        ], resources: [.copy("Resources")]),
         .executableTarget(name: "plankterm", dependencies: [
             "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,8 +17,8 @@ public struct ScannedFile: Sendable, Equatable {
 
 /// Lists image files (by extension: .png, .jpg, .jpeg in any case) below a folder with `readdir`.
 ///
-/// Hidden files and folders (name starting with `.`) are skipped; symbolic links to files are followed,
-/// links to folders are not (no cycles). The result is sorted by path.
+/// Hidden files and folders (name starting with `.`) are skipped; symbolic links are followed, each
+/// folder (by device and inode) visited once, so link cycles end. The result is sorted by path.
 public enum FolderScanner {
     public struct Result: Sendable {
         public var files: [ScannedFile]
@@ -35,6 +35,9 @@ public enum FolderScanner {
         var files: [ScannedFile] = []
         var other = 0
         var pending: [String] = [""]
+        var visited = Set<[UInt64]>()
+        var rootStat = stat()
+        if stat(root, &rootStat) == 0 { visited.insert([UInt64(rootStat.st_dev), UInt64(rootStat.st_ino)]) }
         while let relative = pending.popLast() {
             let full = relative.isEmpty ? root : root + "/" + relative
             guard let dir = opendir(full) else {
@@ -53,9 +56,8 @@ public enum FolderScanner {
                 var st = stat()
                 guard stat(root + "/" + child, &st) == 0 else { continue }
                 let kind = st.st_mode & S_IFMT
-                let isLink = Int32(entry.pointee.d_type) == Int32(DT_LNK)
                 if kind == S_IFDIR {
-                    if !isLink { pending.append(child) }
+                    if visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted { pending.append(child) }
                 } else if kind == S_IFREG {
                     let ext = (name as NSString).pathExtension.lowercased()
                     if ImageFormat.fileExtensions.contains(ext) {

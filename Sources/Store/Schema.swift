@@ -121,6 +121,19 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: embedding rows") { db in
+            try db.execute(sql: """
+                -- Row `row` of the file embeddings/<modelId>.f32 (float32, rows of the model's dimension)
+                -- holds the L2-normalised embedding of `imageId`.
+                CREATE TABLE embeddingRow (
+                    modelId TEXT NOT NULL REFERENCES model(id) ON DELETE CASCADE,
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    row INTEGER NOT NULL,
+                    PRIMARY KEY (modelId, imageId)
+                );
+                CREATE UNIQUE INDEX embeddingRow_row ON embeddingRow(modelId, row);
+                """)
+        }
         return migrator
     }
 }

@@ -15,7 +15,7 @@ struct Plankterm: ParsableCommand {
             """,
         version: PlanktermVersion.string,
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
-                      ExportCommand.self, BenchCommand.self])
+                      ExportCommand.self, PretrainCommand.self, EmbedCommand.self, BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {

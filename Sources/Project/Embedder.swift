@@ -1,0 +1,119 @@
+import Foundation
+import NN
+import PlanktermCore
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `embed` did.
+public struct EmbedResult: Sendable {
+    public var modelId: String
+    public var dimension: Int
+    public var added: Int
+    public var total: Int
+    public var file: String
+}
+
+/// Computes L2-normalised embeddings of every usable image with an encoder (eval mode) into
+/// `embeddings/<modelId>.f32`: float32 rows of the encoder's dimension, which other parts memory-map.
+/// The database maps images to rows (`embeddingRow`); a second run embeds only new images.
+///
+/// Rows are appended and synced to disk before the database records them, so an interrupted run
+/// leaves at most unrecorded rows at the end of the file, which the next run cuts off.
+public struct Embedder {
+    public var store: ProjectStore
+    public var clock: any Clock
+
+    public init(store: ProjectStore, clock: any Clock = SystemClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The embeddings file of `modelId` in the project.
+    public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).f32" }
+
+    public func run(weights: String, imagesRoot: String, batch: Int = 256,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EmbedResult {
+        let (encoder, metadata) = try Encoder.load(from: weights)
+        let modelId = try Pretrainer.modelId(ofWeightsAt: weights)
+        let parameters = try JSONSerialization.data(withJSONObject: [
+            "weights": weights, "trainer": metadata["plankterm.trainer"] ?? "unknown",
+            "dimension": encoder.config.embeddingDimension, "side": encoder.config.side,
+        ], options: [.sortedKeys])
+        try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: parameters, as: UTF8.self),
+                                createdAt: clock.now())
+        let d = encoder.config.embeddingDimension
+        let images = try store.usableImages()
+        var rows = try store.embeddingRows(modelId: modelId)
+        let todo = images.filter { rows[$0.id] == nil }
+        let folder = store.directory + "/embeddings"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = Self.file(project: store.directory, modelId: modelId)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var nextRow = (rows.values.max() ?? -1) + 1
+        guard ftruncate(fd, off_t(nextRow * d * 4)) == 0 else {
+            throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+        let info = try JSONSerialization.data(withJSONObject: ["modelId": modelId, "dimension": d, "dtype": "float32",
+                                                               "normalised": "L2", "rows": "see table embeddingRow"],
+                                              options: [.sortedKeys, .prettyPrinted])
+        try info.write(to: URL(fileURLWithPath: folder + "/\(modelId).json"), options: .atomic)
+        guard !todo.isEmpty else {
+            return EmbedResult(modelId: modelId, dimension: d, added: 0, total: rows.count, file: path)
+        }
+        let cache = try PixelCache(directory: store.directory, side: encoder.config.side, images: todo,
+                                   imagesRoot: imagesRoot)
+        let workspace = EncoderWorkspace(encoder: encoder, batch: min(batch, todo.count))
+        let pixels = encoder.config.side * encoder.config.side
+        var bytes = [UInt8](repeating: 0, count: pixels)
+        var out = [Float](repeating: 0, count: workspace.batch * d)
+        var done = 0
+        while done < todo.count {
+            let count = min(workspace.batch, todo.count - done)
+            workspace.input.zero()
+            for i in 0..<count {
+                bytes.withUnsafeMutableBufferPointer { cache.read(row: cache.rows[todo[done + i].id]!, into: $0.baseAddress!) }
+                let dst = workspace.input.pointer + i * pixels * encoder.config.inChannels
+                for p in 0..<pixels { dst[p] = Float(bytes[p]) / 255 }
+            }
+            workspace.forward(training: false, head: false)
+            for i in 0..<count {
+                let h = workspace.embedding.pointer + i * d
+                var norm: Float = 0
+                for k in 0..<d { norm += h[k] * h[k] }
+                let scale = 1 / max(norm.squareRoot(), 1e-12)
+                for k in 0..<d { out[i * d + k] = h[k] * scale }
+            }
+            let offset = off_t(nextRow * d * 4)
+            let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, count * d * 4, offset) }
+            guard written == count * d * 4, fsync(fd) == 0 else {
+                throw ProjectError.exportFailed(path: path, reason: "cannot write embeddings: \(String(cString: strerror(errno)))")
+            }
+            let added = (0..<count).map { (todo[done + $0].id, nextRow + $0) }
+            try store.addEmbeddingRows(modelId: modelId, added)
+            for (id, row) in added { rows[id] = row }
+            nextRow += count
+            done += count
+            progress(done, todo.count)
+        }
+        return EmbedResult(modelId: modelId, dimension: d, added: todo.count, total: rows.count, file: path)
+    }
+}
+
+/// Writing NumPy `.npy` files (format 1.0, little-endian float32, C order).
+public enum NumPyFile {
+    public static func write(rows: Int, columns: Int, values: UnsafeRawBufferPointer, to path: String) throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+        let prefix = 10
+        while (prefix + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: values)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Project
+import Store
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Compute an embedding of every image with an encoder.",
+        discussion: """
+            Writes the L2-normalised embedding of every usable image to PROJECT/embeddings/<model>.f32 \
+            (float32 rows; PROJECT/embeddings/<model>.json gives the dimension; the database maps images to \
+            rows). Only images without an embedding are computed, so after 'plankterm import' a second run \
+            is quick. The encoder is --weights FILE (safetensors with PyTorch names, e.g. from \
+            Scripts/simclr_torch.py), else the project's newest pretrained encoder, else the encoder that \
+            ships with plankterm.
+            """)
+
+    @Argument(help: "The project folder.") var project: String
+    @Option(help: ArgumentHelp("Encoder weights (safetensors).", valueName: "FILE")) var weights: String?
+    @Option(help: "Images per forward pass.") var batch = 256
+    @Option(help: "Threads for OpenBLAS.") var threads = 2
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let root = try ProjectLocation.imagesRoot(of: store)
+        Gemm.setThreads(threads)
+        let file = try Self.resolveWeights(weights, store: store)
+        let tty = Console.stderrIsTTY
+        let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch) { done, total in
+            if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
+        }
+        if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print("model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
+              + "\(result.dimension) dimensions, in \(result.file)")
+    }
+
+    /// The weights to use: the given file, the project's newest encoder, or the shipped default.
+    static func resolveWeights(_ given: String?, store: ProjectStore) throws -> String {
+        if let given {
+            guard FileManager.default.fileExists(atPath: given) else {
+                throw CommandFailure(message: "\(given): no such weights file")
+            }
+            return given
+        }
+        for model in try store.models(kind: "encoder") {
+            if let data = model.parameters.data(using: .utf8),
+               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let relative = json["weights"] as? String {
+                let path = relative.hasPrefix("/") ? relative : store.directory + "/" + relative
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+        }
+        if let shipped = DefaultEncoder.path { return shipped }
+        throw CommandFailure(message: "\(store.directory): no encoder to embed with",
+                             hint: "train one with 'plankterm pretrain \(store.directory)' or give --weights FILE")
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Linalg
+import NN
+import Project
+import Store
+
+/// Set by Ctrl-C (SIGINT) or SIGTERM; read between training steps.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var sources: [any DispatchSourceSignal] = []
+
+    /// Catches SIGINT and SIGTERM from now on (the default action — dying — is replaced by the flag).
+    func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in lock.withLock { stopped = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool { lock.withLock { stopped } }
+}
+
+struct PretrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain",
+        abstract: "Train the image encoder on the project's images with SimCLR (no labels needed).",
+        discussion: """
+            Learns features from the images alone (METHODS §2): a small ResNet sees two random views of each \
+            image (crop, rotation, flips, jitter, blur, noise) and learns to tell the pairs apart (NT-Xent), \
+            on the CPU with OpenBLAS. Images are preprocessed once into PROJECT/cache. A checkpoint is written \
+            after every epoch and on Ctrl-C (PROJECT/models/pretrain-checkpoint.safetensors); --resume \
+            continues exactly where it stopped. The finished encoder is saved as \
+            PROJECT/models/encoder-<id>.safetensors (PyTorch tensor names) and used by 'plankterm embed'.
+            """)
+
+    @Argument(help: "The project folder.") var project: String
+    @Option(help: "Passes over all images.") var epochs = 15
+    @Option(help: "Images per step (each gives two views).") var batch = 128
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
+    @Option(help: "Seed for the initial weights, image order and augmentations.") var seed: UInt64 = 0
+    @Option(help: "Threads for OpenBLAS.") var threads = 2
+    @Option(help: "Input side in pixels.") var side = 64
+    @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
+
+    func validate() throws {
+        guard epochs > 0, batch > 1, lr > 0, threads > 0, side >= 16 else {
+            throw ValidationError("--epochs, --batch (≥ 2), --lr and --threads must be positive, --side ≥ 16")
+        }
+    }
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let root = try ProjectLocation.imagesRoot(of: store)
+        Gemm.setThreads(threads)
+        var encoderConfig = EncoderConfig()
+        encoderConfig.side = side
+        var simclr = SimCLRConfig()
+        simclr.epochs = epochs
+        simclr.batch = batch
+        simclr.learningRate = lr
+        simclr.seed = seed
+        let stop = StopFlag()
+        stop.install()
+        let tty = Console.stderrIsTTY
+        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr).run(
+            imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
+            cacheProgress: { done, total in
+                if tty { FileHandle.standardError.write(Data("\rpreprocessing \(done)/\(total) images…".utf8)) }
+            },
+            progress: { p in
+                let line = Self.describe(p)
+                if p.epochFinished {
+                    FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+                } else if tty {
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+                }
+            })
+        if result.interrupted {
+            print("\nstopped after step \(result.steps); checkpoint saved — continue with: plankterm pretrain \(project) --resume (same options)")
+            throw ExitCode(130)
+        }
+        print("encoder \(result.modelId!) saved to \(result.weightsPath!) (final loss \(String(format: "%.4f", result.finalLoss)))")
+        print("next: plankterm embed \(project)")
+    }
+
+    static func describe(_ p: PretrainProgress) -> String {
+        let width = 24
+        let filled = p.stepsPerEpoch > 0 ? width * p.stepInEpoch / p.stepsPerEpoch : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let eta = Int(p.secondsLeft)
+        return String(format: "epoch %d/%d %@ %d/%d  loss %.4f  %.0f img/s  ETA %d:%02d:%02d",
+                      p.epoch, p.epochs, bar, p.stepInEpoch, p.stepsPerEpoch, p.epochLoss, p.imagesPerSecond,
+                      eta / 3600, eta / 60 % 60, eta % 60)
+    }
+}
