@@ -17,6 +17,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     /// A folder per class holding its images (PyTorch's ImageFolder), with `labels.csv` and
     /// `class_names.csv` beside them.
     case imagefolder
+    /// A folder with `embeddings.npy` (N×D float32, L2-normalised, of the newest embedded encoder) and
+    /// `index.csv` (path, label, status for each row, same order).
+    case npy
 }
 
 /// What to export and where.
@@ -84,6 +87,10 @@ public struct Exporter: Sendable {
                 try writeCSV(labels, to: temporary)
                 try writeProvenance(options, labels: labels, to: temporary + ".provenance.json")
                 report.labels = labels.count
+            case .npy:
+                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+                report.labels = try writeNumPy(folder: temporary, options: options)
+                try writeProvenance(options, labels: labels, to: temporary + "/provenance.json")
             case .ecotaxa, .imagefolder:
                 // Folder formats carry the image files, so only images that are there can go in.
                 try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
@@ -203,6 +210,44 @@ public struct Exporter: Sendable {
         try writeRows(rows, to: folder + "/labels.csv")
         let names = [["folder", "class"]] + folders.sorted { $0.value < $1.value }.map { [$0.value, $0.key] }
         try writeRows(names, to: folder + "/" + ClassFolderNames.fileName)
+    }
+
+    /// Writes embeddings.npy and index.csv for every embedded image (labels filtered as asked; images
+    /// without such a label get an empty label); returns the number of rows.
+    private func writeNumPy(folder: String, options: ExportOptions) throws -> Int {
+        guard let model = try store.models(kind: "encoder").first(where: { !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true) }) else {
+            throw ProjectError.exportFailed(path: options.output, reason: "the project has no embeddings yet (run 'plankterm embed')")
+        }
+        let rows = try store.embeddingRows(modelId: model.id)
+        let file = Embedder.file(project: store.directory, modelId: model.id)
+        let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .mappedIfSafe)
+        let maxRow = rows.values.max() ?? -1
+        let info = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file.replacingOccurrences(of: ".f32", with: ".json"))))) as? [String: Any]
+        guard let dimension = info?["dimension"] as? Int, dimension > 0, data.count >= 4 * dimension * (maxRow + 1) else {
+            throw ProjectError.exportFailed(path: file, reason: "the embeddings file is shorter than its index, or its .json is missing")
+        }
+        var labels = [ImageID: CurrentLabel]()
+        for l in try store.currentLabels(statuses: options.statuses) where (l.confidence ?? 1) >= (options.minConfidence ?? 0) {
+            labels[l.imageID] = l
+        }
+        let images = try store.usableImages().filter { rows[$0.id] != nil }.sorted { $0.path < $1.path }
+        var matrix = [Float](repeating: 0, count: images.count * dimension)
+        data.withUnsafeBytes { raw in
+            for (i, image) in images.enumerated() {
+                let row = rows[image.id]!
+                for k in 0..<dimension {
+                    matrix[i * dimension + k] = raw.loadUnaligned(fromByteOffset: 4 * (row * dimension + k), as: Float.self)
+                }
+            }
+        }
+        try matrix.withUnsafeBytes { try NumPyFile.write(rows: images.count, columns: dimension, values: $0, to: folder + "/embeddings.npy") }
+        var index = [["path", "label", "status"]]
+        for image in images {
+            let l = labels[image.id]
+            index.append([image.path, l?.className ?? "", l?.status.rawValue ?? ""])
+        }
+        try writeRows(index, to: folder + "/index.csv")
+        return images.count
     }
 
     /// Hard-links `source` to `target` (same file system), or copies it.

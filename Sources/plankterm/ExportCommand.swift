@@ -9,21 +9,23 @@ extension ExportFormat: ExpressibleByArgument {}
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a project's labels as CSV, an EcoTaxa import folder, or an ImageFolder tree.",
+        abstract: "Write a project's labels as CSV, an EcoTaxa import folder, an ImageFolder tree, or embeddings as NumPy.",
         discussion: """
             csv: one file with path (relative to the images folder), label, status, annotator, time \
             (ISO 8601, UTC), confidence and hash. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
             [t] type row) and the images beside it, ready for EcoTaxa's import. imagefolder: a folder per class \
             holding its images (what PyTorch's ImageFolder loads), plus labels.csv and class_names.csv; class \
             names that are unsafe as folder names (slashes, control characters, '..', very long, or equal but \
-            for case) are made safe and distinct. Images are hard-linked where possible, else copied. Every \
+            for case) are made safe and distinct. npy: a folder with embeddings.npy (N×D float32, \
+            L2-normalised, from the newest 'plankterm embed') and index.csv (path, label, status per row). \
+            Images are hard-linked where possible, else copied. Every \
             export is written under a temporary name and renamed into place, with a provenance.json.
             """)
 
     @Argument(help: "The project folder.")
     var project: String
 
-    @Option(help: ArgumentHelp("csv, ecotaxa or imagefolder.", valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("csv, ecotaxa, imagefolder or npy.", valueName: "FORMAT"))
     var format: ExportFormat
 
     @Option(name: .customLong("out"), help: ArgumentHelp("The file (csv) or folder to write.", valueName: "PATH"))
