@@ -251,6 +251,13 @@ def command_train(args):
         dist.destroy_process_group()
 
 
+def command_init(args):
+    torch.manual_seed(args.seed)
+    kwargs = dict(in_channels=1, widths=(32, 64, 128, 256), strides=(1, 2, 2, 2), blocks_per_stage=1, stem_stride=2,
+                  projection_hidden=0, projection_out=128)
+    save(PlanktermEncoder(**kwargs), kwargs, 64, args.out, {"plankterm.trainer": "random init (torch)", "plankterm.seed": str(args.seed)})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -273,8 +280,11 @@ def main():
     t.add_argument("--blocks", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2)
+    i = sub.add_parser("init", help="write a randomly initialised encoder (PyTorch's default init)")
+    i.add_argument("--out", required=True)
+    i.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    {"embed": command_embed, "train": command_train}[args.command](args)
+    {"embed": command_embed, "train": command_train, "init": command_init}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ public struct ExportOptions: Sendable {
     public var minConfidence: Double?
     /// Replace an existing output.
     public var force: Bool
+    /// For npy: the encoder whose embeddings to write (default: the newest one with embeddings).
+    public var modelId: String? = nil
 
     public init(format: ExportFormat, output: String, statuses: Set<LabelStatus> = [.validated],
                 minConfidence: Double? = nil, force: Bool = false) {
@@ -215,8 +217,10 @@ public struct Exporter: Sendable {
     /// Writes embeddings.npy and index.csv for every embedded image (labels filtered as asked; images
     /// without such a label get an empty label); returns the number of rows.
     private func writeNumPy(folder: String, options: ExportOptions) throws -> Int {
-        guard let model = try store.models(kind: "encoder").first(where: { !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true) }) else {
-            throw ProjectError.exportFailed(path: options.output, reason: "the project has no embeddings yet (run 'plankterm embed')")
+        let embedded = try store.models(kind: "encoder").filter { !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true) }
+        guard let model = options.modelId.map({ id in embedded.first { $0.id == id } }) ?? embedded.first else {
+            throw ProjectError.exportFailed(path: options.output, reason: options.modelId.map { "no embeddings of model \($0) (run 'plankterm embed')" }
+                                            ?? "the project has no embeddings yet (run 'plankterm embed')")
         }
         let rows = try store.embeddingRows(modelId: model.id)
         let file = Embedder.file(project: store.directory, modelId: model.id)

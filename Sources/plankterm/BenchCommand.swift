@@ -62,7 +62,10 @@ struct BenchTrain: ParsableCommand {
                        "views_per_step": 2 * model.batch, "threads": model.threads, "steps": steps, "blas_core": BLASKernel.coreName,
                        "seconds_per_step": seconds / Double(steps),
                        "train_views_per_s": Double(2 * model.batch * steps) / seconds,
-                       "train_images_per_s": Double(model.batch * steps) / seconds, "loss": Double(loss)])
+                       "train_images_per_s": Double(model.batch * steps) / seconds, "loss": Double(loss),
+                       "encoder_parameters": trainer.encoder.encoderParameterCount,
+                       "parameters_with_head": trainer.encoder.parameters.count,
+                       "forward_gflop_per_image": Double(trainer.encoder.forwardFLOPs) / 1e9])
     }
 }
 

@@ -40,6 +40,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace PATH if it exists.")
     var force = false
 
+    @Option(help: ArgumentHelp("npy: the encoder whose embeddings to write (default: the newest).", valueName: "ID"))
+    var model: String?
+
     func validate() throws {
         guard ["validated", "any"].contains(status) else {
             throw ValidationError("--status must be validated or any, not '\(status)'")
@@ -54,8 +57,12 @@ struct ExportCommand: ParsableCommand {
         let root = try ProjectLocation.imagesRoot(of: store)
         let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : [.validated]
         let report = try Exporter(store: store, imagesRoot: root).run(
-            ExportOptions(format: format, output: output, statuses: statuses, minConfidence: minConfidence,
-                          force: force))
+            {
+                var options = ExportOptions(format: format, output: output, statuses: statuses,
+                                            minConfidence: minConfidence, force: force)
+                options.modelId = model
+                return options
+            }())
         var line = "exported \(report.labels) labels as \(format.rawValue) to \(Console.oneLine(report.output))"
         if report.files > 0 { line += " (\(report.files) image files)" }
         print(line)
