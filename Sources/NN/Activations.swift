@@ -92,3 +92,62 @@ public struct MaxPool: Sendable {
         for o in 0..<outputCount where argmax[o] >= 0 { dx[Int(argmax[o])] += dy[o] }
     }
 }
+
+/// Average pooling with a square window, NHWC; padding counts as zero and is included in the count
+/// (PyTorch's `count_include_pad=True`).
+public struct AvgPool: Sendable {
+    public let window: Int
+    public let stride: Int
+    public let padding: Int
+
+    public init(window: Int, stride: Int, padding: Int = 0) {
+        self.window = window
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - window) / stride + 1, (width + 2 * padding - window) / stride + 1)
+    }
+
+    public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                        output y: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let scale = 1 / Float(window * window)
+        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
+            let o = ((n * ho + oy) * wo + ox) * channels
+            for c in 0..<channels { y[o + c] = 0 }
+            for ky in 0..<window {
+                let iy = oy * stride - padding + ky
+                guard iy >= 0 && iy < height else { continue }
+                for kx in 0..<window {
+                    let ix = ox * stride - padding + kx
+                    guard ix >= 0 && ix < width else { continue }
+                    let i = ((n * height + iy) * width + ix) * channels
+                    for c in 0..<channels { y[o + c] += x[i + c] }
+                }
+            }
+            for c in 0..<channels { y[o + c] *= scale }
+        } } }
+    }
+
+    public func backward(gradOutput dy: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                         gradInput dx: UnsafeMutablePointer<Float>) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        let scale = 1 / Float(window * window)
+        dx.update(repeating: 0, count: batch * height * width * channels)
+        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
+            let o = ((n * ho + oy) * wo + ox) * channels
+            for ky in 0..<window {
+                let iy = oy * stride - padding + ky
+                guard iy >= 0 && iy < height else { continue }
+                for kx in 0..<window {
+                    let ix = ox * stride - padding + kx
+                    guard ix >= 0 && ix < width else { continue }
+                    let i = ((n * height + iy) * width + ix) * channels
+                    for c in 0..<channels { dx[i + c] += dy[o + c] * scale }
+                }
+            }
+        } } }
+    }
+}

@@ -187,6 +187,26 @@ struct LayerGradientTests {
                        epsilon: 1e-3, "maxpool")
     }
 
+    @Test("average pooling 3×3 stride 2 pad 1: gradient, and a constant stays constant inside")
+    func avgPool() {
+        let pool = AvgPool(window: 3, stride: 2, padding: 1)
+        var x = smooth(2 * 5 * 6 * 3, seed: 0.15)
+        let (ho, wo) = pool.outputSize(height: 5, width: 6)
+        let r = smooth(2 * ho * wo * 3, seed: 0.65)
+        func run() -> [Float] {
+            var y = [Float](repeating: 0, count: 2 * ho * wo * 3)
+            pool.forward(x, batch: 2, height: 5, width: 6, channels: 3, output: &y)
+            return y
+        }
+        var dx = [Float](repeating: 0, count: x.count)
+        pool.backward(gradOutput: r, batch: 2, height: 5, width: 6, channels: 3, gradInput: &dx)
+        expectGradient(dx, perturb: { i, d in x[i] += d }, loss: { projection(run(), r) }, "avgpool")
+        var y = [Float](repeating: 0, count: 9)
+        AvgPool(window: 3, stride: 1).forward([Float](repeating: 2, count: 25), batch: 1, height: 5, width: 5,
+                                              channels: 1, output: &y)
+        #expect(y.allSatisfy { abs($0 - 2) < 1e-6 })
+    }
+
     @Test("NT-Xent: gradient against finite differences")
     func ntXent() {
         var z = smooth(6 * 5, seed: 0.35)
