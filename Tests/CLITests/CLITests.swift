@@ -193,6 +193,44 @@ struct CLITests {
     }
 }
 
+@Suite("pretrain and embed through the binary")
+struct LearningCLITests {
+    @Test("Ctrl-C saves a checkpoint and exits 130; --resume finishes; embed uses the new encoder")
+    func interruptAndResume() throws {
+        let (images, project) = try smallProject(24)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: planktermBinary)
+        let arguments = ["pretrain", project, "--epochs", "30", "--batch", "4", "--side", "16", "--seed", "3"]
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = project + "/models/pretrain-checkpoint.safetensors"
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("--resume"))
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
+
+        let resumed = try plankterm(arguments + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("encoder ") && resumed.stdout.contains("saved"))
+        let embedded = try plankterm(["embed", project])
+        #expect(embedded.status == 0 && embedded.stdout.contains("24 images embedded"), "\(embedded.stderr)")
+        let again = try plankterm(["embed", project])
+        #expect(again.stdout.contains("0 images embedded, 24 in all"))
+        let bad = try plankterm(["embed", project, "--weights", "/nonexistent.safetensors"])
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("error: /nonexistent.safetensors: no such weights file"))
+    }
+}
+
 final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [RunResult?] = []
