@@ -40,11 +40,47 @@ public enum GlobalAveragePool {
     }
 }
 
+/// The geometry shared by max and average pooling: a square window sliding with a stride over padded
+/// NHWC input.
+struct PoolWindow: Sendable {
+    let window: Int
+    let stride: Int
+    let padding: Int
+
+    func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * padding - window) / stride + 1, (width + 2 * padding - window) / stride + 1)
+    }
+
+    /// Calls `body(outputOffset, inputOffset)` for every output pixel and each of its in-image taps, with
+    /// the offsets of channel 0 in the NHWC buffers; `start(outputOffset)` runs before a pixel's taps and
+    /// `end(outputOffset)` after them.
+    @inline(__always)
+    func forEachTap(batch: Int, height: Int, width: Int, channels: Int, start: (Int) -> Void = { _ in },
+                    end: (Int) -> Void = { _ in }, _ body: (Int, Int) -> Void) {
+        let (ho, wo) = outputSize(height: height, width: width)
+        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
+            let o = ((n * ho + oy) * wo + ox) * channels
+            start(o)
+            for ky in 0..<window {
+                let iy = oy * stride - padding + ky
+                guard iy >= 0 && iy < height else { continue }
+                for kx in 0..<window {
+                    let ix = ox * stride - padding + kx
+                    guard ix >= 0 && ix < width else { continue }
+                    body(o, ((n * height + iy) * width + ix) * channels)
+                }
+            }
+            end(o)
+        } } }
+    }
+}
+
 /// Max pooling with a square window, NHWC; padding counts as −∞.
 public struct MaxPool: Sendable {
     public let window: Int
     public let stride: Int
     public let padding: Int
+    var geometry: PoolWindow { PoolWindow(window: window, stride: stride, padding: padding) }
 
     public init(window: Int, stride: Int, padding: Int = 0) {
         self.window = window
@@ -53,35 +89,21 @@ public struct MaxPool: Sendable {
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding - window) / stride + 1, (width + 2 * padding - window) / stride + 1)
+        geometry.outputSize(height: height, width: width)
     }
 
     /// Writes y and, in `argmax` (one Int32 per output value), the input index each maximum came from.
     public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                         output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        let (ho, wo) = outputSize(height: height, width: width)
-        for n in 0..<batch {
-            for oy in 0..<ho {
-                for ox in 0..<wo {
-                    let o = ((n * ho + oy) * wo + ox) * channels
-                    for c in 0..<channels {
-                        y[o + c] = -.infinity
-                        argmax[o + c] = -1
-                    }
-                    for ky in 0..<window {
-                        let iy = oy * stride - padding + ky
-                        guard iy >= 0 && iy < height else { continue }
-                        for kx in 0..<window {
-                            let ix = ox * stride - padding + kx
-                            guard ix >= 0 && ix < width else { continue }
-                            let i = ((n * height + iy) * width + ix) * channels
-                            for c in 0..<channels where x[i + c] > y[o + c] {
-                                y[o + c] = x[i + c]
-                                argmax[o + c] = Int32(i + c)
-                            }
-                        }
-                    }
-                }
+        geometry.forEachTap(batch: batch, height: height, width: width, channels: channels, start: { o in
+            for c in 0..<channels {
+                y[o + c] = -.infinity
+                argmax[o + c] = -1
+            }
+        }) { o, i in
+            for c in 0..<channels where x[i + c] > y[o + c] {
+                y[o + c] = x[i + c]
+                argmax[o + c] = Int32(i + c)
             }
         }
     }
@@ -99,6 +121,7 @@ public struct AvgPool: Sendable {
     public let window: Int
     public let stride: Int
     public let padding: Int
+    var geometry: PoolWindow { PoolWindow(window: window, stride: stride, padding: padding) }
 
     public init(window: Int, stride: Int, padding: Int = 0) {
         self.window = window
@@ -107,47 +130,25 @@ public struct AvgPool: Sendable {
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding - window) / stride + 1, (width + 2 * padding - window) / stride + 1)
+        geometry.outputSize(height: height, width: width)
     }
 
     public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                         output y: UnsafeMutablePointer<Float>) {
-        let (ho, wo) = outputSize(height: height, width: width)
         let scale = 1 / Float(window * window)
-        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
-            let o = ((n * ho + oy) * wo + ox) * channels
-            for c in 0..<channels { y[o + c] = 0 }
-            for ky in 0..<window {
-                let iy = oy * stride - padding + ky
-                guard iy >= 0 && iy < height else { continue }
-                for kx in 0..<window {
-                    let ix = ox * stride - padding + kx
-                    guard ix >= 0 && ix < width else { continue }
-                    let i = ((n * height + iy) * width + ix) * channels
-                    for c in 0..<channels { y[o + c] += x[i + c] }
-                }
-            }
-            for c in 0..<channels { y[o + c] *= scale }
-        } } }
+        geometry.forEachTap(batch: batch, height: height, width: width, channels: channels,
+                            start: { o in for c in 0..<channels { y[o + c] = 0 } },
+                            end: { o in for c in 0..<channels { y[o + c] *= scale } }) { o, i in
+            for c in 0..<channels { y[o + c] += x[i + c] }
+        }
     }
 
     public func backward(gradOutput dy: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                          gradInput dx: UnsafeMutablePointer<Float>) {
-        let (ho, wo) = outputSize(height: height, width: width)
         let scale = 1 / Float(window * window)
         dx.update(repeating: 0, count: batch * height * width * channels)
-        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
-            let o = ((n * ho + oy) * wo + ox) * channels
-            for ky in 0..<window {
-                let iy = oy * stride - padding + ky
-                guard iy >= 0 && iy < height else { continue }
-                for kx in 0..<window {
-                    let ix = ox * stride - padding + kx
-                    guard ix >= 0 && ix < width else { continue }
-                    let i = ((n * height + iy) * width + ix) * channels
-                    for c in 0..<channels { dx[i + c] += dy[o + c] * scale }
-                }
-            }
-        } } }
+        geometry.forEachTap(batch: batch, height: height, width: width, channels: channels) { o, i in
+            for c in 0..<channels { dx[i + c] += dy[o + c] * scale }
+        }
     }
 }
