@@ -34,14 +34,16 @@ let package = Package(
         .target(name: "Linalg", dependencies: ["PlanktermCore", "COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["PlanktermCore", "CImageCodecs"]),
         .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
+        .target(name: "Neighbors", dependencies: ["PlanktermCore", "Linalg"]),
+        .target(name: "Learning", dependencies: ["PlanktermCore", "Linalg", "Neighbors", "NN"]),
         .target(name: "Terminal", dependencies: ["PlanktermCore", "CNcursesw"]),
         .target(name: "Project", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "NN",
+            "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CSV", package: "CSV.swift"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "plankterm", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Terminal",
+            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,6 +52,8 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "PlanktermCore"]),
+        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "PlanktermCore"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),

@@ -36,3 +36,17 @@ public enum Gemm {
     /// OpenBLAS's description of its build and the kernel it picked for this CPU.
     public static var configuration: String { String(cString: openblas_get_config()) }
 }
+
+extension Gemm {
+    /// `c = alpha · op(a) · op(b) + beta · c` in double precision through `cblas_dgemm`; shapes as `sgemm`.
+    public static func dgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, transA: Bool = false,
+                             b: UnsafePointer<Double>, transB: Bool = false, c: UnsafeMutablePointer<Double>,
+                             alpha: Double = 1, beta: Double = 0) {
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+                    beta, c, Int32(n))
+    }
+
+    /// The threads OpenBLAS currently uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

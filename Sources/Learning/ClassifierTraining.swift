@@ -1,0 +1,91 @@
+import Foundation
+import PlanktermCore
+
+/// Stratified k-fold assignment: each class's members are shuffled and dealt round-robin to the folds,
+/// so every fold has the class mix of the whole. Classes with fewer than 2 members get fold −1 (always
+/// trained on, never held out: they could not be predicted from the other folds).
+public func stratifiedFolds(labels: [Int], classes k: Int, folds: Int, seed: UInt64) -> [Int] {
+    var rng = SeededGenerator(seed: seed ^ 0x464F_4C44)
+    var byClass = [[Int]](repeating: [], count: k)
+    for (i, y) in labels.enumerated() { byClass[y].append(i) }
+    var fold = [Int](repeating: -1, count: labels.count)
+    var next = 0
+    for var members in byClass where members.count >= 2 {
+        members.shuffle(using: &rng)
+        for i in members {
+            fold[i] = next % folds
+            next += 1
+        }
+    }
+    return fold
+}
+
+/// What fitting a head with calibration produced.
+public struct TrainingOutcome: Sendable {
+    public var settings: HeadSettings
+    public var classes: Int
+    /// n_k: validated labels per class.
+    public var counts: [Int]
+    /// The prior the head was trained under (class-balanced: uniform).
+    public var trainPrior: [Double]
+    public var calibration: Calibration
+    /// Out-of-fold metrics before and after calibration (held-out labels only).
+    public var outOfFoldBefore: ClassificationMetrics?
+    public var outOfFoldAfter: ClassificationMetrics?
+    public var folds: Int
+    /// The head fitted on every label.
+    public var head: any ClassifierHead
+}
+
+/// Fits a head the way METHODS §3–§4 say: class-balanced, k-fold out-of-fold logits for every held-out
+/// label, a calibration map fitted on them with balanced weights, then the head refitted on all labels.
+public struct ClassifierTraining: Sendable {
+    public var settings: HeadSettings
+    public var calibration: Calibration.Method
+    public var folds: Int
+
+    public init(settings: HeadSettings, calibration: Calibration.Method = .temperature, folds: Int = 5) {
+        self.settings = settings
+        self.calibration = calibration
+        self.folds = folds
+    }
+
+    /// `rows` index `features`; `labels` are classes in 0..<k, every class present at least once.
+    /// `progress` receives fractions of the work done.
+    public func run(_ features: Features, rows: [Int], labels: [Int], classes k: Int,
+                    progress: (Double) -> Void = { _ in }) -> TrainingOutcome {
+        var counts = [Int](repeating: 0, count: k)
+        for y in labels { counts[y] += 1 }
+        let present = counts.filter { $0 > 0 }.count
+        let trainPrior = counts.map { $0 > 0 ? 1 / Double(present) : 0 }
+        let fold = stratifiedFolds(labels: labels, classes: k, folds: folds, seed: settings.seed)
+        var oofLogits = [Double](), oofTruth = [Int]()
+        let usedFolds = Set(fold.filter { $0 >= 0 }).count
+        if usedFolds >= 2 {
+            for f in 0..<folds {
+                let held = fold.indices.filter { fold[$0] == f }
+                guard !held.isEmpty else { continue }
+                let kept = fold.indices.filter { fold[$0] != f }
+                let head = settings.fit(features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] }, classes: k)
+                oofLogits += head.logits(features, rows: held.map { rows[$0] })
+                oofTruth += held.map { labels[$0] }
+                progress(Double(f + 1) / Double(folds + 1))
+            }
+        }
+        var fitted = Calibration.identity
+        var before: ClassificationMetrics?, after: ClassificationMetrics?
+        if !oofTruth.isEmpty {
+            let weights = balancedWeights(labels: oofTruth, classes: k)
+            fitted = Calibration.fit(calibration, logits: oofLogits, classes: k, truth: oofTruth, weights: weights)
+            before = ClassificationMetrics(probabilities: Probabilities.softmax(oofLogits, classes: k), classes: k,
+                                           truth: oofTruth)
+            after = ClassificationMetrics(probabilities: fitted.probabilities(oofLogits, classes: k), classes: k,
+                                          truth: oofTruth)
+        }
+        let head = settings.fit(features, rows: rows, labels: labels, classes: k)
+        progress(1)
+        return TrainingOutcome(settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
+                               calibration: fitted, outOfFoldBefore: before, outOfFoldAfter: after,
+                               folds: usedFolds, head: head)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import PlanktermCore
+@testable import Learning
+
+@Suite struct HeadTests {
+    /// Well separated unit-vector clusters in 8 dimensions, with class sizes `sizes`, plus noise.
+    static func clusters(sizes: [Int], noise: Float, seed: UInt64) -> (features: Features, labels: [Int]) {
+        var rng = SeededGenerator(seed: seed)
+        let d = 8
+        var x: [Float] = [], y: [Int] = []
+        for (c, size) in sizes.enumerated() {
+            for _ in 0..<size {
+                var v = (0..<d).map { _ in Float.random(in: -noise...noise, using: &rng) }
+                v[c % d] += 1
+                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                x += v.map { $0 / norm }
+                y.append(c)
+            }
+        }
+        return (Features(embeddings: x, dimension: d, logSize: y.map { Float($0) * 0.1 }), y)
+    }
+
+    @Test(arguments: HeadKind.allCases)
+    func eachHeadLearnsSeparableClustersAndCalibrates(kind: HeadKind) {
+        let (features, labels) = Self.clusters(sizes: [60, 30, 15, 45], noise: 0.6, seed: 11)
+        let rows = Array(0..<labels.count)
+        var settings = HeadSettings(kind: kind, seed: 3)
+        settings.maxEpochs = 60
+        let outcome = ClassifierTraining(settings: settings).run(features, rows: rows, labels: labels, classes: 4)
+        #expect(outcome.trainPrior == [0.25, 0.25, 0.25, 0.25])
+        #expect(outcome.counts == [60, 30, 15, 45])
+        let after = try! #require(outcome.outOfFoldAfter)
+        #expect(after.n == labels.count)
+        #expect(after.balancedAccuracy > 0.8, "\(kind): \(after.balancedAccuracy)")
+        #expect(after.nll <= outcome.outOfFoldBefore!.nll + 1e-9)
+        let p = Probabilities.softmax(outcome.head.logits(features, rows: rows), classes: 4)
+        let accuracy = Double(zip(Probabilities.argmax(p, classes: 4), labels).filter { $0 == $1 }.count) / Double(labels.count)
+        #expect(accuracy > 0.85)
+    }
+
+    @Test func stratifiedFoldsKeepTheClassMixAndHoldOutNoSingleton() {
+        let labels = [Int](repeating: 0, count: 50) + [Int](repeating: 1, count: 10) + [2]
+        let fold = stratifiedFolds(labels: labels, classes: 3, folds: 5, seed: 1)
+        #expect(fold.last == -1)
+        for f in 0..<5 {
+            #expect(fold.indices.filter { fold[$0] == f && labels[$0] == 0 }.count == 10)
+            #expect(fold.indices.filter { fold[$0] == f && labels[$0] == 1 }.count == 2)
+        }
+    }
+
+    @Test func knnHeadVotesWithBalancedWeights() {
+        // Query equals a class-1 point; class 0 has many slightly less similar points.
+        let d = 2
+        var x: [Float] = [1, 0]          // class 1, identical to the query
+        for i in 0..<10 { let a = Float(i + 1) * 0.01; x += [cos(a), sin(a)] }  // class 0
+        x += [1, 0]                     // the query (row 11)
+        let features = Features(embeddings: x, dimension: d)
+        let head = KNNHead(features: features, rows: Array(0..<11), labels: [1] + [Int](repeating: 0, count: 10),
+                           classes: 2, neighbors: 20, temperature: 0.07)
+        let p = Probabilities.softmax(head.logits(features, rows: [11]), classes: 2)
+        // Balanced: class 0's ten votes are divided by 10, so the identical class-1 point wins.
+        #expect(p[1] > p[0])
+    }
+
+    @Test func emCorrectsAbundanceUnderPriorShift() {
+        // Calibrated posteriors under a uniform prior: x ~ N(μ_y, 1) with μ = 0, 1.5, 3, so that
+        // p(k|x) = softmax(−(x − μ_k)²/2). The sample is 80 % class 0.
+        var rng = SeededGenerator(seed: 5)
+        var posteriors: [Double] = [], truth = [Double](repeating: 0, count: 3)
+        let means = [0.0, 1.5, 3.0]
+        for i in 0..<3000 {
+            let y = i < 2400 ? 0 : (i < 2700 ? 1 : 2)
+            truth[y] += 1
+            let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng), u2 = Double.random(in: 0..<1, using: &rng)
+            let x = means[y] + (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+            posteriors += Probabilities.softmax(means.map { -($0 - x) * ($0 - x) / 2 }, classes: 3)
+        }
+        let estimate = AbundanceEstimate(posteriors: posteriors, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+                                         bootstrap: 20, seed: 1)
+        let emError = AbundanceEstimate.absoluteError(estimate.corrected, truth: truth)
+        let ccError = AbundanceEstimate.absoluteError(estimate.classifyAndCount, truth: truth)
+        #expect(emError < ccError)
+        for j in 0..<3 { #expect(estimate.correctedLower[j] <= estimate.corrected[j] + 1e-9 && estimate.corrected[j] <= estimate.correctedUpper[j] + 1e-9) }
+    }
+
+    @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {
+        let posteriors: [Double] = [0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
+                                    0.7, 0.3, 0.8, 0.2, 0.95, 0.05, 0.65, 0.35, 0.75, 0.25]
+        let margin = QueueBuilder(strategy: .margin, randomFraction: 0, seed: 1)
+            .select(count: 3, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
+                    classNames: ["copepod", "diatom"])
+        #expect(margin.map(\.row) == [104, 101, 102])
+        #expect(margin[0].reason.contains("copepod") && margin[0].reason.contains("close call"))
+        let mixed = QueueBuilder(strategy: .margin, randomFraction: 0.5, seed: 1)
+            .select(count: 4, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
+                    classNames: ["copepod", "diatom"])
+        #expect(mixed.count == 4 && Set(mixed.map(\.row)).count == 4)
+        #expect(mixed.filter { $0.reason.hasPrefix("random") }.count == 2)
+    }
+
+    @Test func diverseQueueSpreadsOverClusters() {
+        // Two tight clusters of equally uncertain images: a batch of 2 takes one from each.
+        var x: [Float] = []
+        for i in 0..<10 { x += i < 5 ? [1, Float(i) * 0.001] : [Float(i) * 0.001, 1] }
+        let features = Features(embeddings: x, dimension: 2)
+        var posteriors: [Double] = []
+        for i in 0..<10 {
+            let shift = Double(i) * 0.001
+            posteriors += [0.5 + shift, 0.5 - shift]
+        }
+        let items = QueueBuilder(strategy: .diverse, randomFraction: 0, seed: 1)
+            .select(count: 2, candidates: Array(0..<10), posteriors: posteriors, classes: 2, features: features,
+                    classNames: ["a", "b"])
+        #expect(items.count == 2)
+        #expect(Set(items.map { $0.row < 5 }) == [true, false])
+    }
+}
