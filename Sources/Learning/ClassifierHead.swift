@@ -50,7 +50,8 @@ public struct HeadSettings: Sendable, Codable, Equatable {
 
 /// Weighted kNN vote (METHODS §3.1): the k most cosine-similar labelled images vote for their class with
 /// weight exp(sim / τ), each class's votes scaled by 1/n_k (balanced π_train). Logits are the log of
-/// the vote shares, floored at 1e-4 so that a class without votes is unlikely, not impossible.
+/// the vote shares (1e-12 for a class without votes); calibration adds a fitted floor to the shares
+/// (`Calibration.floor`) so that such a class is unlikely, not impossible.
 public struct KNNHead: ClassifierHead {
     public let classes: Int
     let trainEmbeddings: [Float]
@@ -99,7 +100,7 @@ public struct KNNHead: ClassifierHead {
                 let total = votes.reduce(0, +)
                 for j in 0..<classes {
                     let share = total > 0 ? votes[j] / total : 1 / Double(classes)
-                    out[(start + i) * classes + j] = log(max(share, 1e-4))
+                    out[(start + i) * classes + j] = log(max(share, 1e-12))
                 }
             }
             start += part.count

@@ -44,7 +44,7 @@ public struct ClassifierTraining: Sendable {
     public var calibration: Calibration.Method
     public var folds: Int
 
-    public init(settings: HeadSettings, calibration: Calibration.Method = .temperature, folds: Int = 5) {
+    public init(settings: HeadSettings, calibration: Calibration.Method = .bcts, folds: Int = 5) {
         self.settings = settings
         self.calibration = calibration
         self.folds = folds
@@ -76,8 +76,14 @@ public struct ClassifierTraining: Sendable {
         var before: ClassificationMetrics?, after: ClassificationMetrics?
         if !oofTruth.isEmpty {
             let weights = balancedWeights(labels: oofTruth, classes: k)
-            fitted = Calibration.fit(calibration, logits: oofLogits, classes: k, truth: oofTruth, weights: weights)
-            before = ClassificationMetrics(probabilities: Probabilities.softmax(oofLogits, classes: k), classes: k,
+            if settings.kind == .knn {
+                fitted = Calibration.fit(calibration, logShares: oofLogits, classes: k, truth: oofTruth, weights: weights)
+            } else {
+                fitted = Calibration.fit(calibration, logits: oofLogits, classes: k, truth: oofTruth, weights: weights)
+            }
+            // "Before": the head's own probabilities (for kNN, the plain vote shares with a 1e-4 floor).
+            let raw = settings.kind == .knn ? Calibration.applyFloor(oofLogits, 1e-4) : oofLogits
+            before = ClassificationMetrics(probabilities: Probabilities.softmax(raw, classes: k), classes: k,
                                            truth: oofTruth)
             after = ClassificationMetrics(probabilities: fitted.probabilities(oofLogits, classes: k), classes: k,
                                           truth: oofTruth)

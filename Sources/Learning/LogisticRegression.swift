@@ -40,8 +40,8 @@ public struct LogisticRegression: Sendable, Codable, Equatable {
 
     /// Fits to `x` (n × d), `labels` in 0..<k, optional per-sample `sampleWeights`.
     public static func fit(x: [Double], features d: Int, labels: [Int], classes k: Int,
-                           sampleWeights: [Double]? = nil, c: Double = 1, maxIterations: Int = 1_000,
-                           gradientTolerance: Double = 1e-6) -> LogisticRegression {
+                           sampleWeights: [Double]? = nil, c: Double = 1, maxIterations: Int = 500,
+                           gradientTolerance: Double = 1e-4) -> LogisticRegression {
         let n = labels.count
         precondition(x.count == n * d)
         let w = sampleWeights ?? [Double](repeating: 1, count: n)

@@ -12,18 +12,45 @@ public struct Calibration: Sendable, Codable, Equatable {
     public var method: Method
     public var temperature: Double
     public var bias: [Double]?
+    /// For heads whose logits are log vote shares (kNN): z ← log(eᶻ + floor) first, so that a class
+    /// without votes keeps a fitted, not arbitrary, probability.
+    public var floor: Double?
 
     public static let identity = Calibration(method: .none, temperature: 1, bias: nil)
 
-    public init(method: Method, temperature: Double, bias: [Double]?) {
+    public init(method: Method, temperature: Double, bias: [Double]?, floor: Double? = nil) {
         self.method = method
         self.temperature = temperature
         self.bias = bias
+        self.floor = floor
     }
 
     /// Calibrated probabilities of `logits` (n × k).
     public func probabilities(_ logits: [Double], classes k: Int) -> [Double] {
-        Probabilities.softmax(logits, classes: k, temperature: temperature, bias: bias)
+        Probabilities.softmax(Self.applyFloor(logits, floor), classes: k, temperature: temperature, bias: bias)
+    }
+
+    static func applyFloor(_ logits: [Double], _ floor: Double?) -> [Double] {
+        guard let floor else { return logits }
+        return logits.map { log(exp($0) + floor) }
+    }
+
+    /// `fit` for log-share logits: also chooses the floor from `floors` by the fitted NLL.
+    public static func fit(_ method: Method, logShares logits: [Double], classes k: Int, truth: [Int],
+                           weights: [Double]? = nil,
+                           floors: [Double] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]) -> Calibration {
+        guard method != .none, !truth.isEmpty else { return .identity }
+        let w = weights ?? [Double](repeating: 1, count: truth.count)
+        var best: (Double, Calibration)?
+        for floor in floors {
+            let floored = applyFloor(logits, floor)
+            var fitted = fit(method, logits: floored, classes: k, truth: truth, weights: w)
+            fitted.floor = floor
+            let value = nll(logits: floored, classes: k, truth: truth, weights: w, total: w.reduce(0, +),
+                            temperature: fitted.temperature, bias: fitted.bias)
+            if best == nil || value < best!.0 { best = (value, fitted) }
+        }
+        return best!.1
     }
 
     /// Fits the map to held-out `logits` (n × k) with true classes `truth`, minimising the weighted mean

@@ -178,13 +178,18 @@ public struct Importer: Sendable {
         }
         if let labelFile {
             let resolver = PathResolver(root: root, labelFile: labelFile.path, known: Set(known.keys))
+            var fields: [(ImageID, name: String, value: String)] = []
             for record in labelFile.records {
                 guard let path = resolver.resolve(record.path) else {
                     report.unmatchedLabels.append(record.path)
                     continue
                 }
                 wanted[path] = record
+                if let id = known[path]?.id {
+                    for (name, value) in record.fields.sorted(by: { $0.key < $1.key }) { fields.append((id, name, value)) }
+                }
             }
+            try store.setFields(fields)
             report.labelSources.append(labelFile.path)
         }
         try applyLabels(wanted, known: known, options: options, report: &report)

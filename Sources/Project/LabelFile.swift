@@ -15,6 +15,9 @@ public struct LabelRecord: Sendable, Equatable {
     public var time: Date?
     /// A model's probability for the label, if the file gives one.
     public var confidence: Double? = nil
+    /// The row's other non-empty columns (sample, station, depth…), by header name: kept as image
+    /// metadata, e.g. for `plankterm abundance --by COLUMN`.
+    public var fields: [String: String] = [:]
 }
 
 /// Which columns of a label file to read; nil means "find it by its name".
@@ -132,6 +135,9 @@ public struct LabelFile: Sendable {
         let confidenceIndex = try column(nil, confidenceNames, what: "confidence", required: false)
         let ecoDate = isEcoTaxa ? lower.firstIndex(of: "object_annotation_date") : nil
         let ecoTime = isEcoTaxa ? lower.firstIndex(of: "object_annotation_time") : nil
+        let used = Set([pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
+            .compactMap { $0 })
+        let extra = header.indices.filter { !used.contains($0) && !header[$0].isEmpty }
 
         var records: [LabelRecord] = []
         records.reserveCapacity(body.count)
@@ -176,8 +182,11 @@ public struct LabelFile: Sendable {
                 }
                 confidence = value
             }
+            var extraFields: [String: String] = [:]
+            for i in extra { if let value = field(i) { extraFields[header[i]] = value } }
             records.append(LabelRecord(row: row, path: imagePath, className: className, status: status,
-                                       annotator: field(annotatorIndex), time: time, confidence: confidence))
+                                       annotator: field(annotatorIndex), time: time, confidence: confidence,
+                                       fields: extraFields))
         }
         return LabelFile(path: path, kind: isEcoTaxa ? .ecotaxa : .csv, records: records,
                          pathColumn: header[pathIndex!], labelColumn: header[labelIndex])

@@ -14,6 +14,14 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
     case exportFailed(path: String, reason: String)
     /// An option value that makes no sense.
     case invalidOption(String)
+    /// No image of the project has an embedding.
+    case noEmbeddings(project: String)
+    /// A file plankterm wrote itself is damaged.
+    case malformedFile(path: String, reason: String)
+    /// Training needs more validated labels.
+    case notEnoughLabels(project: String, reason: String)
+    /// A command needs a trained classifier.
+    case noModel(project: String)
 
     public var description: String {
         switch self {
@@ -25,6 +33,10 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
         case .noImagesFolder(let p): return "\(p): the project has no images folder yet"
         case .exportFailed(let p, let r): return "\(p): export failed: \(r)"
         case .invalidOption(let m): return m
+        case .noEmbeddings(let p): return "\(p): no image has an embedding yet"
+        case .malformedFile(let p, let r): return "\(p): \(r)"
+        case .notEnoughLabels(let p, let r): return "\(p): \(r)"
+        case .noModel(let p): return "\(p): no classifier has been trained yet"
         }
     }
 
@@ -35,6 +47,9 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
             return what == "path" ? "name it with --path-column NAME" : "name it with --label-column NAME"
         case .noImagesFolder: return "give one with --images DIR"
         case .imagesFolder: return "check the path given to --images"
+        case .noEmbeddings(let p): return "run 'plankterm embed \(p)' first"
+        case .notEnoughLabels(let p, _): return "label more images ('plankterm label \(p) …') and train again"
+        case .noModel(let p): return "run 'plankterm train \(p)' first"
         default: return nil
         }
     }

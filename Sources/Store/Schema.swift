@@ -134,6 +134,30 @@ enum Schema {
                 CREATE UNIQUE INDEX embeddingRow_row ON embeddingRow(modelId, row);
                 """)
         }
+        migrator.registerMigration("v3: prediction details, current model, image fields") { db in
+            try db.execute(sql: """
+                -- A classifier's prediction for an image: `classId`/`confidence` are its top class and
+                -- probability after prior correction; `top` holds up to 5 (int32 class id, float32
+                -- probability) pairs, best first; the uncertainty scores are computed under the balanced
+                -- prior the active-learning queue uses; `row` is the image's row of
+                -- models/<modelId>.probs.f32 (the full calibrated posteriors under π_train).
+                ALTER TABLE prediction ADD COLUMN top BLOB;
+                ALTER TABLE prediction ADD COLUMN leastConfidence REAL;
+                ALTER TABLE prediction ADD COLUMN margin REAL;
+                ALTER TABLE prediction ADD COLUMN entropy REAL;
+                ALTER TABLE prediction ADD COLUMN row INTEGER;
+                CREATE INDEX prediction_model_margin ON prediction(modelId, margin);
+
+                -- Metadata columns imported with the labels (sample, station, depth…): any text per image.
+                CREATE TABLE imageField (
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (imageId, name)
+                );
+                CREATE INDEX imageField_name ON imageField(name, value);
+                """)
+        }
         return migrator
     }
 }

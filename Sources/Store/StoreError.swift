@@ -12,6 +12,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unknownImage(String)
     /// A class name that cannot be stored (empty, or only spaces and control characters).
     case invalidClassName(String)
+    /// A model id that the project does not have.
+    case unknownModel(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .database(let p, let m): return "\(p): database error: \(m)"
         case .unknownImage(let i): return "no image \(i) in this project"
         case .invalidClassName(let n): return "invalid class name \(n.debugDescription)"
+        case .unknownModel(let m): return "no classifier \(m) in this project"
         }
     }
 

@@ -14,7 +14,8 @@ struct EmbedCommand: ParsableCommand {
             rows). Only images without an embedding are computed, so after 'plankterm import' a second run \
             is quick. The encoder is --weights FILE (safetensors with PyTorch names, e.g. from \
             Scripts/simclr_torch.py), else the project's newest pretrained encoder, else the encoder that \
-            ships with plankterm.
+            ships with plankterm. Then the k = 32 nearest-neighbour graph is built or extended (see \
+            'plankterm neighbors').
             """)
 
     @Argument(help: "The project folder.") var project: String
@@ -31,6 +32,8 @@ struct EmbedCommand: ParsableCommand {
         let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch) { done, total in
             if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
         }
+        if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8)) }
+        try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory, threads: threads)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print("model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
               + "\(result.dimension) dimensions, in \(result.file)")

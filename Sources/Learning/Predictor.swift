@@ -1,0 +1,53 @@
+import Foundation
+
+/// Calibrated predictions of a fitted head for many images, before and after the prior correction.
+public struct PredictionSet: Sendable {
+    public var classes: Int
+    /// Calibrated posteriors under π_train (rows × classes): what the active-learning queue scores.
+    public var posteriors: [Double]
+    /// The same after the Bayes shift to `targetPrior` (rows × classes): what is shown and exported.
+    public var corrected: [Double]
+    /// The class mix estimated by EM over these images (or π_train when there were too few).
+    public var targetPrior: [Double]
+    /// Whether EM ran (it is refused below `PredictionSet.minimumForEM` images).
+    public var estimatedPrior: Bool
+    public var emIterations: Int
+
+    /// Fewer images than this give an EM estimate too noisy to correct with.
+    public static let minimumForEM = 200
+
+    /// Order of METHODS §5: logits → calibration → Bayes shift to the EM estimate of this set's mix → softmax.
+    public init(head: any ClassifierHead, calibration: Calibration, trainPrior: [Double], features: Features,
+                rows: [Int], smoothing: Double = 1) {
+        let k = head.classes
+        classes = k
+        posteriors = calibration.probabilities(head.logits(features, rows: rows), classes: k)
+        if rows.count >= Self.minimumForEM {
+            let estimate = PriorShift.estimate(posteriors: posteriors, classes: k, trainPrior: trainPrior,
+                                               smoothing: smoothing)
+            targetPrior = estimate.prior
+            estimatedPrior = true
+            emIterations = estimate.iterations
+            corrected = Probabilities.shiftPrior(posteriors, classes: k, train: trainPrior, target: estimate.prior)
+        } else {
+            targetPrior = trainPrior
+            estimatedPrior = false
+            emIterations = 0
+            corrected = posteriors
+        }
+    }
+
+    public var count: Int { posteriors.count / classes }
+
+    /// Row i of `corrected`: the `n` most probable classes, best first.
+    public func top(_ i: Int, _ n: Int = 5) -> [(index: Int, probability: Double)] {
+        let row = corrected[(i * classes)..<((i + 1) * classes)]
+        return row.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
+            .prefix(n).map { ($0.offset, $0.element) }
+    }
+
+    /// Uncertainty of row i under the balanced prior.
+    public func uncertainty(_ i: Int) -> Uncertainty {
+        Uncertainty(posteriors[(i * classes)..<((i + 1) * classes)])
+    }
+}

@@ -1,0 +1,181 @@
+import Crypto
+import Foundation
+import Learning
+import Neighbors
+import PlanktermCore
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `plankterm train` is asked to do.
+public struct ClassifierSettings: Sendable {
+    public var head: HeadSettings
+    public var calibration: Calibration.Method
+    public var folds: Int
+
+    public init(head: HeadKind = .linear, seed: UInt64 = 0, calibration: Calibration.Method = .bcts,
+                folds: Int = 5, threads: Int = 2) {
+        self.head = HeadSettings(kind: head, seed: seed)
+        self.head.threads = threads
+        self.calibration = calibration
+        self.folds = folds
+    }
+}
+
+/// What `plankterm train` did (its `--json` object).
+public struct TrainReport: Sendable, Codable, Equatable {
+    public var modelId: String
+    public var head: String
+    public var labelsUsed: Int
+    public var classes: Int
+    public var imagesPredicted: Int
+    public var outOfFoldAccuracy: Double?
+    public var outOfFoldBalancedAccuracy: Double?
+    public var eceBefore: Double?
+    public var eceAfter: Double?
+    public var temperature: Double
+    public var folds: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case modelId = "model_id", head, labelsUsed = "labels_used", classes, imagesPredicted = "images_predicted"
+        case outOfFoldAccuracy = "oof_accuracy", outOfFoldBalancedAccuracy = "oof_balanced_accuracy"
+        case eceBefore = "ece_before", eceAfter = "ece_after", temperature, folds, seconds
+    }
+}
+
+/// The parameters recorded with a classifier version (model.parameters JSON).
+public struct ClassifierParameters: Sendable, Codable, Equatable {
+    public var head: HeadKind
+    public var encoder: String
+    /// Class ids of the model's outputs, in output order, and their names when trained.
+    public var classIds: [Int64]
+    public var classNames: [String]
+    /// n_k, π_train (balanced) and the EM estimate of the project's mix used for display.
+    public var counts: [Int]
+    public var trainPrior: [Double]
+    public var targetPrior: [Double]
+    public var calibration: Calibration
+    public var seed: UInt64
+    public var folds: Int
+    /// Relative to the project: calibrated posteriors under π_train, float32 (images × classes).
+    public var posteriorsFile: String
+}
+
+/// Fits, calibrates and applies a classifier to a project and installs it as the current model.
+public struct ClassifierRun: Sendable {
+    public var store: ProjectStore
+    public var clock: any Clock
+
+    public init(store: ProjectStore, clock: any Clock = SystemClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Trains on the validated labels of embedded images, predicts every embedded image, and makes the new
+    /// version current in one transaction (a failure before that leaves the previous model current).
+    public func train(_ settings: ClassifierSettings, progress: (String, Double) -> Void = { _, _ in }) throws -> TrainReport {
+        let started = clock.now()
+        let embeddings = try ProjectEmbeddings.load(store: store)
+        let features = embeddings.features
+        let names = try store.classNames()
+        var labelled: [(row: Int, classId: Int64)] = []
+        for (image, classId) in try store.validatedLabels() {
+            if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
+        }
+        labelled.sort { $0.row < $1.row }
+        let classIds = Array(Set(labelled.map(\.classId))).sorted()
+        guard classIds.count >= 2 else {
+            throw ProjectError.notEnoughLabels(project: store.directory,
+                                               reason: "training needs validated labels of at least 2 classes (\(classIds.count) found among embedded images)")
+        }
+        let index = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })
+        let rows = labelled.map(\.row), labels = labelled.map { index[$0.classId]! }
+        progress("fitting \(settings.head.kind.rawValue) head on \(rows.count) labels", 0)
+        let outcome = ClassifierTraining(settings: settings.head, calibration: settings.calibration, folds: settings.folds)
+            .run(features, rows: rows, labels: labels, classes: classIds.count) { progress("cross-validating", 0.8 * $0) }
+        let allRows = embeddings.rows
+        progress("predicting \(allRows.count) images", 0.8)
+        let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
+                                        trainPrior: outcome.trainPrior, features: features, rows: allRows)
+        let createdAt = clock.now()
+        let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
+        let relative = "models/\(modelId).probs.f32"
+        try Self.writeFloats(predictions.posteriors, to: store.directory + "/" + relative)
+        let parameters = ClassifierParameters(
+            head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
+            classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
+            trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior, calibration: outcome.calibration,
+            seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative)
+        var records: [PredictionRecord] = []
+        records.reserveCapacity(allRows.count)
+        for (i, row) in allRows.enumerated() {
+            let top = predictions.top(i)
+            let u = predictions.uncertainty(i)
+            records.append(PredictionRecord(
+                imageID: embeddings.rowImage[row]!, classID: classIds[top[0].index], confidence: top[0].probability,
+                top: top.map { (classIds[$0.index], Float($0.probability)) }, leastConfidence: u.leastConfidence,
+                margin: u.margin, entropy: u.entropy, row: i))
+        }
+        let seconds = clock.now().timeIntervalSince(started)
+        let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
+                                   labels: rows.count, seconds: seconds)
+        try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
+                                    createdAt: createdAt, predictions: records)
+        progress("done", 1)
+        return TrainReport(modelId: modelId, head: settings.head.kind.rawValue, labelsUsed: rows.count,
+                           classes: classIds.count, imagesPredicted: records.count,
+                           outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
+                           outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
+                           eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
+                           temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds)
+    }
+
+    /// The recorded parameters of a classifier version.
+    public static func parameters(of record: ClassifierRecord) throws -> ClassifierParameters {
+        try JSONDecoder().decode(ClassifierParameters.self, from: Data(record.parameters.utf8))
+    }
+
+    /// The calibrated posteriors (π_train) of a classifier version: rows in `prediction.row` order.
+    public static func posteriors(project: String, parameters: ClassifierParameters) throws -> MappedMatrix {
+        try MappedMatrix(path: project + "/" + parameters.posteriorsFile, columns: parameters.classIds.count)
+    }
+
+    static func modelId(encoder: String, settings: ClassifierSettings, labels: Int, time: Date) -> String {
+        let text = "\(encoder) \(settings.head.kind) \(settings.head.seed) \(labels) \(time.timeIntervalSince1970) \(UUID().uuidString)"
+        return "clf-" + SHA256.hash(data: Data(text.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Writes float32 values durably: a temporary file, fsync, rename.
+    static func writeFloats(_ values: [Double], to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let temporary = path + ".partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ProjectError.exportFailed(path: temporary, reason: String(cString: strerror(errno))) }
+        let floats = values.map { Float($0) }
+        let written = floats.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == floats.count * 4, synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// The metrics recorded with a classifier version (model.metrics JSON).
+public struct TrainMetrics: Sendable, Codable, Equatable {
+    public var outOfFoldBefore: ClassificationMetrics?
+    public var outOfFoldAfter: ClassificationMetrics?
+    public var labels: Int
+    public var seconds: Double
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Learning
+import Neighbors
+import PlanktermCore
+import Store
+
+/// Ground truth for evaluation and simulation: a label file (CSV or EcoTaxa TSV, as for import) or a
+/// folder with one sub-folder per class, matched to the project's images as import matches them.
+public enum TruthLabels {
+    /// image → class name; `unmatched` counts entries that name no image of the project.
+    public static func read(_ path: String, store: ProjectStore, imagesRoot: String) throws -> (labels: [ImageID: String], unmatched: Int) {
+        let known = try store.imageIDs()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ProjectError.labelFileUnreadable(path: path, reason: "no such file or folder")
+        }
+        var entries: [(path: String, className: String)] = []
+        var resolverAnchor = path
+        if isDirectory.boolValue {
+            resolverAnchor = path + "/truth"
+            let classes = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+            for name in classes {
+                var sub: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub), sub.boolValue else { continue }
+                for file in try FileManager.default.contentsOfDirectory(atPath: path + "/" + name).sorted() {
+                    entries.append((name + "/" + file, name))
+                }
+            }
+        } else {
+            let file = try LabelFile.read(path: path)
+            entries = file.records.compactMap { r in r.className.map { (r.path, $0) } }
+        }
+        let resolver = PathResolver(root: imagesRoot, labelFile: resolverAnchor, known: Set(known.keys))
+        var labels: [ImageID: String] = [:]
+        var unmatched = 0
+        for entry in entries {
+            if let p = resolver.resolve(entry.path), let id = known[p] { labels[id] = entry.className } else { unmatched += 1 }
+        }
+        return (labels, unmatched)
+    }
+}
+
+/// Metrics of the current classifier against ground truth (`plankterm eval`).
+public struct EvaluationReport: Sendable, Codable {
+    public var modelId: String
+    public var n: Int
+    public var accuracy: Double
+    public var balancedAccuracy: Double
+    public var macroF1: Double
+    public var nll: Double
+    public var brier: Double
+    public var ece: Double
+    public var ece20: Double
+    public var classwiseECE: Double
+    /// The same metrics of the posteriors before the prior correction (balanced π_train).
+    public var beforePriorCorrection: ClassificationMetrics
+    public var reliability: [ReliabilityBin]
+    /// Truth entries not matching any image; truth images without a prediction; truth classes the model
+    /// does not know (their images count as errors).
+    public var unmatched: Int
+    public var unpredicted: Int
+    public var unknownClasses: [String]
+    public var includesLabelled: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case modelId = "model_id", n, accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1", nll, brier
+        case ece, ece20 = "ece_20", classwiseECE = "classwise_ece"
+        case beforePriorCorrection = "before_prior_correction", reliability, unmatched, unpredicted
+        case unknownClasses = "unknown_classes", includesLabelled = "includes_labelled"
+    }
+}
+
+public struct Evaluation: Sendable {
+    public var store: ProjectStore
+
+    public init(store: ProjectStore) { self.store = store }
+
+    /// Evaluates the current model on the images of `truth`; images with a validated label in the project
+    /// (the training labels) are left out unless `includeLabelled`.
+    public func run(truth: [ImageID: String], unmatched: Int, includeLabelled: Bool = false) throws -> EvaluationReport {
+        guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
+        let parameters = try ClassifierRun.parameters(of: record)
+        let posteriors = try ClassifierRun.posteriors(project: store.directory, parameters: parameters)
+        let predictions = try store.predictions(model: record.id)
+        let validated = includeLabelled ? [:] : try store.validatedLabels()
+        var classNames = parameters.classNames
+        var classIndex = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var unknown: [String] = []
+        var rows: [Int] = [], truthIndex: [Int] = []
+        var unpredicted = 0
+        for (image, name) in truth.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where validated[image] == nil {
+            guard let p = predictions[image], p.row >= 0, p.row < posteriors.rows else { unpredicted += 1; continue }
+            if classIndex[name] == nil {
+                classIndex[name] = classNames.count
+                classNames.append(name)
+                unknown.append(name)
+            }
+            rows.append(p.row)
+            truthIndex.append(classIndex[name]!)
+        }
+        let k = parameters.classIds.count, kk = classNames.count
+        var balanced = [Double](repeating: 0, count: rows.count * kk)
+        for (i, r) in rows.enumerated() {
+            let src = posteriors.row(r)
+            for j in 0..<k { balanced[i * kk + j] = Double(src[j]) }
+        }
+        let extend = { (v: [Double]) in v + [Double](repeating: 0, count: kk - k) }
+        let corrected = Probabilities.shiftPrior(balanced, classes: kk, train: extend(parameters.trainPrior),
+                                                 target: extend(parameters.targetPrior))
+        let after = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex)
+        let before = ClassificationMetrics(probabilities: balanced, classes: kk, truth: truthIndex)
+        return EvaluationReport(modelId: record.id, n: after.n, accuracy: after.accuracy,
+                                balancedAccuracy: after.balancedAccuracy, macroF1: after.macroF1, nll: after.nll,
+                                brier: after.brier, ece: after.ece15, ece20: after.ece20,
+                                classwiseECE: after.classwiseECE, beforePriorCorrection: before,
+                                reliability: after.reliability, unmatched: unmatched, unpredicted: unpredicted,
+                                unknownClasses: unknown, includesLabelled: includeLabelled)
+    }
+}

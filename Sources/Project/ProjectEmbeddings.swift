@@ -1,0 +1,93 @@
+import Foundation
+import Learning
+import Neighbors
+import PlanktermCore
+import Store
+
+/// The embeddings of a project's images under one encoder, memory-mapped, with the image of each row:
+/// what the heads, the neighbour graph and the queue read.
+public struct ProjectEmbeddings: Sendable {
+    public var encoderId: String
+    public var matrix: MappedMatrix
+    /// rowImage[r] is the image of row r; rows of images that are now missing or broken are left out of
+    /// `rows`.
+    public var rowImage: [ImageID?]
+    public var rowOf: [ImageID: Int]
+    /// The image records of usable images, by id.
+    public var images: [ImageID: ImageSummary]
+
+    /// The project's encoder whose embeddings cover the most usable images (newest first on ties).
+    public static func load(store: ProjectStore) throws -> ProjectEmbeddings {
+        let images = try store.usableImageSummaries()
+        var best: (String, [ImageID: Int], Int)?
+        for model in try store.models(kind: "encoder") {
+            let rows = try store.embeddingRows(modelId: model.id)
+            let covered = images.filter { rows[$0.id] != nil }.count
+            if covered > 0 && covered > (best?.2 ?? 0) { best = (model.id, rows, covered) }
+        }
+        guard let (encoderId, rows, _) = best else {
+            throw ProjectError.noEmbeddings(project: store.directory)
+        }
+        let dimension = try Self.dimension(project: store.directory, encoderId: encoderId)
+        let count = (rows.values.max() ?? -1) + 1
+        let matrix = try MappedMatrix(path: Embedder.file(project: store.directory, modelId: encoderId),
+                                      columns: dimension, rows: count)
+        var rowImage = [ImageID?](repeating: nil, count: count)
+        var byId: [ImageID: ImageSummary] = [:]
+        for image in images { byId[image.id] = image }
+        var rowOf: [ImageID: Int] = [:]
+        for (image, row) in rows where byId[image] != nil {
+            rowImage[row] = image
+            rowOf[image] = row
+        }
+        return ProjectEmbeddings(encoderId: encoderId, matrix: matrix, rowImage: rowImage, rowOf: rowOf, images: byId)
+    }
+
+    static func dimension(project: String, encoderId: String) throws -> Int {
+        let path = project + "/embeddings/\(encoderId).json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let d = json["dimension"] as? Int, d > 0 else {
+            throw ProjectError.malformedFile(path: path, reason: "no embedding dimension")
+        }
+        return d
+    }
+
+    /// Rows of usable images, ascending.
+    public var rows: [Int] { rowImage.indices.filter { rowImage[$0] != nil } }
+
+    /// The heads' view: embeddings plus log(width · height) per row.
+    public var features: Features {
+        let logSize = rowImage.map { id -> Float in
+            guard let id, let image = images[id], image.width > 0, image.height > 0 else { return 0 }
+            return Float(log(Double(image.width * image.height)))
+        }
+        return Features(count: matrix.rows, dimension: matrix.columns, embeddings: matrix.pointer, logSize: logSize,
+                        owner: matrix)
+    }
+
+    /// Usable images that have no embedding yet.
+    public func missing() -> Int { images.count - rowOf.count }
+
+    /// The neighbour-graph file of this encoder.
+    public static func graphFile(project: String, encoderId: String) -> String {
+        project + "/neighbors/\(encoderId).knn"
+    }
+
+    /// Builds or extends the k-NN graph of every row (self excluded) and saves it; returns it.
+    @discardableResult
+    public func updateGraph(project: String, k: Int = 32, threads: Int = 2) throws -> NeighborGraph {
+        let path = Self.graphFile(project: project, encoderId: encoderId)
+        try FileManager.default.createDirectory(atPath: project + "/neighbors", withIntermediateDirectories: true)
+        let search = ExactSearch(threads: threads)
+        var graph: NeighborGraph
+        if let old = try? NeighborGraph.read(from: path), old.k == k, old.rows <= matrix.rows {
+            guard old.rows < matrix.rows else { return old }
+            graph = old.extended(to: matrix, search: search)
+        } else {
+            graph = NeighborGraph.build(matrix, k: k, search: search)
+        }
+        try graph.write(to: path)
+        return graph
+    }
+}

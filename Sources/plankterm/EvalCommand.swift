@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Project
+import Store
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure the current classifier against ground-truth labels.",
+        discussion: """
+            --truth is a label file (CSV or EcoTaxa TSV, as for import) or a folder with one sub-folder per \
+            class. Images with a validated label in the project were used for training and are left out \
+            unless --include-labelled. The probabilities measured are the ones plankterm shows (calibrated, \
+            corrected to the estimated class mix); before_prior_correction has the balanced ones. --json \
+            prints one object with accuracy, balanced_accuracy, macro_f1, nll, brier, ece (15 bins), ece_20, \
+            classwise_ece, n, reliability, unmatched, unpredicted and unknown_classes.
+            """)
+
+    @Argument(help: "The project folder.") var project: String
+    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE")) var truth: String
+    @Flag(help: "Also score the images the model was trained on.") var includeLabelled = false
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let root = try ProjectLocation.imagesRoot(of: store)
+        let (labels, unmatched) = try TruthLabels.read(truth, store: store, imagesRoot: root)
+        let report = try Evaluation(store: store).run(truth: labels, unmatched: unmatched, includeLabelled: includeLabelled)
+        if json {
+            print(try JSONOutput.string(report))
+            return
+        }
+        func pct(_ v: Double) -> String { String(format: "%.1f %%", v * 100) }
+        print("model \(report.modelId) on \(report.n) images\(includeLabelled ? "" : " (training labels left out)")")
+        print("accuracy \(pct(report.accuracy))  balanced accuracy \(pct(report.balancedAccuracy))  macro-F1 "
+              + "\(String(format: "%.3f", report.macroF1))")
+        print(String(format: "NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
+                     report.nll, report.brier, report.ece, report.ece20, report.classwiseECE))
+        print(String(format: "before prior correction: accuracy %.1f %%, ECE %.3f",
+                     report.beforePriorCorrection.accuracy * 100, report.beforePriorCorrection.ece15))
+        print("reliability (confidence → accuracy, images):")
+        for bin in report.reliability where bin.count > 0 {
+            print(String(format: "  %.2f–%.2f  %.2f → %.2f  %d", bin.lower, bin.upper, bin.confidence, bin.accuracy, bin.count))
+        }
+        if report.unmatched > 0 { print("\(report.unmatched) truth entries match no image of the project") }
+        if report.unpredicted > 0 { print("\(report.unpredicted) truth images have no prediction (run 'plankterm train')") }
+        if !report.unknownClasses.isEmpty {
+            print("classes the model has no label for (counted as errors): "
+                  + report.unknownClasses.map(Console.oneLine).joined(separator: ", "))
+        }
+    }
+}

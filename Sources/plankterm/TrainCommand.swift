@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Learning
+import Linalg
+import Project
+import Store
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fit a classifier on the validated labels, calibrate it and predict every image.",
+        discussion: """
+            The head (knn, linear or mlp) is fitted on the embeddings of the validated images, class-balanced \
+            (π_train uniform). Calibration is fitted on k-fold out-of-fold predictions: bias-corrected \
+            temperature scaling by default (a temperature and a per-class bias), or --calibration temperature. \
+            Every embedded image is then predicted; the shown probabilities are corrected to the project's class \
+            mix as estimated by EM (with plain temperature scaling the EM estimate can drift to a few classes). The new model version \
+            and all its predictions become current in one transaction, so a failed or interrupted run leaves \
+            the previous model in place. Missing embeddings are computed first (as 'plankterm embed'). \
+            --json prints one object: model_id, head, labels_used, classes, images_predicted, oof_accuracy, \
+            oof_balanced_accuracy, ece_before, ece_after, temperature, folds, seconds.
+            """)
+
+    @Argument(help: "The project folder.") var project: String
+    @Option(help: "The classifier head: knn, linear or mlp.") var head: String = "linear"
+    @Option(help: "Calibration: bcts (temperature and per-class bias), temperature or none.") var calibration: String = "bcts"
+    @Option(help: "Folds for the out-of-fold calibration set.") var folds = 5
+    @Option(help: "Seed for folds and the MLP.") var seed: UInt64 = 0
+    @Option(help: "Threads for OpenBLAS and the k-NN search.") var threads = 2
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func run() throws {
+        guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp, not '\(head)'") }
+        guard let method = Calibration.Method(rawValue: calibration) else {
+            throw ValidationError("--calibration must be temperature, bcts or none, not '\(calibration)'")
+        }
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
+        let store = try ProjectStore.open(at: project)
+        Gemm.setThreads(threads)
+        try EmbeddingPreparation.ensure(store: store, quiet: json)
+        let tty = Console.stderrIsTTY && !json
+        let report = try ClassifierRun(store: store).train(
+            ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)) { stage, _ in
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(stage)…".utf8)) }
+        }
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if json {
+            print(try JSONOutput.string(report))
+            return
+        }
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }
+        func num(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
+        print("model \(report.modelId): \(report.head) head on \(report.labelsUsed) labels of \(report.classes) classes, "
+              + "\(report.imagesPredicted) images predicted in \(String(format: "%.1f", report.seconds)) s")
+        print("out-of-fold (\(report.folds) folds): accuracy \(pct(report.outOfFoldAccuracy)), balanced accuracy "
+              + "\(pct(report.outOfFoldBalancedAccuracy)), ECE \(num(report.eceBefore)) → \(num(report.eceAfter)) "
+              + "after temperature \(String(format: "%.3f", report.temperature))")
+    }
+}
+
+/// Computes missing embeddings (and the neighbour graph) before a command that needs them.
+enum EmbeddingPreparation {
+    static func ensure(store: ProjectStore, quiet: Bool) throws {
+        let existing = try? ProjectEmbeddings.load(store: store)
+        if let existing, existing.missing() == 0 { return }
+        let root = try ProjectLocation.imagesRoot(of: store)
+        let weights = try EmbedCommand.resolveWeights(nil, store: store)
+        let tty = Console.stderrIsTTY && !quiet
+        _ = try Embedder(store: store).run(weights: weights, imagesRoot: root) { done, total in
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
+        }
+        try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
+    }
+}
+
+/// JSON for `--json` outputs: sorted keys, one line.
+enum JSONOutput {
+    static func string(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
