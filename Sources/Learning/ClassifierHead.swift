@@ -27,6 +27,9 @@ public struct HeadSettings: Sendable, Codable, Equatable {
     public var learningRate = 1e-3
     public var maxEpochs = 200
     public var patience = 15
+    /// MLP: train exactly this many epochs on all labels, without a validation split (the refit after
+    /// cross-validation uses the folds' median best epoch, so that its confidence matches theirs).
+    public var fixedEpochs: Int?
     public var threads = 2
 
     public init(kind: HeadKind, seed: UInt64 = 0) {

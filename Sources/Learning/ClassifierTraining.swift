@@ -61,12 +61,14 @@ public struct ClassifierTraining: Sendable {
         let fold = stratifiedFolds(labels: labels, classes: k, folds: folds, seed: settings.seed)
         var oofLogits = [Double](), oofTruth = [Int]()
         let usedFolds = Set(fold.filter { $0 >= 0 }).count
+        var foldEpochs: [Int] = []
         if usedFolds >= 2 {
             for f in 0..<folds {
                 let held = fold.indices.filter { fold[$0] == f }
                 guard !held.isEmpty else { continue }
                 let kept = fold.indices.filter { fold[$0] != f }
                 let head = settings.fit(features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] }, classes: k)
+                if let mlp = head as? MLPHead { foldEpochs.append(mlp.epochs) }
                 oofLogits += head.logits(features, rows: held.map { rows[$0] })
                 oofTruth += held.map { labels[$0] }
                 progress(Double(f + 1) / Double(folds + 1))
@@ -88,7 +90,9 @@ public struct ClassifierTraining: Sendable {
             after = ClassificationMetrics(probabilities: fitted.probabilities(oofLogits, classes: k), classes: k,
                                           truth: oofTruth)
         }
-        let head = settings.fit(features, rows: rows, labels: labels, classes: k)
+        var final = settings
+        if settings.kind == .mlp && !foldEpochs.isEmpty { final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2]) }
+        let head = final.fit(features, rows: rows, labels: labels, classes: k)
         progress(1)
         return TrainingOutcome(settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
                                calibration: fitted, outOfFoldBefore: before, outOfFoldAfter: after,

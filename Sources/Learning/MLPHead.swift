@@ -30,7 +30,7 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
         var train: [Int] = [], validation: [Int] = []
         for var members in byClass where !members.isEmpty {
             members.shuffle(using: &rng)
-            let held = members.count >= 2 ? max(1, Int((Double(members.count) * 0.15).rounded())) : 0
+            let held = members.count >= 2 && settings.fixedEpochs == nil ? max(1, Int((Double(members.count) * 0.15).rounded())) : 0
             validation += members[0..<held]
             train += members[held...]
         }
@@ -47,7 +47,7 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
         let work = MLPWorkspace(batch: batch, inputs: d, hidden: settings.hidden, classes: k)
         var best = Double.infinity, bestValues = parameters.values.array, bestStates = parameters.stateValues.array
         var bestEpoch = 0, sinceBest = 0
-        for epoch in 1...settings.maxEpochs {
+        for epoch in 1...(settings.fixedEpochs ?? settings.maxEpochs) {
             train.shuffle(using: &rng)
             var start = 0
             while start < train.count {

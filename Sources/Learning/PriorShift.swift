@@ -63,7 +63,7 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
 
     /// Estimates the abundance of `p` (N × k calibrated posteriors under `trainPrior`). `bootstrap`
     /// resamples the images that many times (seeded) for the interval; 0 skips it.
-    public init(posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double = 1,
+    public init(posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double = PredictionSet.smoothing,
                 bootstrap: Int = 100, seed: UInt64 = 0) {
         let n = p.count / k
         images = n

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Linalg
+import Neighbors
 import NN
 import PlanktermCore
 
@@ -8,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure plankterm's own speed (to compare with ../shared/bench).",
-        subcommands: [BenchTrain.self, BenchEmbed.self])
+        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self])
 }
 
 /// Options shared by the learning benchmarks: the encoder's shape and the threads.
@@ -85,5 +86,76 @@ struct BenchEmbed: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         try printJSON(["tool": "plankterm", "what": "embed", "batch": model.batch, "threads": model.threads, "blas_core": BLASKernel.coreName,
                        "infer_images_per_s": Double(model.batch * repetitions) / seconds])
+    }
+}
+
+struct BenchKNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "knn",
+        abstract: "Exact k-NN throughput on random unit vectors (the workload of ../shared/bench/bench_knn.py).",
+        discussion: """
+            N base and --queries query vectors, Gaussian then L2-normalised, float32; the whole query batch is \
+            searched --repeats times after one warm-up and the median and best queries/s are printed as one \
+            JSON line, with the latency of single queries (one at a time, as an interactive lookup).
+            """)
+
+    @Option(help: "Base vectors.") var n = 100_000
+    @Option(help: "Dimensions.") var d = 128
+    @Option(help: "Queries per batch.") var queries = 1_000
+    @Option(help: "Neighbours per query.") var k = 10
+    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Timed repetitions.") var repeats = 3
+    @Option(help: "Seed of the vectors.") var seed: UInt64 = 12345
+
+    func run() throws {
+        var rng = SeededGenerator(seed: seed)
+        func unitVectors(_ count: Int) -> [Float] {
+            var x = [Float](repeating: 0, count: count * d)
+            for i in 0..<count {
+                var norm: Float = 0
+                for j in 0..<d {
+                    // Box–Muller
+                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+                    let g = (-2 * log(u1)).squareRoot() * cos(2 * Float.pi * u2)
+                    x[i * d + j] = g
+                    norm += g * g
+                }
+                let s = 1 / norm.squareRoot()
+                for j in 0..<d { x[i * d + j] *= s }
+            }
+            return x
+        }
+        let base = unitVectors(n), query = unitVectors(queries)
+        let search = ExactSearch(threads: threads)
+        func batch(_ count: Int, offset: Int = 0) -> NeighborLists {
+            query.withUnsafeBufferPointer { q in
+                base.withUnsafeBufferPointer { b in
+                    search.search(queries: q.baseAddress! + offset * d, queryCount: count, base: b.baseAddress!,
+                                  baseCount: n, dimension: d, k: k)
+                }
+            }
+        }
+        _ = batch(min(50, queries))
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = batch(queries)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        var single: [Double] = []
+        for i in 0..<min(200, queries) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = batch(1, offset: i)
+            single.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort(); single.sort()
+        let median = times[times.count / 2]
+        let object: [String: Any] = [
+            "bench": "knn", "engine": "plankterm ExactSearch", "n": n, "d": d, "nq": queries, "k": k, "threads": threads,
+            "search_s_median": median, "qps_median": Double(queries) / median, "qps_best": Double(queries) / times[0],
+            "single_query_ms_median": single[single.count / 2], "blas": BLASKernel.coreName,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
     }
 }
