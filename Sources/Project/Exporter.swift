@@ -75,6 +75,7 @@ public struct Exporter: Sendable {
             throw ProjectError.exportFailed(path: output, reason: "it already exists (add --force to replace it)")
         }
         var labels = try store.currentLabels(statuses: options.statuses)
+        if options.statuses.contains(.predicted) { labels = try withModelPredictions(labels, statuses: options.statuses) }
         if let minimum = options.minConfidence {
             labels.removeAll { ($0.confidence ?? 1) < minimum }
         }
@@ -120,6 +121,24 @@ public struct Exporter: Sendable {
         return report
     }
 
+    /// The current classifier's predictions join the labels as `predicted` for images without a validated
+    /// or dubious label (replacing predictions imported from elsewhere), in path order.
+    private func withModelPredictions(_ labels: [CurrentLabel], statuses: Set<LabelStatus>) throws -> [CurrentLabel] {
+        guard let model = try store.currentClassifier() else { return labels }
+        let predictions = try store.predictions(model: model.id)
+        let names = try store.classNames()
+        let expert = Set(try store.currentLabels(statuses: [.validated, .dubious]).map(\.imageID))
+        let fingerprints = try store.imageFingerprints()
+        var merged = labels.filter { $0.status != .predicted }
+        for (path, image) in fingerprints where !image.missing && !image.failed {
+            guard !expert.contains(image.id), let p = predictions[image.id], let name = names[p.classID] else { continue }
+            merged.append(CurrentLabel(imageID: image.id, path: path, hash: image.hash, className: name, status: .predicted,
+                                       annotator: "plankterm", time: model.createdAt, source: "model:\(model.id)",
+                                       confidence: p.confidence))
+        }
+        return merged.sorted { $0.path < $1.path }
+    }
+
     /// Paths of images whose file is present and decodable.
     private func usableImages() throws -> Set<String> {
         Set(try store.imageFingerprints().values.filter { !$0.missing && !$0.failed }.map(\.path))
@@ -161,11 +180,21 @@ public struct Exporter: Sendable {
 
     private func csvRow(_ l: CurrentLabel) -> [String] {
         [l.path, l.className, l.status.rawValue, l.annotator, Timestamps.iso(l.time),
-         l.confidence.map { String($0) } ?? "", l.hash ?? ""]
+         l.confidence.map { String($0) } ?? "", l.hash ?? "", probability(l)]
+    }
+
+    /// The calibrated probability of the exported label: 1 for a validated label, the model's (or the
+    /// imported) probability for a prediction, empty for dubious labels.
+    private func probability(_ l: CurrentLabel) -> String {
+        switch l.status {
+        case .validated: "1"
+        case .predicted: l.confidence.map { String(format: "%.6f", $0) } ?? ""
+        case .dubious: ""
+        }
     }
 
     private func writeCSV(_ labels: [CurrentLabel], to path: String) throws {
-        var rows = [["path", "label", "status", "annotator", "time", "confidence", "hash"]]
+        var rows = [["path", "label", "status", "annotator", "time", "confidence", "hash", "probability"]]
         rows += labels.map(csvRow)
         try writeRows(rows, to: path)
     }

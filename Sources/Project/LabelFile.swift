@@ -137,7 +137,13 @@ public struct LabelFile: Sendable {
         let ecoTime = isEcoTaxa ? lower.firstIndex(of: "object_annotation_time") : nil
         let used = Set([pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
             .compactMap { $0 })
-        let extra = header.indices.filter { !used.contains($0) && !header[$0].isEmpty }
+        // Columns that plankterm's own exports add and that are not metadata.
+        let notMetadata: Set<String> = ["hash", "probability", "original_path", "object_id", "orig", "png_mode",
+                                        "source_path", "source_id", "width", "height"]
+        let extra = header.indices.filter {
+            !used.contains($0) && !header[$0].isEmpty && !notMetadata.contains(lower[$0])
+                && !confidenceNames.contains(lower[$0]) && !pathNames.contains(lower[$0])
+        }
 
         var records: [LabelRecord] = []
         records.reserveCapacity(body.count)

@@ -81,6 +81,19 @@ public struct CurrentLabel: Sendable, Equatable {
     public var time: Date
     public var source: String
     public var confidence: Double?
+
+    public init(imageID: ImageID, path: String, hash: String?, className: String, status: LabelStatus,
+                annotator: String, time: Date, source: String, confidence: Double?) {
+        self.imageID = imageID
+        self.path = path
+        self.hash = hash
+        self.className = className
+        self.status = status
+        self.annotator = annotator
+        self.time = time
+        self.source = source
+        self.confidence = confidence
+    }
 }
 
 /// What the importer needs to know about an image's labels to stay idempotent and never undo an expert.

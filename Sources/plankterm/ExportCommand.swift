@@ -12,7 +12,9 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a project's labels as CSV, an EcoTaxa import folder, an ImageFolder tree, or embeddings as NumPy.",
         discussion: """
             csv: one file with path (relative to the images folder), label, status, annotator, time \
-            (ISO 8601, UTC), confidence and hash. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
+            (ISO 8601, UTC), confidence, hash and probability (the calibrated probability of the exported \
+            label: 1 for validated labels, the current model's for predictions). --status predicted or any \
+            also exports the current model's prediction for every image without an expert label. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
             [t] type row) and the images beside it, ready for EcoTaxa's import. imagefolder: a folder per class \
             holding its images (what PyTorch's ImageFolder loads), plus labels.csv and class_names.csv; class \
             names that are unsafe as folder names (slashes, control characters, '..', very long, or equal but \
@@ -31,7 +33,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("The file (csv) or folder to write.", valueName: "PATH"))
     var output: String
 
-    @Option(help: ArgumentHelp("validated (default) or any.", valueName: "STATUS"))
+    @Option(help: ArgumentHelp("validated (default), predicted (the current model's predictions of images without an expert label) or any.", valueName: "STATUS"))
     var status: String = "validated"
 
     @Option(help: ArgumentHelp("Leave out labels whose confidence is below P (0–1).", valueName: "P"))
@@ -44,8 +46,8 @@ struct ExportCommand: ParsableCommand {
     var model: String?
 
     func validate() throws {
-        guard ["validated", "any"].contains(status) else {
-            throw ValidationError("--status must be validated or any, not '\(status)'")
+        guard ["validated", "predicted", "any"].contains(status) else {
+            throw ValidationError("--status must be validated, predicted or any, not '\(status)'")
         }
         if let p = minConfidence, !(0...1).contains(p) {
             throw ValidationError("--min-confidence must be between 0 and 1")
@@ -55,7 +57,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let store = try ProjectStore.open(at: project)
         let root = try ProjectLocation.imagesRoot(of: store)
-        let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : [.validated]
+        let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : (status == "predicted" ? [.predicted] : [.validated])
         let report = try Exporter(store: store, imagesRoot: root).run(
             {
                 var options = ExportOptions(format: format, output: output, statuses: statuses,

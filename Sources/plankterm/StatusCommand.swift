@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Project
 import Store
 
 struct StatusCommand: ParsableCommand {
@@ -10,7 +11,8 @@ struct StatusCommand: ParsableCommand {
             Counts images (present and decodable), failed images with the reason, missing images, classes, \
             and current labels by status (validated, predicted, dubious), then the per-class counts. \
             --json prints one JSON object with the keys images, failed, failures, missing, classes, labeled, \
-            validated, predicted, dubious, unlabeled, annotations, perClass, project and imagesRoot.
+            validated, predicted, dubious, unlabeled, annotations, perClass, project, imagesRoot and model (the \
+            current classifier's id, or null).
             """)
 
     @Argument(help: "The project folder.")
@@ -37,6 +39,7 @@ struct StatusCommand: ParsableCommand {
                 "labelsOnUnusableImages": s.labelsOnUnusableImages,
                 "failures": s.failures.map { ["path": $0.path, "reason": $0.reason] },
                 "perClass": perClass,
+                "model": (try store.currentClassifier()?.id).map { $0 as Any } ?? NSNull(),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -63,6 +66,16 @@ struct StatusCommand: ParsableCommand {
         lines.append("classes   \(s.classes)")
         lines.append("labels    \(s.validated) validated · \(s.predicted) predicted · \(s.dubious) dubious · "
                      + "\(max(0, s.images - s.labeled)) unlabelled")
+        if let model = try store.currentClassifier() {
+            var line = "model     \(model.id)"
+            if let parameters = try? ClassifierRun.parameters(of: model) {
+                line += " (\(parameters.head.rawValue) head, \(parameters.counts.reduce(0, +)) labels, "
+                    + "\(parameters.classIds.count) classes, \(Timestamps.iso(model.createdAt)))"
+            }
+            lines.append(line)
+        } else {
+            lines.append("model     none yet ('plankterm train')")
+        }
         if !s.perClass.isEmpty {
             let width = min(48, s.perClass.map { $0.name.count }.max() ?? 5)
             lines.append("")

@@ -84,6 +84,23 @@ struct ClassifierRunTests {
         #expect(try store.currentClassifier()?.id == report.modelId)
         #expect(try store.predictions(model: "clf-broken").isEmpty)
         #expect(try store.classifiers().map(\.id) == [report.modelId])
+
+        // CSV export: validated labels with probability 1, and the model's predictions for the rest.
+        let out = images.path + "/export.csv"
+        _ = try Exporter(store: store, imagesRoot: images.path).run(ExportOptions(format: .csv, output: out,
+                                                                                   statuses: [.validated, .predicted]))
+        let exported = try LabelFile.read(path: out)
+        #expect(exported.records.count == 90)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let lines = text.split(separator: "\n").dropFirst()
+        #expect(lines.filter { $0.contains(",validated,") }.count == 36)
+        #expect(lines.filter { $0.contains(",validated,") }.allSatisfy { $0.hasSuffix(",1") })
+        let predicted = lines.filter { $0.contains(",predicted,") }
+        #expect(predicted.count == 54)
+        for line in predicted {
+            let p = Double(line.split(separator: ",").last!)!
+            #expect(p > 0 && p <= 1)
+        }
     }
 
     @Test("training refuses a single class and keeps the previous model")
