@@ -33,8 +33,33 @@ public struct TrainingOutcome: Sendable {
     public var outOfFoldBefore: ClassificationMetrics?
     public var outOfFoldAfter: ClassificationMetrics?
     public var folds: Int
+    /// The EM self-check on the out-of-fold labels (nil without folds).
+    public var priorCheck: PriorCheck?
     /// The head fitted on every label.
     public var head: any ClassifierHead
+}
+
+/// Whether the EM prior estimate can be trusted with this model: EM and the mean posterior each estimate
+/// the class mix of the out-of-fold labelled images, whose true mix is known; EM passes when its error
+/// (Σ|π̂ − π|) is no larger than the mean posterior's. Heads whose posteriors are calibrated on average but
+/// not per image (seen with the MLP head on the dev set) let EM drift to a few classes; then the shown
+/// probabilities use the mean posterior as the target prior instead.
+public struct PriorCheck: Sendable, Codable, Equatable {
+    public var emError: Double
+    public var meanPosteriorError: Double
+    public var trusted: Bool { emError <= meanPosteriorError }
+
+    public init(posteriors p: [Double], truth: [Int], classes k: Int, trainPrior: [Double], smoothing: Double) {
+        let n = truth.count
+        var actual = [Double](repeating: 0, count: k), mean = [Double](repeating: 0, count: k)
+        for (i, y) in truth.enumerated() {
+            actual[y] += 1 / Double(n)
+            for j in 0..<k { mean[j] += p[i * k + j] / Double(n) }
+        }
+        let em = PriorShift.estimate(posteriors: p, classes: k, trainPrior: trainPrior, smoothing: smoothing).prior
+        emError = zip(em, actual).reduce(0) { $0 + abs($1.0 - $1.1) }
+        meanPosteriorError = zip(mean, actual).reduce(0) { $0 + abs($1.0 - $1.1) }
+    }
 }
 
 /// Fits a head the way METHODS §3–§4 say: class-balanced, k-fold out-of-fold logits for every held-out
@@ -76,6 +101,7 @@ public struct ClassifierTraining: Sendable {
         }
         var fitted = Calibration.identity
         var before: ClassificationMetrics?, after: ClassificationMetrics?
+        var check: PriorCheck?
         if !oofTruth.isEmpty {
             let weights = balancedWeights(labels: oofTruth, classes: k)
             if settings.kind == .knn {
@@ -87,8 +113,10 @@ public struct ClassifierTraining: Sendable {
             let raw = settings.kind == .knn ? Calibration.applyFloor(oofLogits, 1e-4) : oofLogits
             before = ClassificationMetrics(probabilities: Probabilities.softmax(raw, classes: k), classes: k,
                                            truth: oofTruth)
-            after = ClassificationMetrics(probabilities: fitted.probabilities(oofLogits, classes: k), classes: k,
-                                          truth: oofTruth)
+            let calibrated = fitted.probabilities(oofLogits, classes: k)
+            after = ClassificationMetrics(probabilities: calibrated, classes: k, truth: oofTruth)
+            check = PriorCheck(posteriors: calibrated, truth: oofTruth, classes: k, trainPrior: trainPrior,
+                               smoothing: PredictionSet.smoothing)
         }
         var final = settings
         if settings.kind == .mlp && !foldEpochs.isEmpty { final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2]) }
@@ -96,6 +124,6 @@ public struct ClassifierTraining: Sendable {
         progress(1)
         return TrainingOutcome(settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
                                calibration: fitted, outOfFoldBefore: before, outOfFoldAfter: after,
-                               folds: usedFolds, head: head)
+                               folds: usedFolds, priorCheck: check, head: head)
     }
 }

@@ -9,8 +9,9 @@ public struct PredictionSet: Sendable {
     public var corrected: [Double]
     /// The class mix estimated by EM over these images (or π_train when there were too few).
     public var targetPrior: [Double]
-    /// Whether EM ran (it is refused below `PredictionSet.minimumForEM` images).
-    public var estimatedPrior: Bool
+    /// How the target prior was found: "em", "mean-posterior" (EM failed the model's `PriorCheck`) or
+    /// "train" (fewer than `minimumForEM` images).
+    public var priorSource: String
     public var emIterations: Int
 
     /// Fewer images than this give an EM estimate too noisy to correct with.
@@ -23,23 +24,31 @@ public struct PredictionSet: Sendable {
 
     /// Order of METHODS §5: logits → calibration → Bayes shift to the EM estimate of this set's mix → softmax.
     public init(head: any ClassifierHead, calibration: Calibration, trainPrior: [Double], features: Features,
-                rows: [Int], smoothing: Double = PredictionSet.smoothing) {
+                rows: [Int], smoothing: Double = PredictionSet.smoothing, priorCheck: PriorCheck? = nil) {
         let k = head.classes
         classes = k
         posteriors = calibration.probabilities(head.logits(features, rows: rows), classes: k)
-        if rows.count >= Self.minimumForEM {
+        emIterations = 0
+        if rows.count < Self.minimumForEM {
+            targetPrior = trainPrior
+            priorSource = "train"
+            corrected = posteriors
+            return
+        }
+        if priorCheck?.trusted ?? true {
             let estimate = PriorShift.estimate(posteriors: posteriors, classes: k, trainPrior: trainPrior,
                                                smoothing: smoothing)
             targetPrior = estimate.prior
-            estimatedPrior = true
+            priorSource = "em"
             emIterations = estimate.iterations
-            corrected = Probabilities.shiftPrior(posteriors, classes: k, train: trainPrior, target: estimate.prior)
         } else {
-            targetPrior = trainPrior
-            estimatedPrior = false
-            emIterations = 0
-            corrected = posteriors
+            var mean = [Double](repeating: 0, count: k)
+            let n = rows.count
+            for i in 0..<n { for j in 0..<k { mean[j] += posteriors[i * k + j] / Double(n) } }
+            targetPrior = mean
+            priorSource = "mean-posterior"
         }
+        corrected = Probabilities.shiftPrior(posteriors, classes: k, train: trainPrior, target: targetPrior)
     }
 
     public var count: Int { posteriors.count / classes }

@@ -37,8 +37,11 @@ public struct TrainReport: Sendable, Codable, Equatable {
     public var temperature: Double
     public var folds: Int
     public var seconds: Double
+    /// em or mean-posterior: how the shown probabilities were corrected to the project's class mix.
+    public var priorCorrection: String
 
     enum CodingKeys: String, CodingKey {
+        case priorCorrection = "prior_correction"
         case modelId = "model_id", head, labelsUsed = "labels_used", classes, imagesPredicted = "images_predicted"
         case outOfFoldAccuracy = "oof_accuracy", outOfFoldBalancedAccuracy = "oof_balanced_accuracy"
         case eceBefore = "ece_before", eceAfter = "ece_after", temperature, folds, seconds
@@ -56,6 +59,9 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     public var counts: [Int]
     public var trainPrior: [Double]
     public var targetPrior: [Double]
+    /// em, mean-posterior or train: see `PredictionSet.priorSource`.
+    public var targetPriorSource: String?
+    public var priorCheck: PriorCheck?
     public var calibration: Calibration
     public var seed: UInt64
     public var folds: Int
@@ -98,7 +104,8 @@ public struct ClassifierRun: Sendable {
         let allRows = embeddings.rows
         progress("predicting \(allRows.count) images", 0.8)
         let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
-                                        trainPrior: outcome.trainPrior, features: features, rows: allRows)
+                                        trainPrior: outcome.trainPrior, features: features, rows: allRows,
+                                        priorCheck: outcome.priorCheck)
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
         let relative = "models/\(modelId).probs.f32"
@@ -106,7 +113,8 @@ public struct ClassifierRun: Sendable {
         let parameters = ClassifierParameters(
             head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
             classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
-            trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior, calibration: outcome.calibration,
+            trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
+            targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
             seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative)
         var records: [PredictionRecord] = []
         records.reserveCapacity(allRows.count)
@@ -129,7 +137,8 @@ public struct ClassifierRun: Sendable {
                            outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
                            outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
                            eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
-                           temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds)
+                           temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
+                           priorCorrection: predictions.priorSource)
     }
 
     /// The recorded parameters of a classifier version.

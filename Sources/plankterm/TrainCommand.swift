@@ -18,7 +18,9 @@ struct TrainCommand: ParsableCommand {
             and all its predictions become current in one transaction, so a failed or interrupted run leaves \
             the previous model in place. Missing embeddings are computed first (as 'plankterm embed'). \
             --json prints one object: model_id, head, labels_used, classes, images_predicted, oof_accuracy, \
-            oof_balanced_accuracy, ece_before, ece_after, temperature, folds, seconds.
+            oof_balanced_accuracy, ece_before, ece_after, temperature, folds, seconds, prior_correction \
+            (em, or mean-posterior when EM estimates the known class mix of the out-of-fold labels worse than \
+            the mean posterior does).
             """)
 
     @Argument(help: "The project folder.") var project: String
@@ -55,6 +57,10 @@ struct TrainCommand: ParsableCommand {
         print("out-of-fold (\(report.folds) folds): accuracy \(pct(report.outOfFoldAccuracy)), balanced accuracy "
               + "\(pct(report.outOfFoldBalancedAccuracy)), ECE \(num(report.eceBefore)) → \(num(report.eceAfter)) "
               + "after temperature \(String(format: "%.3f", report.temperature))")
+        print(report.priorCorrection == "em"
+              ? "shown probabilities corrected to the project's class mix estimated by EM"
+              : "shown probabilities corrected to the mean posterior (EM failed its check on the labelled images: "
+                + "it estimated their known mix worse than the mean posterior did)")
     }
 }
 

@@ -84,6 +84,17 @@ import PlanktermCore
         for j in 0..<3 { #expect(estimate.correctedLower[j] <= estimate.corrected[j] + 1e-9 && estimate.corrected[j] <= estimate.correctedUpper[j] + 1e-9) }
     }
 
+    @Test func priorCheckComparesEMWithTheMeanPosteriorOnKnownLabels() {
+        // Perfect posteriors: the mean posterior is exact, smoothed EM is not, so EM is not trusted.
+        let truth = [0, 0, 0, 1, 2, 2]
+        let p = truth.flatMap { y in (0..<3).map { $0 == y ? 1.0 : 0.0 } }
+        let check = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 10)
+        #expect(check.meanPosteriorError < 1e-12)
+        #expect(check.emError > 0.1 && !check.trusted)
+        let unsmoothed = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
+        #expect(unsmoothed.emError < 1e-6 && unsmoothed.trusted)
+    }
+
     @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {
         let posteriors: [Double] = [0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
                                     0.7, 0.3, 0.8, 0.2, 0.95, 0.05, 0.65, 0.35, 0.75, 0.25]
