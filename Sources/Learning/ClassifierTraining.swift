@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Linalg
 import PlanktermCore
 
 /// Stratified k-fold assignment: each class's members are shuffled and dealt round-robin to the folds,
@@ -88,16 +90,31 @@ public struct ClassifierTraining: Sendable {
         let usedFolds = Set(fold.filter { $0 >= 0 }).count
         var foldEpochs: [Int] = []
         if usedFolds >= 2 {
-            for f in 0..<folds {
-                let held = fold.indices.filter { fold[$0] == f }
-                guard !held.isEmpty else { continue }
-                let kept = fold.indices.filter { fold[$0] != f }
-                let head = settings.fit(features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] }, classes: k)
-                if let mlp = head as? MLPHead { foldEpochs.append(mlp.epochs) }
-                oofLogits += head.logits(features, rows: held.map { rows[$0] })
-                oofTruth += held.map { labels[$0] }
-                progress(Double(f + 1) / Double(folds + 1))
+            // The folds are fitted two at a time (one OpenBLAS thread each): the heads' own loops (softmax,
+            // line search, votes) are single-threaded, so this keeps both cores busy.
+            let heldOut = (0..<folds).map { f in fold.indices.filter { fold[$0] == f } }
+            var results = [(logits: [Double], epochs: Int?)?](repeating: nil, count: folds)
+            let previousThreads = Gemm.threads
+            Gemm.setThreads(1)
+            let settings = self.settings
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = UnsafeSendable(buffer.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: folds) { f in
+                    guard !heldOut[f].isEmpty else { return }
+                    let kept = fold.indices.filter { fold[$0] != f }
+                    let head = settings.fit(features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] },
+                                            classes: k)
+                    out.pointer[f] = (head.logits(features, rows: heldOut[f].map { rows[$0] }), (head as? MLPHead)?.epochs)
+                }
             }
+            Gemm.setThreads(previousThreads)
+            for f in 0..<folds {
+                guard let result = results[f] else { continue }
+                oofLogits += result.logits
+                oofTruth += heldOut[f].map { labels[$0] }
+                if let epochs = result.epochs { foldEpochs.append(epochs) }
+            }
+            progress(Double(folds) / Double(folds + 1))
         }
         var fitted = Calibration.identity
         var before: ClassificationMetrics?, after: ClassificationMetrics?
@@ -126,4 +143,10 @@ public struct ClassifierTraining: Sendable {
                                calibration: fitted, outOfFoldBefore: before, outOfFoldAfter: after,
                                folds: usedFolds, priorCheck: check, head: head)
     }
+}
+
+/// A pointer handed to `concurrentPerform` workers that write disjoint elements.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

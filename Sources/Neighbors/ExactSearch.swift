@@ -31,7 +31,7 @@ public struct NeighborLists: Sendable, Equatable {
 public struct ExactSearch: Sendable {
     public var threads: Int
     public var queryBlock = 256
-    public var baseBlock = 2048
+    public var baseBlock = 1024
 
     public init(threads: Int = 2) { self.threads = max(1, threads) }
 

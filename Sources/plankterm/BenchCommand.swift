@@ -106,6 +106,8 @@ struct BenchKNN: ParsableCommand {
     @Option(help: "Threads.") var threads = 2
     @Option(help: "Timed repetitions.") var repeats = 3
     @Option(help: "Seed of the vectors.") var seed: UInt64 = 12345
+    @Option(help: "Queries per GEMM block.") var queryBlock = ExactSearch().queryBlock
+    @Option(help: "Base rows per GEMM block.") var baseBlock = ExactSearch().baseBlock
 
     func run() throws {
         var rng = SeededGenerator(seed: seed)
@@ -126,7 +128,9 @@ struct BenchKNN: ParsableCommand {
             return x
         }
         let base = unitVectors(n), query = unitVectors(queries)
-        let search = ExactSearch(threads: threads)
+        var search = ExactSearch(threads: threads)
+        search.queryBlock = queryBlock
+        search.baseBlock = baseBlock
         func batch(_ count: Int, offset: Int = 0) -> NeighborLists {
             query.withUnsafeBufferPointer { q in
                 base.withUnsafeBufferPointer { b in
@@ -154,6 +158,7 @@ struct BenchKNN: ParsableCommand {
             "bench": "knn", "engine": "plankterm ExactSearch", "n": n, "d": d, "nq": queries, "k": k, "threads": threads,
             "search_s_median": median, "qps_median": Double(queries) / median, "qps_best": Double(queries) / times[0],
             "single_query_ms_median": single[single.count / 2], "blas": BLASKernel.coreName,
+            "query_block": queryBlock, "base_block": baseBlock,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
