@@ -16,7 +16,7 @@ struct Plankterm: ParsableCommand {
         version: PlanktermVersion.string,
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
                       ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
-                      TrainCommand.self, EvalCommand.self, SimulateCommand.self, AbundanceCommand.self,
+                      TrainCommand.self, EvalCommand.self, QueueCommand.self, SimulateCommand.self, AbundanceCommand.self,
                       BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.

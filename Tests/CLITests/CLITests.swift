@@ -67,7 +67,9 @@ struct CLITests {
     @Test("every command has --help that exits 0 and says what it does")
     func help() throws {
         for (command, words) in [("init", "--images"), ("import", "idempotent"), ("status", "--json"),
-                                 ("export", "imagefolder"), ("label", "--stdin")] {
+                                 ("export", "imagefolder"), ("label", "--stdin"), ("train", "--head"),
+                                 ("eval", "--truth"), ("simulate", "--strategy"), ("abundance", "--by"),
+                                 ("queue", "margin"), ("neighbors", "graph")] {
             let r = try plankterm([command, "--help"])
             #expect(r.status == 0 && r.stdout.contains(words), "\(command)")
         }
@@ -89,6 +91,61 @@ struct CLITests {
         #expect(lines.first?.hasPrefix("error: ") == true, "\(r.stderr)")
         #expect(lines.count <= 2 && lines.dropFirst().allSatisfy { $0.hasPrefix("hint: ") }, "\(r.stderr)")
         #expect(!r.stderr.contains("Program crashed"))
+    }
+
+    @Test("train, status, eval, queue, abundance and export of predictions, end to end")
+    func learningEndToEnd() throws {
+        let (images, project) = try smallProject(24)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        // 8 images lose their label: the model predicts them and eval scores them.
+        let withdrawn = (16..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
+        var r = try plankterm(["status", project, "--json"])
+        #expect(r.stdout.contains("\"model\":null"))
+        r = try plankterm(["train", project, "--head", "knn", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let train = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["model_id", "head", "labels_used", "oof_accuracy", "oof_balanced_accuracy", "ece_before", "ece_after", "seconds"] {
+            #expect(train[key] != nil, "train --json lacks \(key)")
+        }
+        #expect(train["labels_used"] as? Int == 16 && train["images_predicted"] as? Int == 24)
+        let model = try #require(train["model_id"] as? String)
+        r = try plankterm(["status", project, "--json"])
+        #expect(r.stdout.contains("\"model\":\"\(model)\""))
+
+        r = try plankterm(["eval", project, "--truth", images.path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let eval = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["accuracy", "balanced_accuracy", "macro_f1", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
+        #expect(eval["n"] as? Int == 8)
+
+        r = try plankterm(["queue", project, "--strategy", "margin", "--count", "5", "--json"])
+        let queue = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let items = try #require(queue["items"] as? [[String: Any]])
+        #expect(items.count == 5)
+        #expect(items.allSatisfy { ($0["path"] as? String).map { p in (16..<24).contains { p.hasSuffix("img\($0).png") } } == true })
+        #expect(items.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
+
+        r = try plankterm(["abundance", project, "--json"])
+        let abundance = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let groups = try #require(abundance["groups"] as? [[String: Any]])
+        #expect(groups.compactMap { $0["name"] as? String } == ["copepod", "diatom"])
+        #expect(groups.allSatisfy { ($0["refused"] as? String)?.contains("200") == true })
+
+        let out = images.path + "-predicted.csv"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
+        r = try plankterm(["export", project, "--format", "csv", "--out", out, "--status", "predicted"])
+        #expect(r.status == 0 && r.stdout.contains("exported 8 labels"), "\(r.stdout) \(r.stderr)")
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasSuffix(",probability") == true)
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",predicted,") && Double($0.split(separator: ",").last!) != nil })
+
+        r = try plankterm(["simulate", project, "--truth", images.path, "--strategy", "random", "--start", "4", "--step", "4",
+                           "--budget", "12", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let curve = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["curve"] as? [[String: Any]])
+        #expect(curve.compactMap { $0["labels"] as? Int } == [4, 8, 12])
+        #expect(curve.allSatisfy { $0["accuracy"] != nil && $0["balanced_accuracy"] != nil && $0["ece"] != nil })
     }
 
     @Test("init, status --json, label, import again and export, end to end")
