@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Neighbors", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Learning", dependencies: ["PlanktermCore", "Linalg", "Neighbors", "NN"]),
-        .target(name: "Terminal", dependencies: ["PlanktermCore", "CNcursesw"]),
+        .target(name: "TUI", dependencies: ["PlanktermCore"]),
+        .target(name: "Terminal", dependencies: ["PlanktermCore", "TUI", "CNcursesw"]),
         .target(name: "Project", dependencies: [
             "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
             "plankterm", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
