@@ -158,6 +158,24 @@ enum Schema {
                 CREATE INDEX imageField_name ON imageField(name, value);
                 """)
         }
+        migrator.registerMigration("v4: labeling actions for undo and redo") { db in
+            try db.execute(sql: """
+                -- What each labeling keystroke changed, so that undo and redo survive restarts. Undo appends
+                -- an annotation that restores `before` (the history stays append-only) and marks the row
+                -- undone; redo appends `after` again. A new action forgets the undone rows (the redo stack).
+                CREATE TABLE labelAction (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    imageId INTEGER NOT NULL REFERENCES image(id),
+                    beforeClass TEXT,          -- NULL: the image had no label
+                    beforeStatus TEXT,
+                    afterClass TEXT,           -- NULL: the action withdrew the label
+                    afterStatus TEXT NOT NULL,
+                    annotator TEXT NOT NULL,
+                    time DATETIME NOT NULL,
+                    undone INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
         return migrator
     }
 }

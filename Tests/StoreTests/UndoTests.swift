@@ -1,0 +1,41 @@
+import Foundation
+import PlanktermCore
+import Testing
+@testable import Store
+
+@Suite struct UndoTests {
+    @Test func undoAndRedoRestoreLabelsThroughTheAppendOnlyHistoryAndSurviveReopening() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("undo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var store = try ProjectStore.create(at: dir)
+        try store.saveImages(inserting: (0..<3).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
+                             importedAt: Date())
+        let ids = try store.imageIDs()
+        let a = ids["img0.png"]!, b = ids["img1.png"]!
+        func label(_ id: ImageID) throws -> String? {
+            try store.currentLabels().first { $0.imageID == id }.map { "\($0.className)/\($0.status.rawValue)" }
+        }
+        try store.applyLabel(a, className: "copepod", status: .validated, annotator: "ana", time: Date())
+        try store.applyLabel(a, className: "diatom", status: .dubious, annotator: "ana", time: Date())
+        try store.applyLabel(b, className: "copepod", status: .validated, annotator: "ana", time: Date())
+        #expect(try label(a) == "diatom/dubious")
+
+        // Reopen: the undo stack is in the database.
+        store = try ProjectStore.open(at: dir)
+        #expect(try store.undoLastLabel(annotator: "ana", time: Date())?.imageID == b)
+        #expect(try label(b) == nil)
+        #expect(try store.undoLastLabel(annotator: "ana", time: Date())?.imageID == a)
+        #expect(try label(a) == "copepod/validated")
+        #expect(try store.redoLabel(annotator: "ana", time: Date())?.imageID == a)
+        #expect(try label(a) == "diatom/dubious")
+        // A new action forgets what is left to redo.
+        try store.applyLabel(a, className: "nauplius", status: .validated, annotator: "ana", time: Date())
+        #expect(try store.redoLabel(annotator: "ana", time: Date()) == nil)
+        for _ in 0..<4 { try store.undoLastLabel(annotator: "ana", time: Date()) }
+        #expect(try label(a) == nil && label(b) == nil)
+        #expect(try store.undoLastLabel(annotator: "ana", time: Date()) == nil)
+        // Every step is in the history: 4 actions, 5 undos (b's undone action was forgotten by the new
+        // action, so the loop's 4th undo finds nothing) and 1 redo.
+        #expect(try store.summary().annotations == 10)
+    }
+}
