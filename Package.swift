@@ -36,15 +36,17 @@ let package = Package(
         .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Neighbors", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Learning", dependencies: ["PlanktermCore", "Linalg", "Neighbors", "NN"]),
-        .target(name: "TUI", dependencies: ["PlanktermCore"]),
+        .target(name: "Labeling", dependencies: ["PlanktermCore"]),
+        .target(name: "TUI", dependencies: ["PlanktermCore", "Labeling"]),
         .target(name: "Terminal", dependencies: ["PlanktermCore", "TUI", "CNcursesw"]),
         .target(name: "Project", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning",
+            "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning", "Labeling",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CSV", package: "CSV.swift"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "plankterm", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal",
+            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal", "TUI",
+            "Labeling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,7 +59,8 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"]),
+        .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
             "plankterm", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),

@@ -5,4 +5,35 @@
 #include <locale.h>
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
+#include <langinfo.h>
+#include <signal.h>
+
+/* Globals and macros that Swift cannot use directly (Swift 6 refuses mutable C globals). */
+static inline WINDOW *pt_stdscr(void) { return stdscr; }
+static inline int pt_lines(void) { return LINES; }
+static inline int pt_cols(void) { return COLS; }
+static inline int pt_colors(void) { return COLORS; }
+static inline int pt_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int pt_is_utf8(void) { const char *c = nl_langinfo(CODESET); return c && (c[0] == 'U' || c[0] == 'u') && (c[1] == 'T' || c[1] == 't') && (c[2] == 'F' || c[2] == 'f'); }
+
+/* One cell: a wide character with an extended colour pair (beyond COLOR_PAIR()'s 255) and attributes. */
+static inline int pt_put_cell(int y, int x, wchar_t ch, attr_t attrs, int pair) {
+    cchar_t cell;
+    wchar_t text[2] = { ch, 0 };
+    if (setcchar(&cell, text, attrs, 0, &pair) != OK) return ERR;
+    return mvwadd_wch(stdscr, y, x, &cell);
+}
+
+/* A signal that asks the UI loop to end cleanly (SIGTERM, SIGHUP): the loop polls it. */
+static volatile sig_atomic_t pt_stop_requested = 0;
+static inline void pt_request_stop(int signal) { (void)signal; pt_stop_requested = 1; }
+static inline void pt_install_stop_handlers(void) {
+    struct sigaction action;
+    action.sa_handler = pt_request_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    sigaction(SIGTERM, &action, 0);
+    sigaction(SIGHUP, &action, 0);
+}
+static inline int pt_stop_was_requested(void) { return pt_stop_requested; }
 #endif

@@ -1,3 +1,5 @@
+import PlanktermCore
+
 /// Draws a bitmap into cells with the upper half block "▀": foreground = the top pixel, background =
 /// the bottom one, so a cell shows 2 pixels (UX.md "Thumbnails"). In 16 colours and mono the picture
 /// becomes an ASCII density ramp on a 4×4 ordered dither, which any terminal shows.

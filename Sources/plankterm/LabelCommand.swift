@@ -2,14 +2,23 @@ import ArgumentParser
 import Foundation
 import PlanktermCore
 import Store
+import TUI
+import Learning
 
 extension LabelStatus: ExpressibleByArgument {}
 
 struct LabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "label",
-        abstract: "Give images labels from the command line or a script.",
+        abstract: "Label images on the labeling screen, from the command line or a script.",
         discussion: """
+            plankterm label PROJECT opens the labeling screen: each image of the queue (the current model's \
+            least certain predictions first, or the unlabelled images before any model exists) large, with \
+            its prediction, why it is asked, and its nearest neighbours. Keys: Enter/a accept the prediction, \
+            1-9 take neighbour k's label, t type a class, d dubious, x skip, n/N next/previous, u undo, \
+            Ctrl-R redo (both kept across restarts), ? help, q quit. Every label is committed when its key is \
+            pressed. --color overrides the detected colour depth (ssh does not forward COLORTERM).
+
             plankterm label PROJECT IMAGE CLASS labels one image (IMAGE is its path relative to the images \
             folder). With --stdin, reads lines 'IMAGE<TAB>CLASS' (or 'IMAGE,CLASS'; an optional third field is \
             the status) and commits each line in its own transaction, printing 'ok ID IMAGE' once it is on \
@@ -35,18 +44,38 @@ struct LabelCommand: ParsableCommand {
     @Flag(help: "Read IMAGE<TAB>CLASS lines from standard input, one transaction each.")
     var stdin = false
 
+    @Option(help: ArgumentHelp("Labeling screen colours: truecolor, 256, 16 or mono (default: detected).", valueName: "DEPTH"))
+    var color: String?
+
+    @Option(help: ArgumentHelp("Labeling screen queue: margin, least-confidence, entropy, diverse, disagree or random.", valueName: "STRATEGY"))
+    var queue = "margin"
+
     func validate() throws {
         if stdin && (image != nil || className != nil) {
             throw ValidationError("give either IMAGE CLASS or --stdin, not both")
         }
-        if !stdin && (image == nil || className == nil) {
-            throw ValidationError("give IMAGE and CLASS, or --stdin")
+        if !stdin && (image == nil) != (className == nil) {
+            throw ValidationError("give IMAGE and CLASS, --stdin, or neither for the labeling screen")
+        }
+        if let color, ColorDepth(rawValue: color) == nil {
+            throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
+        }
+        if QueryStrategy(rawValue: queue) == nil {
+            throw ValidationError("--queue must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() throws {
         let store = try ProjectStore.open(at: project)
         let who = ProjectLocation.annotator(annotator)
+        if !stdin && image == nil {
+            let root = try ProjectLocation.imagesRoot(of: store)
+            let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, annotator: who,
+                                                    depth: color.flatMap(ColorDepth.init(rawValue:)),
+                                                    strategy: QueryStrategy(rawValue: queue) ?? .margin)
+            print("\(labelled) labels given; every one is saved")
+            return
+        }
         if !stdin {
             let id = try label(store, image: image!, className: className!, status: status, annotator: who)
             print("ok \(id) \(Console.oneLine(image!))")

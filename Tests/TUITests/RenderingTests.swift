@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import PlanktermCore
 
 @Suite struct SanitizerTests {
     @Test func controlAndEscapeSequencesNeverReachTheScreen() {

@@ -1,0 +1,129 @@
+import PlanktermCore
+
+
+/// A class the model proposes, with its calibrated probability.
+public struct Guess: Sendable, Equatable {
+    public var name: String
+    public var probability: Double
+    public init(name: String, probability: Double) {
+        self.name = name
+        self.probability = probability
+    }
+}
+
+/// A look-alike of the current image, as the screen shows it.
+public struct NeighborView: Sendable, Equatable {
+    public var imageID: ImageID
+    public var path: String
+    public var thumbnail: Bitmap?
+    /// The expert's label, if any.
+    public var label: String?
+    public var status: LabelStatus?
+    /// The model's top class, if any.
+    public var predicted: String?
+    public var similarity: Float
+
+    public init(imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
+                predicted: String?, similarity: Float) {
+        self.imageID = imageID
+        self.path = path
+        self.thumbnail = thumbnail
+        self.label = label
+        self.status = status
+        self.predicted = predicted
+        self.similarity = similarity
+    }
+
+    /// What pressing this neighbour's number gives: its expert label, else its prediction.
+    public var offeredClass: String? { label ?? predicted }
+}
+
+/// Everything the Label screen shows about the current image.
+public struct ItemView: Sendable, Equatable {
+    public var imageID: ImageID
+    public var path: String
+    public var width: Int
+    public var height: Int
+    public var thumbnail: Bitmap?
+    public var label: String?
+    public var status: LabelStatus?
+    /// Top classes, best first (up to 3 shown).
+    public var guesses: [Guess]
+    public var reason: String
+    public var neighbors: [NeighborView]
+
+    public init(imageID: ImageID, path: String, width: Int, height: Int, thumbnail: Bitmap?, label: String?,
+                status: LabelStatus?, guesses: [Guess], reason: String, neighbors: [NeighborView]) {
+        self.imageID = imageID
+        self.path = path
+        self.width = width
+        self.height = height
+        self.thumbnail = thumbnail
+        self.label = label
+        self.status = status
+        self.guesses = guesses
+        self.reason = reason
+        self.neighbors = neighbors
+    }
+}
+
+/// A key press, decoded by the terminal driver.
+public enum Key: Sendable, Equatable {
+    case character(Character)
+    case enter, escape, backspace, up, down, left, right, tab
+    case control(Character)
+    case resize
+}
+
+/// The state of a labeling session (the Label screen).
+public struct LabelingState: Sendable, Equatable {
+    public enum Mode: Sendable, Equatable {
+        case normal
+        /// Type-ahead class picker with what was typed so far.
+        case picker(String)
+        case help
+    }
+
+    public var project: String
+    public var queueName: String
+    /// The images to go through, in queue order.
+    public var items: [ImageID]
+    public var index: Int
+    public var current: ItemView?
+    public var classNames: [String]
+    public var modelId: String?
+    public var mode: Mode = .normal
+    /// One line for the status bar: what the last key did.
+    public var message: String = ""
+    public var labelled = 0
+    public var quit = false
+
+    public init(project: String, queueName: String, items: [ImageID], classNames: [String], modelId: String?) {
+        self.project = project
+        self.queueName = queueName
+        self.items = items
+        self.index = 0
+        self.classNames = classNames
+        self.modelId = modelId
+    }
+
+    /// Class names matching the picker's text: prefix matches first, then substring, then the letters
+    /// in order (fuzzy); case-insensitive.
+    public func matches(_ query: String) -> [String] {
+        let q = query.lowercased()
+        guard !q.isEmpty else { return classNames }
+        let lower = classNames.map { $0.lowercased() }
+        let prefix = classNames.indices.filter { lower[$0].hasPrefix(q) }
+        let substring = classNames.indices.filter { !lower[$0].hasPrefix(q) && lower[$0].contains(q) }
+        let fuzzy = classNames.indices.filter { i in
+            guard !lower[i].contains(q) else { return false }
+            var rest = Substring(lower[i])
+            for c in q {
+                guard let found = rest.firstIndex(of: c) else { return false }
+                rest = rest[rest.index(after: found)...]
+            }
+            return true
+        }
+        return (prefix + substring + fuzzy).map { classNames[$0] }
+    }
+}

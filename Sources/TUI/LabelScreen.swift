@@ -1,0 +1,166 @@
+import Foundation
+import Labeling
+import PlanktermCore
+
+/// Renders the Label screen (UX.md "Screens"): the current image large on the left, the prediction,
+/// the reason it is in the queue and its look-alike neighbours on the right, a status line and the key
+/// hints. Pure: state and size in, cells out.
+public struct LabelScreen: Sendable {
+    public static let minimumWidth = 40
+    public static let minimumHeight = 12
+
+    public var blitter: HalfBlockBlitter
+
+    public init(blitter: HalfBlockBlitter) { self.blitter = blitter }
+
+    public func render(_ state: LabelingState, width: Int, height: Int) -> ScreenBuffer {
+        var screen = ScreenBuffer(width: width, height: height, fill: Cell(" ", background: .role(.background)))
+        guard width >= Self.minimumWidth, height >= Self.minimumHeight else {
+            let lines = ["window too small", "need \(Self.minimumWidth)×\(Self.minimumHeight),", "have \(width)×\(height)"]
+            for (i, line) in lines.enumerated() where i < height {
+                screen.write(line, x: 0, y: i, foreground: .role(.warning))
+            }
+            return screen
+        }
+        header(&screen, state)
+        let bodyTop = 1, bodyHeight = height - 4
+        if let item = state.current {
+            let leftWidth = max(16, width * 2 / 5)
+            if let thumbnail = item.thumbnail {
+                paint(&screen, blitter.render(thumbnail, columns: leftWidth, rows: bodyHeight - 1), x: 0, y: bodyTop)
+            }
+            screen.write("\(item.path)  \(item.width)×\(item.height) px", x: 0, y: bodyTop + bodyHeight - 1,
+                         maxWidth: leftWidth, foreground: .role(.dim))
+            details(&screen, state, item, x: leftWidth + 1, y: bodyTop, width: width - leftWidth - 1, height: bodyHeight)
+        } else {
+            let text = state.items.isEmpty ? "nothing to label: every image has an expert label" : "loading…"
+            screen.write(text, x: 2, y: bodyTop + 1, foreground: .role(.dim))
+        }
+        statusLine(&screen, state, y: height - 3)
+        footer(&screen, state, y: height - 2)
+        if state.mode == .help { help(&screen) }
+        return screen
+    }
+
+    func header(_ screen: inout ScreenBuffer, _ state: LabelingState) {
+        screen.fill(x: 0, y: 0, width: screen.width, height: 1, with: Cell(" ", background: .role(.statusBar)))
+        let position = state.items.isEmpty ? "0/0" : "\(state.index + 1)/\(state.items.count)"
+        let model = state.modelId.map { "model \($0)" } ?? "no model yet — :train"
+        screen.write("plankterm · \((state.project as NSString).lastPathComponent) · \(state.queueName) \(position) · \(model)",
+                     x: 1, y: 0, maxWidth: screen.width - 2, foreground: .role(.text), background: .role(.statusBar),
+                     attributes: .bold)
+    }
+
+    func details(_ screen: inout ScreenBuffer, _ state: LabelingState, _ item: ItemView, x: Int, y: Int, width: Int, height: Int) {
+        var row = y
+        if let label = item.label, let status = item.status {
+            screen.write("label  \(label) (\(status.rawValue))", x: x, y: row, maxWidth: width, foreground: .role(role(status)))
+        } else {
+            screen.write("label  none yet", x: x, y: row, maxWidth: width, foreground: .role(.dim))
+        }
+        row += 1
+        if item.guesses.isEmpty {
+            screen.write(state.modelId == nil ? "model  no model yet — press : train" : "model  no prediction",
+                         x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            row += 1
+        }
+        for (i, guess) in item.guesses.prefix(3).enumerated() {
+            let used = screen.write(i == 0 ? "model  " : "       ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            let percent = String(format: "%3.0f %%", guess.probability * 100)
+            let used2 = screen.write(percent + " ", x: x + used, y: row, maxWidth: width - used,
+                                     foreground: .role(confidenceRole(guess.probability)), attributes: i == 0 ? .bold : [])
+            screen.write(guess.name, x: x + used + used2, y: row, maxWidth: width - used - used2,
+                         foreground: .role(i == 0 ? .text : .dim))
+            row += 1
+        }
+        if !item.reason.isEmpty {
+            screen.write("why    \(item.reason)", x: x, y: row, maxWidth: width, foreground: .role(.accent))
+            row += 1
+        }
+        row += 1
+        neighbors(&screen, item.neighbors, x: x, y: row, width: width, height: y + height - row)
+    }
+
+    /// The neighbour strip: tiles of a thumbnail and a caption "k class .93", as many as fit, at most 9.
+    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], x: Int, y: Int, width: Int, height: Int) {
+        guard height >= 2, width >= 8, !list.isEmpty else { return }
+        let tileWidth = width >= 60 ? 12 : (width >= 36 ? 10 : 8)
+        let thumbRows = height >= 12 ? 4 : (height >= 7 ? 3 : max(0, height - 2))
+        let tileHeight = thumbRows + 1
+        let columns = max(1, width / tileWidth), rows = max(1, height / tileHeight)
+        for (i, n) in list.prefix(min(9, columns * rows)).enumerated() {
+            let tx = x + (i % columns) * tileWidth, ty = y + (i / columns) * tileHeight
+            if thumbRows > 0, let t = n.thumbnail {
+                paint(&screen, blitter.render(t, columns: tileWidth - 1, rows: thumbRows), x: tx, y: ty)
+            }
+            let name = n.label ?? n.predicted.map { "\($0)?" } ?? "—"
+            let used = screen.write("\(i + 1)", x: tx, y: ty + thumbRows, maxWidth: 2, foreground: .role(.accent), attributes: .bold)
+            let sim = String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down)))
+            let nameWidth = tileWidth - 1 - used - 1 - sim.count - 1
+            screen.write(name, x: tx + used + 1, y: ty + thumbRows, maxWidth: max(1, nameWidth),
+                         foreground: .role(n.status.map(role) ?? .dim))
+            screen.write(sim, x: tx + tileWidth - 1 - sim.count, y: ty + thumbRows, maxWidth: sim.count, foreground: .role(.dim))
+        }
+    }
+
+    func statusLine(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
+        if case .picker(let typed) = state.mode {
+            let used = screen.write("class: \(typed)▏", x: 0, y: y, maxWidth: screen.width / 2, foreground: .role(.accent))
+            let matches = state.matches(typed).prefix(5).joined(separator: " · ")
+            screen.write(matches.isEmpty ? "(new class)" : "→ " + matches, x: used + 1, y: y,
+                         maxWidth: screen.width - used - 1, foreground: .role(.dim))
+        } else {
+            screen.write(state.message, x: 0, y: y, maxWidth: screen.width, foreground: .role(.text))
+        }
+    }
+
+    func footer(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
+        let hints = state.mode == .normal
+            ? "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · u undo · ? help · q quit"
+            : "type a class · Enter assign · Esc cancel"
+        screen.write(hints, x: 0, y: y, maxWidth: screen.width, foreground: .role(.dim))
+        screen.write("labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
+    }
+
+    static let helpLines = [
+        "Enter / a   accept the prediction (validated)",
+        "1–9         give the label of neighbour k",
+        "t or /      type-ahead class picker, Enter to assign",
+        "d           dubious · x skip (stays unlabelled)",
+        "n / N, j/k  next / previous in the queue · g/G first/last",
+        "u / Ctrl-R  undo / redo (kept across restarts)",
+        "Ctrl-L      redraw · q quit (every label is already saved)",
+        "any key closes this help",
+    ]
+
+    func help(_ screen: inout ScreenBuffer) {
+        let w = min(screen.width - 2, 60), h = min(screen.height - 2, Self.helpLines.count + 2)
+        let x = (screen.width - w) / 2, y = (screen.height - h) / 2
+        screen.fill(x: x, y: y, width: w, height: h, with: Cell(" ", background: .role(.selection)))
+        for (i, line) in Self.helpLines.prefix(h - 2).enumerated() {
+            screen.write(line, x: x + 2, y: y + 1 + i, maxWidth: w - 4, foreground: .role(.text), background: .role(.selection))
+        }
+    }
+
+    func paint(_ screen: inout ScreenBuffer, _ cells: [[Cell]], x: Int, y: Int) {
+        for (r, row) in cells.enumerated() {
+            for (c, cell) in row.enumerated() {
+                var cell = cell
+                if cell.background == .default { cell.background = .role(.background) }
+                screen[x + c, y + r] = cell
+            }
+        }
+    }
+
+    func role(_ status: LabelStatus) -> ColorRole {
+        switch status {
+        case .validated: .validated
+        case .predicted: .predicted
+        case .dubious: .dubious
+        }
+    }
+
+    func confidenceRole(_ p: Double) -> ColorRole {
+        p >= 0.8 ? .confidenceHigh : (p >= 0.5 ? .confidenceMedium : .confidenceLow)
+    }
+}

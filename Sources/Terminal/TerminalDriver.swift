@@ -1,0 +1,203 @@
+import CNcursesw
+import Foundation
+import Labeling
+import TUI
+
+/// Errors of the terminal driver.
+public enum TerminalError: Error, CustomStringConvertible, Sendable {
+    case notATerminal
+    case cannotStart(String)
+
+    public var description: String {
+        switch self {
+        case .notATerminal: "standard input and output must be a terminal for the labeling screen"
+        case .cannotStart(let why): "cannot start the terminal screen: \(why)"
+        }
+    }
+}
+
+/// The only code that calls ncursesw: takes over the screen, writes `ScreenBuffer`s (only the cells
+/// that changed), reads keys, and gives the terminal back with `endwin` on every way out.
+/// Use from one thread.
+public final class TerminalDriver {
+    public private(set) var depth: ColorDepth
+    public let unicode: Bool
+    private let theme: Theme
+    private var previous: ScreenBuffer?
+    private var pairs: [PairKey: Int32] = [:]
+    private var ended = false
+
+    struct PairKey: Hashable { var fg: Int32; var bg: Int32 }
+
+    /// Starts curses. `depth` overrides the detected colour depth.
+    public init(depth requested: ColorDepth?, theme: Theme) throws {
+        guard isatty(0) == 1, isatty(1) == 1 else { throw TerminalError.notATerminal }
+        setlocale(LC_ALL, "")
+        unicode = pt_is_utf8() == 1
+        guard initscr() != nil else { throw TerminalError.cannotStart("initscr failed (is TERM set?)") }
+        self.theme = theme
+        raw()
+        noecho()
+        nonl()
+        keypad(pt_stdscr(), true)
+        set_escdelay(25)
+        curs_set(0)
+        pt_install_stop_handlers()
+        var detected = ColorDepth.mono
+        if has_colors() {
+            start_color()
+            use_default_colors()
+            let colors = Int(pt_colors())
+            let env = ProcessInfo.processInfo.environment["COLORTERM"]?.lowercased() ?? ""
+            if colors >= 0x1000000 || ((env == "truecolor" || env == "24bit") && colors >= 0x1000000) {
+                detected = .trueColor
+            } else if colors >= 256 {
+                detected = .palette256
+            } else if colors >= 8 {
+                detected = .palette16
+            }
+        }
+        // Truecolour needs a direct-colour terminfo entry (e.g. TERM=xterm-direct): ncurses maps colour
+        // numbers to RGB only there. Asked for more than the terminal has, take what it has.
+        if let requested, requested.rank >= detected.rank || requested == .trueColor && Int(pt_colors()) >= 0x1000000 {
+            depth = requested.rank <= detected.rank ? requested : detected
+        } else {
+            depth = requested ?? detected
+        }
+        if depth == .trueColor && Int(pt_colors()) < 0x1000000 { depth = .palette256 }
+        if depth == .palette256 && Int(pt_colors()) < 256 { depth = detected }
+    }
+
+    deinit { end() }
+
+    /// Gives the terminal back (idempotent).
+    public func end() {
+        guard !ended else { return }
+        ended = true
+        endwin()
+    }
+
+    /// The screen size in cells.
+    public var size: (width: Int, height: Int) { (Int(pt_cols()), Int(pt_lines())) }
+
+    /// Whether SIGTERM or SIGHUP asked the program to end.
+    public var stopRequested: Bool { pt_stop_was_requested() != 0 }
+
+    /// Draws `screen`, writing only cells that differ from the last frame (all after `invalidate`).
+    public func draw(_ screen: ScreenBuffer) {
+        let full = previous == nil || previous!.width != screen.width || previous!.height != screen.height
+        if full { wclear(pt_stdscr()) }
+        for y in 0..<screen.height {
+            for x in 0..<screen.width {
+                let cell = screen[x, y]
+                if !full, previous![x, y] == cell { continue }
+                // The bottom-right cell would scroll some terminals: skip it.
+                if y == screen.height - 1 && x == screen.width - 1 { continue }
+                put(cell, x: x, y: y)
+            }
+        }
+        previous = screen
+        wnoutrefresh(pt_stdscr())
+        doupdate()
+    }
+
+    /// Forgets the last frame: the next `draw` repaints everything (Ctrl-L, resize).
+    public func invalidate() { previous = nil }
+
+    /// Waits up to `timeout` milliseconds for a key.
+    public func readKey(timeout: Int32) -> Key? {
+        wtimeout(pt_stdscr(), timeout)
+        var value: wint_t = 0
+        let result = wget_wch(pt_stdscr(), &value)
+        if result == ERR { return nil }
+        let code = Int32(value)
+        if result == pt_key_code_yes() {
+            switch code {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_BACKSPACE: return .backspace
+            case KEY_ENTER: return .enter
+            case KEY_RESIZE: return .resize
+            default: return nil
+            }
+        }
+        switch code {
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 9: return .tab
+        case 8, 127: return .backspace
+        case 1...26: return .control(Character(Unicode.Scalar(UInt8(code) + 96)))
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    private func put(_ cell: Cell, x: Int, y: Int) {
+        var character = cell.character
+        if !unicode, !character.isASCII { character = cell.character == "▀" ? "#" : "?" }
+        let scalar = character.unicodeScalars.first ?? " "
+        var attributes: attr_t = 0
+        if cell.attributes.contains(.bold) { attributes |= attr_t(NCURSES_BITS(1, 13)) }
+        if cell.attributes.contains(.reverse) { attributes |= attr_t(NCURSES_BITS(1, 10)) }
+        if cell.attributes.contains(.underline) { attributes |= attr_t(NCURSES_BITS(1, 9)) }
+        var pair: Int32 = 0
+        if depth == .mono {
+            if cell.background == .role(.statusBar) || cell.background == .role(.selection) {
+                attributes |= attr_t(NCURSES_BITS(1, 10))
+            }
+        } else {
+            pair = self.pair(foreground: color(cell.foreground, background: false), background: color(cell.background, background: true))
+        }
+        _ = pt_put_cell(Int32(y), Int32(x), wchar_t(scalar.value), attributes, pair)
+    }
+
+    private func pair(foreground: Int32, background: Int32) -> Int32 {
+        let key = PairKey(fg: foreground, bg: background)
+        if let known = pairs[key] { return known }
+        let number = alloc_pair(foreground, background)
+        let result = number < 0 ? 0 : number
+        pairs[key] = result
+        return result
+    }
+
+    /// A curses colour number for this depth; -1 is the terminal's default.
+    private func color(_ color: CellColor, background: Bool) -> Int32 {
+        switch color {
+        case .default:
+            return -1
+        case .indexed(let i):
+            return depth == .palette16 ? Int32(i % 16) : Int32(i)
+        case .rgb(let r, let g, let b):
+            return rgbNumber(r, g, b)
+        case .role(let role):
+            guard let c = theme.colors[role] else { return -1 }
+            if depth == .palette16 { return Int32(c.ansi16) }
+            return rgbNumber(c.r, c.g, c.b)
+        }
+    }
+
+    private func rgbNumber(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Int32 {
+        switch depth {
+        case .trueColor: return Int32(r) << 16 | Int32(g) << 8 | Int32(b)
+        case .palette256: return Int32(ColorQuantizer.nearest256(r, g, b))
+        case .palette16: return ColorQuantizer.luma(r, g, b) > 128 ? 15 : 8
+        case .mono: return -1
+        }
+    }
+}
+
+extension ColorDepth {
+    var rank: Int {
+        switch self {
+        case .mono: 0
+        case .palette16: 1
+        case .palette256: 2
+        case .trueColor: 3
+        }
+    }
+}
+
+@inline(__always) func NCURSES_BITS(_ mask: UInt32, _ shift: UInt32) -> UInt32 { mask << (shift + 8) }

@@ -1,0 +1,75 @@
+import Foundation
+import Labeling
+import Learning
+import PlanktermCore
+import Project
+import Store
+import Terminal
+import TUI
+
+/// Runs the labeling screen: keys → reducer → effects (one database transaction per label) → render →
+/// terminal. Everything happens on this thread; a key is read only after the previous one's label is
+/// committed, so at most the keystroke in flight can be lost.
+enum LabelScreenShell {
+    static func run(store: ProjectStore, imagesRoot: String, annotator: String, depth: ColorDepth?,
+                    strategy: QueryStrategy) throws -> Int {
+        let session = try LabelingSession(store: store, imagesRoot: imagesRoot, strategy: strategy)
+        let driver = try TerminalDriver(depth: depth, theme: .dark)
+        defer { driver.end() }
+        var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
+                                  classNames: session.classNames, modelId: session.modelId)
+        state.current = session.item(at: 0)
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode))
+        func draw() {
+            let size = driver.size
+            driver.draw(screen.render(state, width: size.width, height: size.height))
+        }
+        func show(_ index: Int) {
+            state.index = max(0, min(index, max(0, state.items.count - 1)))
+            state.current = session.item(at: state.index)
+        }
+        draw()
+        while !state.quit && !driver.stopRequested {
+            guard let key = driver.readKey(timeout: 250) else { continue }
+            if key == .control("c") { break }
+            state.message = ""
+            for effect in LabelingReducer.reduce(&state, key) {
+                do {
+                    switch effect {
+                    case .label(let id, let className, let status, let thenIndex):
+                        try session.label(id, className: className, status: status, annotator: annotator)
+                        state.labelled += 1
+                        state.classNames = session.classNames
+                        state.message = "\(status == .dubious ? "dubious" : "labelled") \(className ?? "-"): "
+                            + (session.item(id)?.path ?? "")
+                        show(thenIndex)
+                    case .undo:
+                        if let id = try session.undo(annotator: annotator) {
+                            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+                            state.message = "undone"
+                        } else {
+                            state.message = "nothing to undo"
+                        }
+                    case .redo:
+                        if let id = try session.redo(annotator: annotator) {
+                            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+                            state.message = "redone"
+                        } else {
+                            state.message = "nothing to redo"
+                        }
+                    case .show(let index):
+                        show(index)
+                    case .redraw:
+                        if key == .control("l") || key == .resize { driver.invalidate() }
+                    case .quit:
+                        break
+                    }
+                } catch {
+                    state.message = "not saved: \(error)"
+                }
+            }
+            draw()
+        }
+        return state.labelled
+    }
+}
