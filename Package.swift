@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"], exclude: ["Golden"]),
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: [

@@ -74,8 +74,20 @@ public struct LabelScreen: Sendable {
             row += 1
         }
         if !item.reason.isEmpty {
-            screen.write("why    \(item.reason)", x: x, y: row, maxWidth: width, foreground: .role(.accent))
-            row += 1
+            // Up to two lines, broken at a space.
+            var rest = Substring(Sanitizer.sanitize(item.reason))
+            for line in 0..<2 where !rest.isEmpty {
+                let room = width - 7
+                var cut = rest.endIndex
+                if rest.count > room, line == 0,
+                   let space = rest[..<rest.index(rest.startIndex, offsetBy: room)].lastIndex(of: " ") {
+                    cut = space
+                }
+                screen.write((line == 0 ? "why    " : "       ") + rest[..<cut], x: x, y: row, maxWidth: width,
+                             foreground: .role(.accent))
+                rest = rest[cut...].drop { $0 == " " }
+                row += 1
+            }
         }
         row += 1
         neighbors(&screen, item.neighbors, x: x, y: row, width: width, height: y + height - row)
@@ -84,7 +96,7 @@ public struct LabelScreen: Sendable {
     /// The neighbour strip: tiles of a thumbnail and a caption "k class .93", as many as fit, at most 9.
     func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], x: Int, y: Int, width: Int, height: Int) {
         guard height >= 2, width >= 8, !list.isEmpty else { return }
-        let tileWidth = width >= 60 ? 12 : (width >= 36 ? 10 : 8)
+        let tileWidth = width >= 60 ? 15 : (width >= 36 ? 11 : 8)
         let thumbRows = height >= 12 ? 4 : (height >= 7 ? 3 : max(0, height - 2))
         let tileHeight = thumbRows + 1
         let columns = max(1, width / tileWidth), rows = max(1, height / tileHeight)
@@ -95,11 +107,14 @@ public struct LabelScreen: Sendable {
             }
             let name = n.label ?? n.predicted.map { "\($0)?" } ?? "—"
             let used = screen.write("\(i + 1)", x: tx, y: ty + thumbRows, maxWidth: 2, foreground: .role(.accent), attributes: .bold)
-            let sim = String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down)))
-            let nameWidth = tileWidth - 1 - used - 1 - sim.count - 1
+            // The similarity only where the tile leaves the name room.
+            let sim = tileWidth >= 14 ? String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down))) : ""
+            let nameWidth = tileWidth - 1 - used - 1 - (sim.isEmpty ? 0 : sim.count + 1)
             screen.write(name, x: tx + used + 1, y: ty + thumbRows, maxWidth: max(1, nameWidth),
                          foreground: .role(n.status.map(role) ?? .dim))
-            screen.write(sim, x: tx + tileWidth - 1 - sim.count, y: ty + thumbRows, maxWidth: sim.count, foreground: .role(.dim))
+            if !sim.isEmpty {
+                screen.write(sim, x: tx + tileWidth - 1 - sim.count, y: ty + thumbRows, maxWidth: sim.count, foreground: .role(.dim))
+            }
         }
     }
 

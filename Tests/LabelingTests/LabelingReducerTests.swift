@@ -1,0 +1,79 @@
+import Testing
+import PlanktermCore
+@testable import Labeling
+
+/// Key scripts against the reducer: the state it leaves and the effects it asks for.
+@Suite struct LabelingReducerTests {
+    static func item(_ id: Int64, label: String? = nil, guesses: [String] = ["copepod"], neighbors: [String?] = ["diatom", nil, "copepod"]) -> ItemView {
+        ItemView(imageID: ImageID(id), path: "img\(id).png", width: 50, height: 40, thumbnail: nil, label: label,
+                 status: label == nil ? nil : .validated, guesses: guesses.map { Guess(name: $0, probability: 0.5) },
+                 reason: "close call",
+                 neighbors: neighbors.enumerated().map { i, name in
+                     NeighborView(imageID: ImageID(100 + Int64(i)), path: "n\(i).png", thumbnail: nil, label: name,
+                                  status: name == nil ? nil : .validated, predicted: name == nil ? "nauplius" : nil,
+                                  similarity: 0.9)
+                 })
+    }
+
+    static func state() -> LabelingState {
+        var s = LabelingState(project: "/p", queueName: "margin", items: (1...5).map { ImageID($0) },
+                              classNames: ["copepod", "copepod_calanoid", "diatom", "detritus"], modelId: "clf-1")
+        s.current = item(1)
+        return s
+    }
+
+    @Test func acceptNeighbourDubiousAndSkipGiveTheRightWrites() {
+        var s = Self.state()
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
+        #expect(LabelingReducer.reduce(&s, .character("a")) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
+        #expect(LabelingReducer.reduce(&s, .character("1")) == [.label(ImageID(1), className: "diatom", status: .validated, thenIndex: 1)])
+        // Neighbour 2 has no label: its prediction is offered.
+        #expect(LabelingReducer.reduce(&s, .character("2")) == [.label(ImageID(1), className: "nauplius", status: .validated, thenIndex: 1)])
+        #expect(LabelingReducer.reduce(&s, .character("7")) == [])
+        #expect(s.message.contains("neighbour 7"))
+        #expect(LabelingReducer.reduce(&s, .character("d")) == [.label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)])
+        #expect(LabelingReducer.reduce(&s, .character("x")) == [.show(1)])
+        #expect(LabelingReducer.reduce(&s, .character("u")) == [.undo])
+        #expect(LabelingReducer.reduce(&s, .control("r")) == [.redo])
+    }
+
+    @Test func movingStopsAtTheEndsOfTheQueue() {
+        var s = Self.state()
+        #expect(LabelingReducer.reduce(&s, .character("N")) == [])
+        #expect(s.message == "start of the queue")
+        #expect(LabelingReducer.reduce(&s, .character("n")) == [.show(1)])
+        s.index = 4
+        #expect(LabelingReducer.reduce(&s, .down) == [])
+        #expect(LabelingReducer.reduce(&s, .character("g")) == [.show(0)])
+        // The last item: labelling it stays on it.
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 4)])
+    }
+
+    @Test func typeAheadPickerMatchesPrefixThenSubstringThenFuzzy() {
+        var s = Self.state()
+        #expect(LabelingReducer.reduce(&s, .character("t")) == [.redraw])
+        for c in "cal" { _ = LabelingReducer.reduce(&s, .character(c)) }
+        #expect(s.mode == .picker("cal"))
+        #expect(s.matches("cal") == ["copepod_calanoid"])
+        #expect(s.matches("cop") == ["copepod", "copepod_calanoid"])
+        #expect(s.matches("dtm") == ["diatom"])  // letters in order
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod_calanoid", status: .validated, thenIndex: 1)])
+        #expect(s.mode == .normal)
+        // Escape cancels; an unknown name becomes a new class.
+        _ = LabelingReducer.reduce(&s, .character("/"))
+        _ = LabelingReducer.reduce(&s, .character("z"))
+        #expect(LabelingReducer.reduce(&s, .escape) == [.redraw] && s.mode == .normal)
+        _ = LabelingReducer.reduce(&s, .character("t"))
+        for c in "Oithona" { _ = LabelingReducer.reduce(&s, .character(c)) }
+        _ = LabelingReducer.reduce(&s, .backspace)
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "Oithon", status: .validated, thenIndex: 1)])
+    }
+
+    @Test func withoutAPredictionAcceptExplainsWhatToDo() {
+        var s = Self.state()
+        s.current = Self.item(1, guesses: [])
+        #expect(LabelingReducer.reduce(&s, .enter) == [])
+        #expect(s.message.contains("press t"))
+        #expect(LabelingReducer.reduce(&s, .character("q")) == [.quit] && s.quit)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Labeling
+import PlanktermCore
+import Testing
+@testable import TUI
+
+/// Golden renders of the Label screen (HOUSE_STYLE 11): characters, and a second file with one letter
+/// per cell for the foreground colour role. `RECORD_SNAPSHOTS=1 swift test` rewrites them and fails.
+@Suite struct GoldenTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func disc(_ size: Int, radius: Int, dark: Bool) -> Bitmap {
+        var p: [UInt8] = []
+        for y in 0..<size {
+            for x in 0..<size {
+                let inside = (x - size / 2) * (x - size / 2) + (y - size / 2) * (y - size / 2) <= radius * radius
+                p.append(inside == dark ? 40 : 220)
+            }
+        }
+        return Bitmap(width: size, height: size, channels: 1, pixels: p)
+    }
+
+    static func fixture() -> LabelingState {
+        let names = ["copepod_calanoid", "copepod_other", "diatom_chain", "detritus_blob", "chaetognath_sagitta",
+                     "appendicularian_s_shape", "trichodesmium_puff", "radiolarian_colony", "shrimp_zoea"]
+        var state = LabelingState(project: "/data/cruise42", queueName: "margin", items: (1...40).map { ImageID($0) },
+                                  classNames: names.sorted(), modelId: "clf-0a1b2c3d4e5f")
+        state.index = 6
+        state.labelled = 3
+        state.message = "labelled copepod_calanoid: station7/img_0042.png"
+        state.current = ItemView(
+            imageID: ImageID(7), path: "station7/img_0043.png", width: 57, height: 61, thumbnail: disc(48, radius: 15, dark: true),
+            label: nil, status: nil,
+            guesses: [Guess(name: "copepod_calanoid", probability: 0.41), Guess(name: "copepod_other", probability: 0.38),
+                      Guess(name: "detritus_blob", probability: 0.07)],
+            reason: "close call: copepod_calanoid at 41 % vs copepod_other 38 %",
+            neighbors: names.enumerated().map { i, name in
+                NeighborView(imageID: ImageID(100 + Int64(i)), path: "n\(i).png", thumbnail: disc(24, radius: 4 + i, dark: i % 2 == 0),
+                             label: i % 3 == 2 ? nil : name, status: i % 3 == 2 ? nil : (i == 4 ? .dubious : .validated),
+                             predicted: i % 3 == 2 ? name : nil, similarity: 0.97 - Float(i) * 0.03)
+            })
+        return state
+    }
+
+    static func roles(_ screen: ScreenBuffer) -> String {
+        let letters: [ColorRole: Character] = [.background: "b", .text: "t", .dim: "d", .accent: "a", .selection: "s",
+            .statusBar: "S", .confidenceLow: "l", .confidenceMedium: "m", .confidenceHigh: "h", .validated: "v",
+            .predicted: "p", .dubious: "u", .warning: "w"]
+        return (0..<screen.height).map { y in
+            String((0..<screen.width).map { x -> Character in
+                switch screen[x, y].foreground {
+                case .role(let r): letters[r]!
+                case .rgb, .indexed: "#"
+                case .default: "."
+                }
+            })
+        }.joined(separator: "\n")
+    }
+
+    func check(_ name: String, _ actual: String) throws {
+        let url = Self.folder.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
+            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+            try Data((actual + "\n").utf8).write(to: url)
+            Issue.record("recorded \(name); run again without RECORD_SNAPSHOTS")
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        let a = (actual + "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, (x, y)) in zip(a, e).enumerated() where x != y {
+            Issue.record("\(name) line \(i + 1):\n  expected: \(y)\n  actual:   \(x)")
+        }
+        #expect(a.count == e.count, "\(name): \(a.count) lines, expected \(e.count)")
+    }
+
+    @Test(arguments: [(80, 24), (120, 40), (40, 12), (39, 11)])
+    func labelScreen(width: Int, height: Int) throws {
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(Self.fixture(), width: width, height: height)
+        try check("label-\(width)x\(height).txt", screen.text)
+        try check("label-\(width)x\(height).roles.txt", Self.roles(screen))
+    }
+
+    @Test func helpOverlayAndPicker() throws {
+        var state = Self.fixture()
+        state.mode = .help
+        let blitter = HalfBlockBlitter(depth: .palette256)
+        try check("label-help-80x24.txt", LabelScreen(blitter: blitter).render(state, width: 80, height: 24).text)
+        state.mode = .picker("cop")
+        try check("label-picker-80x24.txt", LabelScreen(blitter: blitter).render(state, width: 80, height: 24).text)
+    }
+
+    @Test func hostileNamesAreShownSanitised() {
+        var state = Self.fixture()
+        state.current!.path = "evil\u{1B}[2J\u{1B}]0;x\u{07}.png"
+        state.current!.guesses[0].name = "cope\u{1B}[31mpod"
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(state, width: 120, height: 40)
+        #expect(screen.cells.allSatisfy { cell in cell.character.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) } })
+        #expect(screen.text.contains("evil␛[2J␛]0;x␇.png"))
+        #expect(screen.text.contains("cope␛[31mpod"))
+    }
+}
