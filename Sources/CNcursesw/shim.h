@@ -7,6 +7,9 @@
 #include <ncursesw/term.h>
 #include <langinfo.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <pthread.h>
+#include <unistd.h>
 
 /* Globals and macros that Swift cannot use directly (Swift 6 refuses mutable C globals). */
 static inline WINDOW *pt_stdscr(void) { return stdscr; }
@@ -36,4 +39,35 @@ static inline void pt_install_stop_handlers(void) {
     sigaction(SIGHUP, &action, 0);
 }
 static inline int pt_stop_was_requested(void) { return pt_stop_requested; }
+
+/* SIGWINCH: noted here, applied on the UI thread by pt_apply_resize (resize_term with the new size). */
+static volatile sig_atomic_t pt_resized = 0;
+static inline void pt_note_resize(int signal) { (void)signal; pt_resized = 1; }
+/* A parent may have left signals blocked (inherited masks): the UI thread must receive these. */
+static inline void pt_unblock_terminal_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCONT);
+    pthread_sigmask(SIG_UNBLOCK, &set, 0);
+}
+static inline void pt_install_resize_handler(void) {
+    struct sigaction action;
+    action.sa_handler = pt_note_resize;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGWINCH, &action, 0);
+}
+static inline int pt_apply_resize(void) {
+    if (!pt_resized) return 0;
+    pt_resized = 0;
+    struct winsize size;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0 && size.ws_col > 0) {
+        resizeterm(size.ws_row, size.ws_col);
+    }
+    clearok(curscr, TRUE);
+    return 1;
+}
 #endif

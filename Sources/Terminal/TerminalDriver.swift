@@ -43,6 +43,8 @@ public final class TerminalDriver {
         set_escdelay(25)
         curs_set(0)
         pt_install_stop_handlers()
+        pt_install_resize_handler()
+        pt_unblock_terminal_signals()
         var detected = ColorDepth.mono
         if has_colors() {
             start_color()
@@ -106,9 +108,11 @@ public final class TerminalDriver {
 
     /// Waits up to `timeout` milliseconds for a key.
     public func readKey(timeout: Int32) -> Key? {
+        if pt_apply_resize() == 1 { return .resize }
         wtimeout(pt_stdscr(), timeout)
         var value: wint_t = 0
         let result = wget_wch(pt_stdscr(), &value)
+        if pt_apply_resize() == 1 { return .resize }
         if result == ERR { return nil }
         let code = Int32(value)
         if result == pt_key_code_yes() {

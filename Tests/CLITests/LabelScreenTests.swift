@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// The labeling screen driven as a person would: the real binary in tmux, keys by `send-keys`, the
+/// screen read by `capture-pane`.
+final class TmuxSession {
+    let name = "plankterm-test-\(UUID().uuidString.prefix(8))"
+
+    init(_ command: String, width: Int = 100, height: Int = 30) throws {
+        // No pipes here: a tmux server started by this call would hold them open forever.
+        try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command], capture: false)
+    }
+
+    deinit { _ = try? Self.tmux(["kill-session", "-t", name], capture: false) }
+
+    @discardableResult
+    static func tmux(_ arguments: [String], capture: Bool = true) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tmux"] + arguments
+        process.standardError = FileHandle.nullDevice
+        guard capture else {
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return ""
+        }
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func keys(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys, capture: false) }
+
+    func screen() throws -> String { try Self.tmux(["capture-pane", "-t", name, "-p"]) }
+
+    var alive: Bool { ((try? Self.tmux(["list-sessions", "-F", "#{session_name}"])) ?? "").contains(name) }
+
+    /// Waits until the screen contains `text` (up to `seconds`).
+    @discardableResult
+    func wait(for text: String, seconds: Double = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            usleep(100_000)
+        }
+        Issue.record("timed out waiting for \(text.debugDescription); the screen was:\n\(last)")
+        return last
+    }
+
+    func waitForExit(seconds: Double = 10) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while alive && Date() < deadline { usleep(100_000) }
+    }
+}
+
+@Suite("The labeling screen in tmux", .serialized)
+struct LabelScreenTests {
+    /// A project of 24 images in two class folders, 12 of them unlabelled again, a kNN model trained.
+    func project() throws -> (TemporaryDirectory, String) {
+        let (images, project) = try smallProject(24)
+        let withdrawn = (12..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
+        let r = try plankterm(["train", project, "--head", "knn", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return (images, project)
+    }
+
+    func tuiAnnotations(_ project: String) throws -> [(path: String, label: String?, status: String, source: String)] {
+        let db = try DatabaseQueue(path: project + "/plankterm.sqlite")
+        return try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.path, c.name, a.status, a.source FROM annotation a JOIN image i ON i.id = a.imageId
+                LEFT JOIN class c ON c.id = a.classId WHERE a.source LIKE 'tui%' ORDER BY a.id
+                """).map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+    }
+
+    @Test("label 5 images with different keys, undo one, quit: the database holds exactly those labels")
+    func labelUndoQuit() throws {
+        let (images, project) = try project()
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let tui = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
+        try tui.wait(for: "labelled this session: 0")
+        try tui.keys("a"); try tui.wait(for: "labelled this session: 1")
+        try tui.keys("1"); try tui.wait(for: "labelled this session: 2")
+        try tui.keys("d"); try tui.wait(for: "labelled this session: 3")
+        try tui.keys("t"); try tui.wait(for: "class: ")
+        try tui.keys("diat"); try tui.wait(for: "class: diat")
+        try tui.keys("Enter"); try tui.wait(for: "labelled this session: 4")
+        try tui.keys("Enter"); try tui.wait(for: "labelled this session: 5")
+        try tui.keys("u"); try tui.wait(for: "undone")
+        try tui.keys("q")
+        try tui.wait(for: "5 labels given")
+        let rows = try tuiAnnotations(project)
+        #expect(rows.count == 6, "\(rows)")
+        #expect(rows.prefix(5).allSatisfy { $0.source == "tui" && $0.label != nil })
+        #expect(rows[2].status == "dubious" && rows[3].label == "diatom")
+        // The undo withdrew the 5th label (that image had none before).
+        #expect(rows[5].source == "tui:undo" && rows[5].label == nil && rows[5].path == rows[4].path)
+        let status = try plankterm(["status", project, "--json"]).stdout
+        #expect(status.contains("\"validated\":15") && status.contains("\"dubious\":1"), "\(status)")
+    }
+
+    @Test("kill -9 mid-session loses nothing acknowledged, and undo still works after the restart")
+    func killAndRestart() throws {
+        let (images, project) = try project()
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        var tui: TmuxSession? = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e")
+        try tui!.wait(for: "labelled this session: 0")
+        try tui!.keys("a"); try tui!.wait(for: "labelled this session: 1")
+        try tui!.keys("a"); try tui!.wait(for: "labelled this session: 2")
+        let pids = try Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-9", "-f", "label \(project)"])
+        pids.waitUntilExit()
+        tui!.waitForExit()
+        tui = nil
+        #expect(try tuiAnnotations(project).count == 2)
+
+        let again = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
+        try again.wait(for: "labelled this session: 0")
+        try again.keys("u"); try again.wait(for: "undone")
+        try again.keys("q"); try again.wait(for: "0 labels given")
+        let rows = try tuiAnnotations(project)
+        #expect(rows.count == 3)
+        #expect(rows[2].source == "tui:undo" && rows[2].path == rows[1].path && rows[2].label == nil)
+    }
+
+    @Test("hostile file and class names are shown sanitised; resizing to 40×12 and below and back keeps the screen sane")
+    func sanitisedAndResizable() throws {
+        let images = try TemporaryDirectory("plankterm-hostile")
+        defer { images.remove() }
+        let project = images.path + "-project"
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let values = (0..<64).map { ($0 * 37) % 256 }
+        try images.write(PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values), to: "evil\u{1B}[2J\u{1B}]0;x\u{07}.png")
+        try images.write(PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values.reversed()), to: "plain.png")
+        #expect(try plankterm(["init", project, "--images", images.path]).status == 0)
+        let tui = try TmuxSession("\(planktermBinary) label \(project); sleep 5", width: 120, height: 40)
+        let screen = try tui.wait(for: "labelled this session: 0")
+        #expect(screen.contains("plankterm ·"))
+        // Walk to the hostile one if it is not first, then check it is drawn with visible escapes.
+        if !screen.contains("evil") { try tui.keys("n") }
+        let shown = try tui.wait(for: "evil␛[2J␛]0;x␇.png")
+        #expect(shown.contains("plankterm ·"))  // the header is intact: no clear-screen happened
+        try TmuxSession.tmux(["resize-window", "-t", tui.name, "-x", "40", "-y", "12"], capture: false)
+        try tui.wait(for: "labelled this session")
+        try TmuxSession.tmux(["resize-window", "-t", tui.name, "-x", "30", "-y", "8"], capture: false)
+        try tui.wait(for: "window too small")
+        try TmuxSession.tmux(["resize-window", "-t", tui.name, "-x", "120", "-y", "40"], capture: false)
+        let back = try tui.wait(for: "labelled this session")
+        #expect(back.contains("plankterm ·") && !back.contains("window too small"))
+        try tui.keys("q")
+        try tui.wait(for: "0 labels given")
+    }
+}
