@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to a running plankterm:
 #   Scripts/run.sh [IMAGES_DIR] [PROJECT_DIR]
-# installs what is missing, builds in release mode, then creates the project (or brings it up to date)
-# for IMAGES_DIR (default: the NDSB dev set in ../shared/data) and prints its status.
+# installs what is missing, builds in release mode, then 'plankterm demo': creates the project (or reuses
+# it) for IMAGES_DIR (default: the NDSB dev set in ../shared/data), seeds 5 validated labels per class
+# folder, embeds every image with the shipped encoder, trains a classifier, and opens the labeling screen.
+# Without a terminal (CI, a pipe) it prints the project's status instead.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -18,10 +20,4 @@ if [ ! -d "$images" ]; then
   echo "hint: Scripts/run.sh IMAGES_DIR [PROJECT_DIR]" >&2
   exit 1
 fi
-if [ -f "$project/plankterm.sqlite" ]; then
-  "$bin" import "$project"
-  echo
-  "$bin" status "$project"
-else
-  "$bin" init "$project" --images "$images"
-fi
+exec "$bin" demo --images "$images" --project "$project"

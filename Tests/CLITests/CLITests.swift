@@ -69,7 +69,7 @@ struct CLITests {
         for (command, words) in [("init", "--images"), ("import", "idempotent"), ("status", "--json"),
                                  ("export", "imagefolder"), ("label", "--stdin"), ("train", "--head"),
                                  ("eval", "--truth"), ("simulate", "--strategy"), ("abundance", "--by"),
-                                 ("queue", "margin"), ("neighbors", "graph")] {
+                                 ("queue", "margin"), ("neighbors", "graph"), ("demo", "--seed-labels")] {
             let r = try plankterm([command, "--help"])
             #expect(r.status == 0 && r.stdout.contains(words), "\(command)")
         }
@@ -146,6 +146,20 @@ struct CLITests {
         let curve = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["curve"] as? [[String: Any]])
         #expect(curve.compactMap { $0["labels"] as? Int } == [4, 8, 12])
         #expect(curve.allSatisfy { $0["accuracy"] != nil && $0["balanced_accuracy"] != nil && $0["ece"] != nil })
+    }
+
+    @Test("demo imports without folder labels, seeds a few per class, embeds, trains, and without a terminal prints the status")
+    func demo() throws {
+        let (images, scratch) = try smallProject(20)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: scratch) }
+        let project = images.path + "-demo"
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let r = try plankterm(["demo", "--images", images.path, "--project", project, "--seed-labels", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("seeded 6 validated labels") && r.stdout.contains("trained clf-"), "\(r.stdout)")
+        #expect(r.stdout.contains("6 validated") && r.stdout.contains("plankterm label"))
+        let again = try plankterm(["demo", "--project", project])
+        #expect(again.status == 0 && !again.stdout.contains("seeded") && !again.stdout.contains("trained"), "\(again.stdout)")
     }
 
     @Test("init, status --json, label, import again and export, end to end")
