@@ -74,7 +74,10 @@ struct LabelScreenTests {
     }
 
     func tuiAnnotations(_ project: String) throws -> [(path: String, label: String?, status: String, source: String)] {
-        let db = try DatabaseQueue(path: project + "/plankterm.sqlite")
+        // The screen's process may still be closing its connection (a WAL checkpoint): wait for locks.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        let db = try DatabaseQueue(path: project + "/plankterm.sqlite", configuration: configuration)
         return try db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.path, c.name, a.status, a.source FROM annotation a JOIN image i ON i.id = a.imageId
