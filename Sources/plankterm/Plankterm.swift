@@ -11,7 +11,8 @@ struct Plankterm: ParsableCommand {
         abstract: "Sort and label plankton images in the terminal.",
         discussion: """
             A project is a folder holding an SQLite database (plankterm.sqlite) that indexes the images of one \
-            images folder and keeps every label ever given. Start with 'plankterm init PROJECT --images DIR'.
+            images folder and keeps every label ever given. Start with 'plankterm init PROJECT --images DIR' \
+            (then embed, train and label), or see it all at once with 'plankterm demo'.
             """,
         version: PlanktermVersion.string,
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
