@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries (system-library targets; apt packages named for `swift build` hints)
@@ -48,7 +49,8 @@ let package = Package(
             "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal", "TUI",
             "Labeling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ], resources: [.copy("Resources")]),
 
         // MARK: Tests
         .testTarget(name: "PlanktermCoreTests", dependencies: ["PlanktermCore"]),

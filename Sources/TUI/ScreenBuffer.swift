@@ -23,7 +23,7 @@ public struct ScreenBuffer: Sendable, Equatable {
     /// ending with "…" when cut. Returns the columns used.
     @discardableResult
     public mutating func write(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, foreground: CellColor = .role(.text),
-                               background: CellColor = .default, attributes: CellAttributes = []) -> Int {
+                               background: CellColor = .role(.background), attributes: CellAttributes = []) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }

@@ -63,8 +63,8 @@ struct DemoCommand: ParsableCommand {
             print("\nopen the labeling screen with: plankterm label \(Console.oneLine(project))")
             return
         }
-        let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, annotator: ProjectLocation.annotator(nil),
-                                                depth: nil, strategy: .margin)
+        let settings = LabelScreenSettings.resolve(project: store.directory, theme: nil, color: nil, annotator: nil)
+        let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings, strategy: .margin)
         print("\(labelled) labels given; every one is saved")
     }
 

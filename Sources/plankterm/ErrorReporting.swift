@@ -31,6 +31,16 @@ enum ErrorReporting {
         if let hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
         return code
     }
+
+    /// The one-line message of an error, without printing it (for warnings).
+    static func message(_ error: any Error) -> String {
+        switch error {
+        case let e as ProjectError: Console.oneLine(e.description)
+        case let e as StoreError: Console.oneLine(e.description)
+        case let e as CommandFailure: Console.oneLine(e.message)
+        default: Console.oneLine("\(error)")
+        }
+    }
 }
 
 /// A command's own failure, already worded for people.

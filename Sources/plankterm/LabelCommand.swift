@@ -17,7 +17,9 @@ struct LabelCommand: ParsableCommand {
             its prediction, why it is asked, and its nearest neighbours. Keys: Enter/a accept the prediction, \
             1-9 take neighbour k's label, t type a class, d dubious, x skip, n/N next/previous, u undo, \
             Ctrl-R redo (both kept across restarts), ? help, q quit. Every label is committed when its key is \
-            pressed. --color overrides the detected colour depth (ssh does not forward COLORTERM).
+            pressed. --color overrides the detected colour depth (ssh does not forward COLORTERM); --theme \
+            picks a colour theme. Both, and the annotator, can also be set in PROJECT/config.toml or \
+            ~/.config/plankterm/config.toml (theme = "light", color = "256", annotator = "ana").
 
             plankterm label PROJECT IMAGE CLASS labels one image (IMAGE is its path relative to the images \
             folder). With --stdin, reads lines 'IMAGE<TAB>CLASS' (or 'IMAGE,CLASS'; an optional third field is \
@@ -47,6 +49,9 @@ struct LabelCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Labeling screen colours: truecolor, 256, 16 or mono (default: detected).", valueName: "DEPTH"))
     var color: String?
 
+    @Option(help: ArgumentHelp("Labeling screen theme: dark, light, high-contrast, mono, or a .toml file.", valueName: "NAME"))
+    var theme: String?
+
     @Option(help: ArgumentHelp("Labeling screen queue: margin, least-confidence, entropy, diverse, disagree or random.", valueName: "STRATEGY"))
     var queue = "margin"
 
@@ -60,6 +65,9 @@ struct LabelCommand: ParsableCommand {
         if let color, ColorDepth(rawValue: color) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
         }
+        if stdin || image != nil, theme != nil || color != nil {
+            throw ValidationError("--theme and --color are for the labeling screen (no IMAGE, no --stdin)")
+        }
         if QueryStrategy(rawValue: queue) == nil {
             throw ValidationError("--queue must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -70,8 +78,9 @@ struct LabelCommand: ParsableCommand {
         let who = ProjectLocation.annotator(annotator)
         if !stdin && image == nil {
             let root = try ProjectLocation.imagesRoot(of: store)
-            let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, annotator: who,
-                                                    depth: color.flatMap(ColorDepth.init(rawValue:)),
+            let settings = LabelScreenSettings.resolve(project: store.directory, theme: theme, color: color,
+                                                       annotator: annotator)
+            let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings,
                                                     strategy: QueryStrategy(rawValue: queue) ?? .margin)
             print("\(labelled) labels given; every one is saved")
             return

@@ -11,10 +11,11 @@ import TUI
 /// terminal. Everything happens on this thread; a key is read only after the previous one's label is
 /// committed, so at most the keystroke in flight can be lost.
 enum LabelScreenShell {
-    static func run(store: ProjectStore, imagesRoot: String, annotator: String, depth: ColorDepth?,
+    static func run(store: ProjectStore, imagesRoot: String, settings: LabelScreenSettings,
                     strategy: QueryStrategy) throws -> Int {
+        let annotator = settings.annotator
         let session = try LabelingSession(store: store, imagesRoot: imagesRoot, strategy: strategy)
-        let driver = try TerminalDriver(depth: depth, theme: .dark)
+        let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme)
         defer { driver.end() }
         var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)

@@ -162,6 +162,27 @@ struct CLITests {
         #expect(again.status == 0 && !again.stdout.contains("seeded") && !again.stdout.contains("trained"), "\(again.stdout)")
     }
 
+    @Test("themes: the built-in ones load; a broken theme or config file is one warning with its line, then the defaults")
+    func themes() throws {
+        let (images, project) = try smallProject(4)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        // Without a terminal the screen cannot open, but the theme is read (and reported) first.
+        for name in ["dark", "light", "high-contrast", "mono"] {
+            let r = try plankterm(["label", project, "--theme", name])
+            #expect(!r.stderr.contains("warning"), "\(name): \(r.stderr)")
+            #expect(r.stderr.contains("must be a terminal"))
+        }
+        try images.write(Array("name = \"bad\"\n[colors]\ntext = \"#zzz\"\n".utf8), to: "bad.toml")
+        var r = try plankterm(["label", project, "--theme", images.path + "/bad.toml"])
+        #expect(r.stderr.contains("warning: \(images.path)/bad.toml: [colors] text must be \"#rrggbb\"; using the default theme"), "\(r.stderr)")
+        try images.write(Array("name = \"bad\"\n[colors\ntext = 1\n".utf8), to: "syntax.toml")
+        r = try plankterm(["label", project, "--theme", images.path + "/syntax.toml"])
+        #expect(r.stderr.contains("syntax.toml: line 2, column"), "\(r.stderr)")
+        try Data("theme = \"light\"\nfont = 3\n".utf8).write(to: URL(fileURLWithPath: project + "/config.toml"))
+        r = try plankterm(["label", project])
+        #expect(r.stderr.contains("config.toml: unknown setting 'font'; using the defaults"), "\(r.stderr)")
+    }
+
     @Test("init, status --json, label, import again and export, end to end")
     func endToEnd() throws {
         let (images, project) = try smallProject(6)

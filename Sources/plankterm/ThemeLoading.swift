@@ -1,0 +1,115 @@
+import Foundation
+import TOMLKit
+import TUI
+
+/// Reads themes and the config file (TOML, through TOMLKit). A file that cannot be used is one error
+/// line with its path, line and problem.
+enum ThemeLoading {
+    static let builtIn = ["dark", "light", "high-contrast", "mono"]
+
+    /// The theme named `name` (a path, ~/.config/plankterm/themes/NAME.toml, or a built-in one).
+    static func load(_ name: String) throws -> Theme {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        let candidates = [name, home + "/.config/plankterm/themes/\(name).toml",
+                          Bundle.module.path(forResource: name, ofType: "toml", inDirectory: "Resources/themes")]
+        guard let path = candidates.compactMap({ $0 }).first(where: { $0.hasSuffix(".toml") && FileManager.default.fileExists(atPath: $0) }) else {
+            throw CommandFailure(message: "no theme '\(name)'", hint: "built-in themes: \(builtIn.joined(separator: ", ")); or give a .toml file")
+        }
+        return try parse(path)
+    }
+
+    /// Parses a theme file; roles it leaves out keep the dark theme's colours.
+    static func parse(_ path: String) throws -> Theme {
+        let table = try readTable(path)
+        var theme = Theme.dark
+        theme.name = table["name"]?.string ?? (path as NSString).lastPathComponent
+        guard let colors = table["colors"]?.table else {
+            throw CommandFailure(message: "\(path): no [colors] table")
+        }
+        let ansi = table["ansi16"]?.table
+        for key in colors.keys {
+            guard let role = ColorRole(rawValue: key) else {
+                throw CommandFailure(message: "\(path): unknown colour role '\(key)'",
+                                     hint: "roles: \(ColorRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let text = colors[key]?.string, let rgb = hexColor(text) else {
+                throw CommandFailure(message: "\(path): [colors] \(key) must be \"#rrggbb\"")
+            }
+            var color = Theme.Color(rgb.0, rgb.1, rgb.2, ansi16: theme.colors[role]?.ansi16 ?? 7)
+            if let value = ansi?[key] {
+                guard let n = value.int, (0...15).contains(n) else {
+                    throw CommandFailure(message: "\(path): [ansi16] \(key) must be a number from 0 to 15")
+                }
+                color.ansi16 = UInt8(n)
+            }
+            theme.colors[role] = color
+        }
+        return theme
+    }
+
+    static func readTable(_ path: String) throws -> TOMLTable {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CommandFailure(message: "\(path): cannot read the file")
+        }
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw CommandFailure(message: "\(path): line \(error.source.begin.line), column \(error.source.begin.column): "
+                                 + Console.oneLine(error.description))
+        }
+    }
+
+    static func hexColor(_ text: String) -> (UInt8, UInt8, UInt8)? {
+        guard text.count == 7, text.hasPrefix("#"), let v = UInt32(text.dropFirst(), radix: 16) else { return nil }
+        return (UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
+    }
+}
+
+/// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color and annotator.
+struct PlanktermConfig {
+    var theme: String?
+    var color: String?
+    var annotator: String?
+    var path: String?
+
+    static func load(project: String) throws -> PlanktermConfig {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        for path in [project + "/config.toml", home + "/.config/plankterm/config.toml"] where FileManager.default.fileExists(atPath: path) {
+            let table = try ThemeLoading.readTable(path)
+            for key in table.keys where !["theme", "color", "annotator"].contains(key) {
+                throw CommandFailure(message: "\(path): unknown setting '\(key)'", hint: "settings: theme, color, annotator")
+            }
+            return PlanktermConfig(theme: table["theme"]?.string, color: table["color"]?.string,
+                                   annotator: table["annotator"]?.string, path: path)
+        }
+        return PlanktermConfig()
+    }
+}
+
+/// The labeling screen's theme, colour depth and annotator: options first, then the config file, then
+/// defaults. A broken theme or config file is reported on standard error (one line, with the file and
+/// line) and the defaults are used: a typo in a theme never keeps anyone from labeling.
+struct LabelScreenSettings {
+    var theme = Theme.dark
+    var depth: ColorDepth?
+    var annotator: String
+
+    static func resolve(project: String, theme: String?, color: String?, annotator: String?) -> LabelScreenSettings {
+        var config = PlanktermConfig()
+        do { config = try PlanktermConfig.load(project: project) } catch {
+            Console.printError("warning: \(ErrorReporting.message(error)); using the defaults")
+        }
+        var settings = LabelScreenSettings(depth: nil, annotator: ProjectLocation.annotator(annotator ?? config.annotator))
+        if let name = theme ?? config.theme {
+            do { settings.theme = try ThemeLoading.load(name) } catch {
+                Console.printError("warning: \(ErrorReporting.message(error)); using the default theme")
+            }
+        }
+        if let c = color ?? config.color {
+            if let depth = ColorDepth(rawValue: c) { settings.depth = depth } else {
+                Console.printError("warning: color '\(Console.oneLine(c))' is not truecolor, 256, 16 or mono; detecting it")
+            }
+        }
+        return settings
+    }
+}
