@@ -4,6 +4,8 @@ import PlanktermCore
 public enum Effect: Sendable, Equatable {
     /// Label (or with nil, withdraw the label of) an image, in one transaction, then show `thenIndex`.
     case label(ImageID, className: String?, status: LabelStatus, thenIndex: Int)
+    /// Give several images one class in one transaction (a bulk assignment); stay on the current image.
+    case labelMany([ImageID], className: String, status: LabelStatus)
     case undo
     case redo
     /// Show the item at this queue position.
@@ -38,10 +40,46 @@ public enum LabelingReducer {
         case .character("?"):
             state.mode = .help
             return [.redraw]
-        case .character("n"), .character("j"), .down, .right:
+        case .character("h"), .left:
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            state.neighborCursor = max(0, state.neighborCursor - 1)
+            return [.redraw]
+        case .character("l"), .right:
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            state.neighborCursor = min(item.neighbors.count - 1, state.neighborCursor + 1)
+            return [.redraw]
+        case .character(" "):
+            guard let item = state.current, item.neighbors.indices.contains(state.neighborCursor) else { return [] }
+            if state.selected.contains(state.neighborCursor) { state.selected.remove(state.neighborCursor) } else {
+                state.selected.insert(state.neighborCursor)
+            }
+            state.selectionAnchor = state.neighborCursor
+            state.message = "\(state.selected.count) neighbours selected (A assigns)"
+            return [.redraw]
+        case .character("V"):
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            let anchor = state.selectionAnchor ?? 0
+            for i in min(anchor, state.neighborCursor)...max(anchor, state.neighborCursor) { state.selected.insert(i) }
+            state.message = "\(state.selected.count) neighbours selected (A assigns)"
+            return [.redraw]
+        case .character("A"):
+            guard let item = state.current else { return [] }
+            guard !state.selected.isEmpty else {
+                state.message = "select neighbours first: h/l move, Space selects, V selects a range"
+                return []
+            }
+            guard let name = item.label ?? item.guesses.first?.name else {
+                state.message = "the current image has no label or prediction to give: press t first"
+                return []
+            }
+            let targets = state.selected.sorted().filter { item.neighbors.indices.contains($0) }.map { item.neighbors[$0].imageID }
+            state.selected = []
+            state.selectionAnchor = nil
+            return [.labelMany(targets, className: name, status: .validated)]
+        case .character("n"), .character("j"), .down:
             guard state.index + 1 < state.items.count else { state.message = "end of the queue"; return [] }
             return [.show(state.index + 1)]
-        case .character("N"), .character("k"), .up, .left:
+        case .character("N"), .character("k"), .up:
             guard state.index > 0 else { state.message = "start of the queue"; return [] }
             return [.show(state.index - 1)]
         case .character("g"):

@@ -97,6 +97,10 @@ public struct LabelingState: Sendable, Equatable {
     public var message: String = ""
     public var labelled = 0
     public var quit = false
+    /// The neighbour under the cursor (0-based) and the neighbours selected for a bulk assignment.
+    public var neighborCursor = 0
+    public var selected: Set<Int> = []
+    var selectionAnchor: Int?
 
     public init(project: String, queueName: String, items: [ImageID], classNames: [String], modelId: String?) {
         self.project = project

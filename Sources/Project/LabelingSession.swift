@@ -86,6 +86,13 @@ public final class LabelingSession {
         if let className, !classNames.contains(className) { classNames = (classNames + [className]).sorted() }
     }
 
+    /// A bulk assignment: one transaction, one undo.
+    public func label(_ ids: [ImageID], className: String, status: LabelStatus, annotator: String) throws {
+        try store.applyLabels(ids, className: className, status: status, annotator: annotator, time: Date())
+        for id in ids { refresh(id) }
+        if !classNames.contains(className) { classNames = (classNames + [className]).sorted() }
+    }
+
     public func undo(annotator: String) throws -> ImageID? {
         let action = try store.undoLastLabel(annotator: annotator, time: Date())
         if let action { refresh(action.imageID) }

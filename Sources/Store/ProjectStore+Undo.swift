@@ -36,37 +36,79 @@ extension ProjectStore {
         }
     }
 
-    /// Undoes the latest action not yet undone (across restarts); returns it, or nil when there is none.
+    /// Labels several images with one class as one keystroke (a bulk assignment), in one transaction;
+    /// undo and redo take the whole batch.
     @discardableResult
-    public func undoLastLabel(annotator: String, time: Date) throws(StoreError) -> LabelAction? {
+    public func applyLabels(_ images: [ImageID], className: String, status: LabelStatus, annotator: String,
+                            time: Date, source: String = "tui") throws(StoreError) -> [LabelAction] {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
-                WHERE undone = 0 ORDER BY id DESC LIMIT 1
-                """) else { return nil }
-            let action = Self.action(row)
-            _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.before?.className,
-                                                 status: action.before?.status ?? .validated, annotator: annotator,
-                                                 time: time, source: "tui:undo")], in: db)
-            try db.execute(sql: "UPDATE labelAction SET undone = 1 WHERE id = ?", arguments: [action.id])
-            return action
+            try db.execute(sql: "DELETE FROM labelAction WHERE undone = 1")
+            var actions: [LabelAction] = []
+            var batch: Int64?
+            for image in images {
+                let before = try Self.currentLabel(of: image, in: db)
+                _ = try Self.append([AnnotationDraft(imageID: image, className: className, status: status,
+                                                     annotator: annotator, time: time, source: source)], in: db)
+                try db.execute(sql: """
+                    INSERT INTO labelAction (imageId, beforeClass, beforeStatus, afterClass, afterStatus, annotator, time, batch)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [image.rawValue, before?.0, before?.1.rawValue, className, status.rawValue, annotator,
+                                     time, batch])
+                let id = db.lastInsertedRowID
+                if batch == nil {
+                    batch = id
+                    try db.execute(sql: "UPDATE labelAction SET batch = ? WHERE id = ?", arguments: [id, id])
+                }
+                actions.append(LabelAction(id: id, imageID: image, before: before, after: (className, status)))
+            }
+            return actions
         }
     }
 
-    /// Redoes the earliest undone action; returns it, or nil when there is none.
+    /// Undoes the latest action (or batch) not yet undone, across restarts; returns the image of its
+    /// first action, or nil when there is nothing to undo.
+    @discardableResult
+    public func undoLastLabel(annotator: String, time: Date) throws(StoreError) -> LabelAction? {
+        try write { db in
+            guard let last = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = 0 ORDER BY id DESC LIMIT 1") else {
+                return nil
+            }
+            let batch: Int64? = last[1]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
+                WHERE undone = 0 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id DESC
+                """, arguments: [last[0] as Int64, batch])
+            let actions = rows.map(Self.action)
+            for action in actions {
+                _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.before?.className,
+                                                     status: action.before?.status ?? .validated, annotator: annotator,
+                                                     time: time, source: "tui:undo")], in: db)
+                try db.execute(sql: "UPDATE labelAction SET undone = 1 WHERE id = ?", arguments: [action.id])
+            }
+            return actions.last
+        }
+    }
+
+    /// Redoes the earliest undone action (or batch); returns its first action, or nil when there is none.
     @discardableResult
     public func redoLabel(annotator: String, time: Date) throws(StoreError) -> LabelAction? {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let first = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = 1 ORDER BY id ASC LIMIT 1") else {
+                return nil
+            }
+            let batch: Int64? = first[1]
+            let rows = try Row.fetchAll(db, sql: """
                 SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
-                WHERE undone = 1 ORDER BY id ASC LIMIT 1
-                """) else { return nil }
-            let action = Self.action(row)
-            _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.after?.className,
-                                                 status: action.after?.status ?? .validated, annotator: annotator,
-                                                 time: time, source: "tui:redo")], in: db)
-            try db.execute(sql: "UPDATE labelAction SET undone = 0 WHERE id = ?", arguments: [action.id])
-            return action
+                WHERE undone = 1 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id ASC
+                """, arguments: [first[0] as Int64, batch])
+            let actions = rows.map(Self.action)
+            for action in actions {
+                _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.after?.className,
+                                                     status: action.after?.status ?? .validated, annotator: annotator,
+                                                     time: time, source: "tui:redo")], in: db)
+                try db.execute(sql: "UPDATE labelAction SET undone = 0 WHERE id = ?", arguments: [action.id])
+            }
+            return actions.first
         }
     }
 

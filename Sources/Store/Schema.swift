@@ -176,6 +176,11 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v5: labeling actions in batches") { db in
+            // A bulk assignment is one keystroke: its actions share `batch` (the first action's id), and
+            // undo or redo takes the whole batch.
+            try db.execute(sql: "ALTER TABLE labelAction ADD COLUMN batch INTEGER")
+        }
         return migrator
     }
 }

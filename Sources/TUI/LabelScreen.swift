@@ -90,11 +90,13 @@ public struct LabelScreen: Sendable {
             }
         }
         row += 1
-        neighbors(&screen, item.neighbors, x: x, y: row, width: width, height: y + height - row)
+        neighbors(&screen, item.neighbors, cursor: state.neighborCursor, selected: state.selected, x: x, y: row,
+                  width: width, height: y + height - row)
     }
 
     /// The neighbour strip: tiles of a thumbnail and a caption "k class .93", as many as fit, at most 9.
-    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], x: Int, y: Int, width: Int, height: Int) {
+    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], cursor: Int, selected: Set<Int>, x: Int, y: Int,
+                   width: Int, height: Int) {
         guard height >= 2, width >= 8, !list.isEmpty else { return }
         let tileWidth = width >= 60 ? 15 : (width >= 36 ? 11 : 8)
         let thumbRows = height >= 12 ? 4 : (height >= 7 ? 3 : max(0, height - 2))
@@ -106,7 +108,11 @@ public struct LabelScreen: Sendable {
                 paint(&screen, blitter.render(t, columns: tileWidth - 1, rows: thumbRows), x: tx, y: ty)
             }
             let name = n.label ?? n.predicted.map { "\($0)?" } ?? "—"
-            let used = screen.write("\(i + 1)", x: tx, y: ty + thumbRows, maxWidth: 2, foreground: .role(.accent), attributes: .bold)
+            // The number: reversed under the cursor; "*" marks a selected neighbour.
+            let mark = selected.contains(i) ? "*" : "\(i + 1)"
+            let used = screen.write(mark, x: tx, y: ty + thumbRows, maxWidth: 2,
+                                    foreground: .role(.accent),
+                                    attributes: i == cursor && !selected.isEmpty ? [.bold, .reverse] : .bold)
             // The similarity only where the tile leaves the name room.
             let sim = tileWidth >= 14 ? String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down))) : ""
             let nameWidth = tileWidth - 1 - used - 1 - (sim.isEmpty ? 0 : sim.count + 1)
@@ -131,7 +137,7 @@ public struct LabelScreen: Sendable {
 
     func footer(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
         let hints = state.mode == .normal
-            ? "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · u undo · ? help · q quit"
+            ? "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · Space/A bulk · u undo · ? help · q quit"
             : "type a class · Enter assign · Esc cancel"
         screen.write(hints, x: 0, y: y, maxWidth: screen.width, foreground: .role(.dim))
         screen.write("labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
@@ -142,6 +148,8 @@ public struct LabelScreen: Sendable {
         "1–9         give the label of neighbour k",
         "t or /      type-ahead class picker, Enter to assign",
         "d           dubious · x skip (stays unlabelled)",
+        "h/l Space V move among neighbours, select, select a range",
+        "A           give the current label to the selected neighbours",
         "n / N, j/k  next / previous in the queue · g/G first/last",
         "u / Ctrl-R  undo / redo (kept across restarts)",
         "Ctrl-L      redraw · q quit (every label is already saved)",

@@ -28,6 +28,8 @@ enum LabelScreenShell {
         func show(_ index: Int) {
             state.index = max(0, min(index, max(0, state.items.count - 1)))
             state.current = session.item(at: state.index)
+            state.selected = []
+            state.neighborCursor = 0
         }
         draw()
         while !state.quit && !driver.stopRequested {
@@ -44,6 +46,11 @@ enum LabelScreenShell {
                         state.message = "\(status == .dubious ? "dubious" : "labelled") \(className ?? "-"): "
                             + (session.item(id)?.path ?? "")
                         show(thenIndex)
+                    case .labelMany(let ids, let className, let status):
+                        try session.label(ids, className: className, status: status, annotator: annotator)
+                        state.labelled += ids.count
+                        state.message = "assigned \(className) to \(ids.count) neighbours"
+                        state.current = state.current.flatMap { session.item($0.imageID) }
                     case .undo:
                         if let id = try session.undo(annotator: annotator) {
                             if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }

@@ -100,16 +100,25 @@ struct LabelScreenTests {
         try tui.keys("Enter"); try tui.wait(for: "labelled this session: 4")
         try tui.keys("Enter"); try tui.wait(for: "labelled this session: 5")
         try tui.keys("u"); try tui.wait(for: "undone")
+        // Bulk: select neighbours 1-3 and give them the current image's label, as one keystroke.
+        try tui.keys("Space"); try tui.wait(for: "1 neighbours selected")
+        try tui.keys("l"); try tui.keys("l"); try tui.keys("V"); try tui.wait(for: "3 neighbours selected")
+        try tui.keys("A"); try tui.wait(for: "to 3 neighbours")
         try tui.keys("q")
-        try tui.wait(for: "5 labels given")
+        try tui.wait(for: "8 labels given")
         let rows = try tuiAnnotations(project)
-        #expect(rows.count == 6, "\(rows)")
+        #expect(rows.count == 9, "\(rows)")
         #expect(rows.prefix(5).allSatisfy { $0.source == "tui" && $0.label != nil })
         #expect(rows[2].status == "dubious" && rows[3].label == "diatom")
         // The undo withdrew the 5th label (that image had none before).
         #expect(rows[5].source == "tui:undo" && rows[5].label == nil && rows[5].path == rows[4].path)
-        let status = try plankterm(["status", project, "--json"]).stdout
-        #expect(status.contains("\"validated\":15") && status.contains("\"dubious\":1"), "\(status)")
+        // The bulk assignment: 3 more labels, all the same class, on 3 other images.
+        let bulk = rows[6...8]
+        #expect(bulk.allSatisfy { $0.source == "tui" && $0.status == "validated" && $0.label == bulk.first!.label })
+        #expect(Set(bulk.map(\.path)).count == 3)
+        let db = try DatabaseQueue(path: project + "/plankterm.sqlite")
+        let batches = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(DISTINCT batch) FROM labelAction WHERE batch IS NOT NULL AND undone = 0") }
+        #expect(batches == 1)
     }
 
     @Test("kill -9 mid-session loses nothing acknowledged, and undo still works after the restart")

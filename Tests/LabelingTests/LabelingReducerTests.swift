@@ -69,6 +69,29 @@ import PlanktermCore
         #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "Oithon", status: .validated, thenIndex: 1)])
     }
 
+    @Test func bulkAssignmentSelectsNeighboursAndGivesThemTheCurrentLabel() {
+        var s = Self.state()
+        #expect(LabelingReducer.reduce(&s, .character("A")) == [])
+        #expect(s.message.contains("select neighbours first"))
+        _ = LabelingReducer.reduce(&s, .character(" "))          // neighbour 1
+        _ = LabelingReducer.reduce(&s, .character("l"))
+        _ = LabelingReducer.reduce(&s, .character("l"))          // cursor on neighbour 3
+        _ = LabelingReducer.reduce(&s, .character("V"))          // 1...3
+        #expect(s.selected == [0, 1, 2])
+        _ = LabelingReducer.reduce(&s, .character("l"))          // stays on the last neighbour
+        #expect(s.neighborCursor == 2)
+        _ = LabelingReducer.reduce(&s, .character(" "))          // unselect 3
+        #expect(s.selected == [0, 1])
+        #expect(LabelingReducer.reduce(&s, .character("A"))
+                == [.labelMany([ImageID(100), ImageID(101)], className: "copepod", status: .validated)])
+        #expect(s.selected.isEmpty)
+        // With an expert label on the current image, that label is given.
+        s.current = Self.item(1, label: "diatom")
+        s.neighborCursor = 0  // the shell resets the cursor when it shows another image
+        _ = LabelingReducer.reduce(&s, .character(" "))
+        #expect(LabelingReducer.reduce(&s, .character("A")) == [.labelMany([ImageID(100)], className: "diatom", status: .validated)])
+    }
+
     @Test func withoutAPredictionAcceptExplainsWhatToDo() {
         var s = Self.state()
         s.current = Self.item(1, guesses: [])

@@ -39,3 +39,27 @@ import Testing
         #expect(try store.summary().annotations == 10)
     }
 }
+
+@Suite struct BatchUndoTests {
+    @Test func aBulkAssignmentIsUndoneAndRedoneAsOne() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try ProjectStore.create(at: dir)
+        try store.saveImages(inserting: (0..<4).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
+                             importedAt: Date())
+        let ids = try store.imageIDs()
+        let images = (0..<4).map { ids["img\($0).png"]! }
+        try store.applyLabel(images[0], className: "copepod", status: .validated, annotator: "a", time: Date())
+        let actions = try store.applyLabels(Array(images[1...3]), className: "diatom", status: .validated, annotator: "a", time: Date())
+        #expect(actions.count == 3)
+        func count(_ name: String) throws -> Int { try store.currentLabels().filter { $0.className == name }.count }
+        #expect(try count("diatom") == 3)
+        #expect(try store.undoLastLabel(annotator: "a", time: Date())?.imageID == images[1])
+        #expect(try count("diatom") == 0 && count("copepod") == 1)
+        #expect(try store.redoLabel(annotator: "a", time: Date())?.imageID == images[1])
+        #expect(try count("diatom") == 3)
+        try store.undoLastLabel(annotator: "a", time: Date())
+        try store.undoLastLabel(annotator: "a", time: Date())
+        #expect(try store.currentLabels().isEmpty)
+    }
+}
