@@ -79,12 +79,7 @@ extension ProjectStore {
                 WHERE undone = 0 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id DESC
                 """, arguments: [last[0] as Int64, batch])
             let actions = rows.map(Self.action)
-            for action in actions {
-                _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.before?.className,
-                                                     status: action.before?.status ?? .validated, annotator: annotator,
-                                                     time: time, source: "tui:undo")], in: db)
-                try db.execute(sql: "UPDATE labelAction SET undone = 1 WHERE id = ?", arguments: [action.id])
-            }
+            try Self.replay(actions, undo: true, annotator: annotator, time: time, in: db)
             return actions.last
         }
     }
@@ -102,13 +97,20 @@ extension ProjectStore {
                 WHERE undone = 1 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id ASC
                 """, arguments: [first[0] as Int64, batch])
             let actions = rows.map(Self.action)
-            for action in actions {
-                _ = try Self.append([AnnotationDraft(imageID: action.imageID, className: action.after?.className,
-                                                     status: action.after?.status ?? .validated, annotator: annotator,
-                                                     time: time, source: "tui:redo")], in: db)
-                try db.execute(sql: "UPDATE labelAction SET undone = 0 WHERE id = ?", arguments: [action.id])
-            }
+            try Self.replay(actions, undo: false, annotator: annotator, time: time, in: db)
             return actions.first
+        }
+    }
+
+    /// Appends the annotations that undo (restore `before`) or redo (restore `after`) `actions`, and
+    /// marks them.
+    static func replay(_ actions: [LabelAction], undo: Bool, annotator: String, time: Date, in db: Database) throws {
+        for action in actions {
+            let target = undo ? action.before : action.after
+            _ = try append([AnnotationDraft(imageID: action.imageID, className: target?.className,
+                                            status: target?.status ?? .validated, annotator: annotator, time: time,
+                                            source: undo ? "tui:undo" : "tui:redo")], in: db)
+            try db.execute(sql: "UPDATE labelAction SET undone = ? WHERE id = ?", arguments: [undo ? 1 : 0, action.id])
         }
     }
 

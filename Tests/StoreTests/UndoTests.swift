@@ -3,15 +3,22 @@ import PlanktermCore
 import Testing
 @testable import Store
 
+/// A project in a temporary folder with images img0.png … img<n-1>.png; returns the store, the image
+/// ids in order, and the folder to remove.
+func storeWithImages(_ n: Int) throws -> (ProjectStore, [ImageID], String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("undo-\(UUID().uuidString)").path
+    let store = try ProjectStore.create(at: dir)
+    try store.saveImages(inserting: (0..<n).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
+                         importedAt: Date())
+    let ids = try store.imageIDs()
+    return (store, (0..<n).map { ids["img\($0).png"]! }, dir)
+}
+
 @Suite struct UndoTests {
     @Test func undoAndRedoRestoreLabelsThroughTheAppendOnlyHistoryAndSurviveReopening() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("undo-\(UUID().uuidString)").path
+        var (store, images, dir) = try storeWithImages(3)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var store = try ProjectStore.create(at: dir)
-        try store.saveImages(inserting: (0..<3).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
-                             importedAt: Date())
-        let ids = try store.imageIDs()
-        let a = ids["img0.png"]!, b = ids["img1.png"]!
+        let a = images[0], b = images[1]
         func label(_ id: ImageID) throws -> String? {
             try store.currentLabels().first { $0.imageID == id }.map { "\($0.className)/\($0.status.rawValue)" }
         }
@@ -42,13 +49,8 @@ import Testing
 
 @Suite struct BatchUndoTests {
     @Test func aBulkAssignmentIsUndoneAndRedoneAsOne() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)").path
+        let (store, images, dir) = try storeWithImages(4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try ProjectStore.create(at: dir)
-        try store.saveImages(inserting: (0..<4).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
-                             importedAt: Date())
-        let ids = try store.imageIDs()
-        let images = (0..<4).map { ids["img\($0).png"]! }
         try store.applyLabel(images[0], className: "copepod", status: .validated, annotator: "a", time: Date())
         let actions = try store.applyLabels(Array(images[1...3]), className: "diatom", status: .validated, annotator: "a", time: Date())
         #expect(actions.count == 3)
