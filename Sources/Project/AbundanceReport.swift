@@ -37,10 +37,7 @@ public struct AbundanceReport: Sendable, Codable {
     /// metadata column, images without it in group "(none)") and estimates each group's class counts.
     public static func build(store: ProjectStore, by: String, minimum: Int = PredictionSet.minimumForEM,
                              bootstrap: Int = 100, seed: UInt64 = 0) throws -> AbundanceReport {
-        guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
-        let parameters = try ClassifierRun.parameters(of: record)
-        let posteriors = try ClassifierRun.posteriors(project: store.directory, parameters: parameters)
-        let predictions = try store.predictions(model: record.id)
+        let (record, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let images = Dictionary(uniqueKeysWithValues: try store.usableImageSummaries().map { ($0.id, $0) })
         let validated = try store.validatedLabels()
         var groupOf: [ImageID: String] = [:]

@@ -141,6 +141,17 @@ public struct ClassifierRun: Sendable {
                            priorCorrection: predictions.priorSource)
     }
 
+    /// The current classifier with its parameters, posteriors file and predictions; `ProjectError.noModel`
+    /// when none has been trained.
+    public static func current(store: ProjectStore) throws
+        -> (record: ClassifierRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
+            predictions: [ImageID: PredictionRecord]) {
+        guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
+        let parameters = try parameters(of: record)
+        return (record, parameters, try posteriors(project: store.directory, parameters: parameters),
+                try store.predictions(model: record.id))
+    }
+
     /// The recorded parameters of a classifier version.
     public static func parameters(of record: ClassifierRecord) throws -> ClassifierParameters {
         try JSONDecoder().decode(ClassifierParameters.self, from: Data(record.parameters.utf8))
@@ -156,7 +167,9 @@ public struct ClassifierRun: Sendable {
         return "clf-" + SHA256.hash(data: Data(text.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func json(_ value: some Encodable) throws -> String {
+    /// JSON as plankterm writes it (stored model parameters and every `--json` output): sorted keys, one
+    /// line, non-finite numbers as strings.
+    public static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -78,10 +78,7 @@ public struct Evaluation: Sendable {
     /// Evaluates the current model on the images of `truth`; images with a validated label in the project
     /// (the training labels) are left out unless `includeLabelled`.
     public func run(truth: [ImageID: String], unmatched: Int, includeLabelled: Bool = false) throws -> EvaluationReport {
-        guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
-        let parameters = try ClassifierRun.parameters(of: record)
-        let posteriors = try ClassifierRun.posteriors(project: store.directory, parameters: parameters)
-        let predictions = try store.predictions(model: record.id)
+        let (record, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let validated = includeLabelled ? [:] : try store.validatedLabels()
         var classNames = parameters.classNames
         var classIndex = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })

@@ -105,9 +105,10 @@ public final class LabelingSession {
         return action?.imageID
     }
 
+    /// Re-reads one image's label after a write (one indexed query, not the whole label table).
     private func refresh(_ id: ImageID) {
-        let current = (try? store.currentLabels())?.first { $0.imageID == id && $0.status != .predicted }
-        labels[id] = current.map { ($0.className, $0.status) }
+        let current = (try? store.currentLabel(of: id)) ?? nil
+        labels[id] = current.flatMap { $0.status == .predicted ? nil : ($0.className, $0.status) }
     }
 
     /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.

@@ -21,10 +21,7 @@ public struct ReviewItem: Sendable, Codable, Equatable {
 public enum ReviewQueue {
     public static func build(store: ProjectStore, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
                              randomFraction: Double = 0.1) throws -> [ReviewItem] {
-        guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
-        let parameters = try ClassifierRun.parameters(of: record)
-        let posteriors = try ClassifierRun.posteriors(project: store.directory, parameters: parameters)
-        let predictions = try store.predictions(model: record.id)
+        let (_, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let expert = Set(try store.currentLabels(statuses: [.validated, .dubious]).map(\.imageID))
         let embeddings = try ProjectEmbeddings.load(store: store)
         let k = parameters.classIds.count

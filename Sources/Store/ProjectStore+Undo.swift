@@ -22,24 +22,13 @@ extension ProjectStore {
     @discardableResult
     public func applyLabel(_ image: ImageID, className: String?, status: LabelStatus, annotator: String,
                            time: Date, source: String = "tui") throws(StoreError) -> LabelAction {
-        try write { db in
-            let before = try Self.currentLabel(of: image, in: db)
-            _ = try Self.append([AnnotationDraft(imageID: image, className: className, status: status, annotator: annotator,
-                                                 time: time, source: source)], in: db)
-            try db.execute(sql: "DELETE FROM labelAction WHERE undone = 1")
-            try db.execute(sql: """
-                INSERT INTO labelAction (imageId, beforeClass, beforeStatus, afterClass, afterStatus, annotator, time)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [image.rawValue, before?.0, before?.1.rawValue, className, status.rawValue, annotator, time])
-            return LabelAction(id: db.lastInsertedRowID, imageID: image, before: before,
-                               after: className.map { ($0, status) })
-        }
+        try applyLabels([image], className: className, status: status, annotator: annotator, time: time, source: source)[0]
     }
 
     /// Labels several images with one class as one keystroke (a bulk assignment), in one transaction;
-    /// undo and redo take the whole batch.
+    /// undo and redo take the whole batch. `className` nil withdraws the labels.
     @discardableResult
-    public func applyLabels(_ images: [ImageID], className: String, status: LabelStatus, annotator: String,
+    public func applyLabels(_ images: [ImageID], className: String?, status: LabelStatus, annotator: String,
                             time: Date, source: String = "tui") throws(StoreError) -> [LabelAction] {
         try write { db in
             try db.execute(sql: "DELETE FROM labelAction WHERE undone = 1")
@@ -55,51 +44,47 @@ extension ProjectStore {
                     """, arguments: [image.rawValue, before?.0, before?.1.rawValue, className, status.rawValue, annotator,
                                      time, batch])
                 let id = db.lastInsertedRowID
-                if batch == nil {
+                if batch == nil && images.count > 1 {  // a single action has no batch
                     batch = id
                     try db.execute(sql: "UPDATE labelAction SET batch = ? WHERE id = ?", arguments: [id, id])
                 }
-                actions.append(LabelAction(id: id, imageID: image, before: before, after: (className, status)))
+                actions.append(LabelAction(id: id, imageID: image, before: before, after: className.map { ($0, status) }))
             }
             return actions
         }
     }
 
-    /// Undoes the latest action (or batch) not yet undone, across restarts; returns the image of its
-    /// first action, or nil when there is nothing to undo.
+    /// Undoes the latest action (or batch) not yet undone, across restarts; returns the first action of
+    /// the batch, or nil when there is nothing to undo.
     @discardableResult
     public func undoLastLabel(annotator: String, time: Date) throws(StoreError) -> LabelAction? {
-        try write { db in
-            guard let last = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = 0 ORDER BY id DESC LIMIT 1") else {
-                return nil
-            }
-            let batch: Int64? = last[1]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
-                WHERE undone = 0 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id DESC
-                """, arguments: [last[0] as Int64, batch])
-            let actions = rows.map(Self.action)
-            try Self.replay(actions, undo: true, annotator: annotator, time: time, in: db)
-            return actions.last
-        }
+        try write { db in try Self.replayNextBatch(undo: true, annotator: annotator, time: time, in: db) }
     }
 
     /// Redoes the earliest undone action (or batch); returns its first action, or nil when there is none.
     @discardableResult
     public func redoLabel(annotator: String, time: Date) throws(StoreError) -> LabelAction? {
-        try write { db in
-            guard let first = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = 1 ORDER BY id ASC LIMIT 1") else {
-                return nil
-            }
-            let batch: Int64? = first[1]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
-                WHERE undone = 1 AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id ASC
-                """, arguments: [first[0] as Int64, batch])
-            let actions = rows.map(Self.action)
-            try Self.replay(actions, undo: false, annotator: annotator, time: time, in: db)
-            return actions.first
-        }
+        try write { db in try Self.replayNextBatch(undo: false, annotator: annotator, time: time, in: db) }
+    }
+
+    /// The current (non-predicted) label of one image, if any.
+    public func currentLabel(of image: ImageID) throws(StoreError) -> (className: String, status: LabelStatus)? {
+        try read { db in try Self.currentLabel(of: image, in: db).map { (className: $0.0, status: $0.1) } }
+    }
+
+    /// Undo: the latest batch still done, newest action first. Redo: the earliest undone batch, oldest
+    /// first. Returns the batch's first action.
+    static func replayNextBatch(undo: Bool, annotator: String, time: Date, in db: Database) throws -> LabelAction? {
+        let state = undo ? 0 : 1, order = undo ? "DESC" : "ASC"
+        guard let next = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = ? ORDER BY id \(order) LIMIT 1",
+                                          arguments: [state]) else { return nil }
+        let batch: Int64? = next[1]
+        let actions = try Row.fetchAll(db, sql: """
+            SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
+            WHERE undone = ? AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id \(order)
+            """, arguments: [state, next[0] as Int64, batch]).map(Self.action)
+        try replay(actions, undo: undo, annotator: annotator, time: time, in: db)
+        return actions.min { $0.id < $1.id }
     }
 
     /// Appends the annotations that undo (restore `before`) or redo (restore `after`) `actions`, and

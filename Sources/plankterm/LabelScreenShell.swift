@@ -31,6 +31,12 @@ enum LabelScreenShell {
             state.selected = []
             state.neighborCursor = 0
         }
+        /// After undo or redo: show the image it changed (in the queue if it is there).
+        func showChanged(_ id: ImageID?, done: String, nothing: String) {
+            guard let id else { state.message = nothing; return }
+            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+            state.message = done
+        }
         draw()
         while !state.quit && !driver.stopRequested {
             guard let key = driver.readKey(timeout: 250) else { continue }
@@ -52,19 +58,9 @@ enum LabelScreenShell {
                         state.message = "assigned \(className) to \(ids.count) neighbours"
                         state.current = state.current.flatMap { session.item($0.imageID) }
                     case .undo:
-                        if let id = try session.undo(annotator: annotator) {
-                            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
-                            state.message = "undone"
-                        } else {
-                            state.message = "nothing to undo"
-                        }
+                        showChanged(try session.undo(annotator: annotator), done: "undone", nothing: "nothing to undo")
                     case .redo:
-                        if let id = try session.redo(annotator: annotator) {
-                            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
-                            state.message = "redone"
-                        } else {
-                            state.message = "nothing to redo"
-                        }
+                        showChanged(try session.redo(annotator: annotator), done: "redone", nothing: "nothing to redo")
                     case .show(let index):
                         show(index)
                     case .redraw:

@@ -81,10 +81,5 @@ enum EmbeddingPreparation {
 
 /// JSON for `--json` outputs: sorted keys, one line.
 enum JSONOutput {
-    static func string(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    static func string(_ value: some Encodable) throws -> String { try ClassifierRun.json(value) }
 }
