@@ -162,6 +162,27 @@ struct CLITests {
         #expect(again.status == 0 && !again.stdout.contains("seeded") && !again.stdout.contains("trained"), "\(again.stdout)")
     }
 
+    @Test("learning commands on bad input: one error line naming the problem, and the labels stay as they were")
+    func learningErrors() throws {
+        let (images, project) = try smallProject(6)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let before = try plankterm(["status", project, "--json"]).stdout
+        for (arguments, words) in [
+            (["eval", project, "--truth", images.path], "no classifier has been trained yet"),
+            (["abundance", project], "no classifier has been trained yet"),
+            (["queue", project], "no classifier has been trained yet"),
+            (["eval", project, "--truth", "/nonexistent/truth.csv"], "/nonexistent/truth.csv"),
+            (["train", project, "--head", "forest"], "--head must be knn, linear or mlp"),
+        ] {
+            let r = try plankterm(arguments)
+            #expect(r.status != 0, "\(arguments)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("error: ") == true && lines.first!.contains(words), "\(arguments): \(r.stderr)")
+            #expect(lines.count <= 2)
+        }
+        #expect(try plankterm(["status", project, "--json"]).stdout == before)
+    }
+
     @Test("themes: the built-in ones load; a broken theme or config file is one warning with its line, then the defaults")
     func themes() throws {
         let (images, project) = try smallProject(4)
