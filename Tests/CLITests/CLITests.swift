@@ -30,21 +30,9 @@ struct RunResult {
 /// Runs plankterm with `arguments` (and `input` on standard input) to completion.
 @discardableResult
 func plankterm(_ arguments: [String], input: String? = nil) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: planktermBinary)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inp
-    try process.run()
-    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-    try inp.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                     stderr: String(decoding: stderr, as: UTF8.self))
+    let r = try ChildProcess.run([planktermBinary] + arguments, input: input.map { Data($0.utf8) })
+    return RunResult(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self),
+                     stderr: String(decoding: r.stderr, as: UTF8.self))
 }
 
 /// A folder of `count` small PNGs in two class folders, and a project for it.
@@ -237,25 +225,19 @@ struct CLITests {
     func killMidWrite() throws {
         let (images, project) = try smallProject(50)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: planktermBinary)
-        process.arguments = ["label", project, "--stdin", "--annotator", "killer"]
-        let inp = Pipe(), out = Pipe()
-        process.standardInput = inp
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess([planktermBinary, "label", project, "--stdin", "--annotator", "killer"],
+                                       stdin: .pipe, stdout: .pipe, stderr: .null)
         // Far more lines than can be written before the kill.
         let lines = (0..<20_000).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 50).png\tclass\($0)\n" }.joined()
-        let writer = Thread { try? inp.fileHandleForWriting.write(contentsOf: Data(lines.utf8)) }
+        let writer = Thread { process.finishInput(Data(lines.utf8)) }
         writer.start()
         var acknowledged: [(Int64, String)] = []
         var buffer = Data()
-        let reader = out.fileHandleForReading
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while acknowledged.count < 300 {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
+            let n = read(process.stdoutFD, &chunk, chunk.count)
+            if n <= 0 { break }
+            buffer.append(chunk, count: n)
             while let newline = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                 buffer.removeSubrange(buffer.startIndex...newline)
@@ -263,9 +245,9 @@ struct CLITests {
                 if parts.count == 3, parts[0] == "ok", let id = Int64(parts[1]) { acknowledged.append((id, String(parts[2]))) }
             }
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
+        kill(process.pid, SIGKILL)
+        #expect(process.wait() == 128 + SIGKILL)
+        close(process.stdoutFD)
         #expect(acknowledged.count >= 300)
 
         let store = try ProjectStore.open(at: project)
@@ -312,23 +294,16 @@ struct LearningCLITests {
     func interruptAndResume() throws {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: planktermBinary)
         let arguments = ["pretrain", project, "--epochs", "30", "--batch", "4", "--side", "16", "--seed", "3"]
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess([planktermBinary] + arguments, stdout: .pipe, stderr: .null)
         let checkpoint = project + "/models/pretrain-checkpoint.safetensors"
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline && process.isRunning {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        kill(process.processIdentifier, SIGINT)
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(text)")
+        kill(process.pid, SIGINT)
+        let text = String(decoding: ChildProcess.readAll(process.stdoutFD), as: UTF8.self)
+        #expect(process.wait() == 130, "\(text)")
         #expect(text.contains("--resume"))
         #expect(FileManager.default.fileExists(atPath: checkpoint))
 

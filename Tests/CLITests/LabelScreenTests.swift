@@ -15,25 +15,18 @@ final class TmuxSession {
 
     deinit { _ = try? Self.tmux(["kill-session", "-t", name], capture: false) }
 
+    /// tmux on a socket of this test run, without the user's configuration. Nothing of ours is
+    /// inherited: a tmux server started by this call would otherwise hold our pipes open forever.
     @discardableResult
     static func tmux(_ arguments: [String], capture: Bool = true) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux"] + arguments
-        process.standardError = FileHandle.nullDevice
-        guard capture else {
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return ""
-        }
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let child = try ChildProcess(["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
+                                     stdout: capture ? .pipe : .null, stderr: .null)
+        let data = capture ? ChildProcess.readAll(child.stdoutFD) : Data()
+        child.wait()
         return String(decoding: data, as: UTF8.self)
     }
+
+    static let socket = "plankterm-tests-\(getpid())"
 
     func keys(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys, capture: false) }
 

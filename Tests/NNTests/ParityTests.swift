@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Testing
+import TestSupport
 
 /// A Python that can import torch and safetensors: PLANKTERM_PYTHON, the venv that Scripts/python-env.sh
 /// makes, or python3.
@@ -8,14 +9,9 @@ let torchPython: String? = {
     var candidates = ["/tmp/plankterm-py/bin/python", "python3"]
     if let env = ProcessInfo.processInfo.environment["PLANKTERM_PYTHON"] { candidates.insert(env, at: 0) }
     for python in candidates {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", "import torch, safetensors"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { continue }
-        p.waitUntilExit()
-        if p.terminationStatus == 0 { return python }
+        guard let p = try? ChildProcess([python, "-c", "import torch, safetensors"], stdout: .null, stderr: .null)
+        else { continue }
+        if p.wait() == 0 { return python }
     }
     print("SKIPPED parity with PyTorch: no Python here can import torch and safetensors (run Scripts/python-env.sh)")
     return nil
@@ -44,13 +40,10 @@ struct ParityTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try encoder.save(to: dir + "/enc.safetensors")
         try Data(bytes: train.input.pointer, count: 4 * train.input.count).write(to: URL(fileURLWithPath: dir + "/x.f32"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [torchPython!, scriptsFolder + "/simclr_torch.py", "embed", "--weights", dir + "/enc.safetensors",
-                       "--input", dir + "/x.f32", "--shape", "\(batch),64,64,1", "--out", dir + "/h.f32"]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let p = try ChildProcess([torchPython!, scriptsFolder + "/simclr_torch.py", "embed", "--weights", dir + "/enc.safetensors",
+                                  "--input", dir + "/x.f32", "--shape", "\(batch),64,64,1", "--out", dir + "/h.f32"],
+                                 stdout: .inherit, stderr: .inherit)
+        #expect(p.wait() == 0)
         let torch = try Data(contentsOf: URL(fileURLWithPath: dir + "/h.f32")).withUnsafeBytes {
             Array($0.bindMemory(to: Float.self))
         }
