@@ -79,10 +79,21 @@ public enum Key: Sendable, Equatable {
 public struct LabelingState: Sendable, Equatable {
     public enum Mode: Sendable, Equatable {
         case normal
-        /// Type-ahead class picker with what was typed so far.
+        /// Type-ahead class picker with what was typed so far (what Enter does: `pickerPurpose`).
         case picker(String)
+        /// The `:` command line with what was typed so far.
+        case command(String)
         case help
     }
+
+    /// The screen shown (Tab cycles).
+    public var screen: ScreenKind = .label
+    public var pickerPurpose: PickerPurpose = .labelCurrent
+    public var grid = GridState()
+    public var classes = ClassesState()
+    public var jobs = JobsState()
+    /// The running background job in one line, for the status bar ("" when none).
+    public var jobLine = ""
 
     public var project: String
     public var queueName: String

@@ -81,7 +81,9 @@ public struct ClassifierRun: Sendable {
 
     /// Trains on the validated labels of embedded images, predicts every embedded image, and makes the new
     /// version current in one transaction (a failure before that leaves the previous model current).
-    public func train(_ settings: ClassifierSettings, progress: (String, Double) -> Void = { _, _ in }) throws -> TrainReport {
+    /// An error thrown by `progress` (a cancelled job) stops the run at its next report; nothing is
+    /// installed then.
+    public func train(_ settings: ClassifierSettings, progress: (String, Double) throws -> Void = { _, _ in }) throws -> TrainReport {
         let started = clock.now()
         let embeddings = try ProjectEmbeddings.load(store: store)
         let features = embeddings.features
@@ -98,11 +100,16 @@ public struct ClassifierRun: Sendable {
         }
         let index = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })
         let rows = labelled.map(\.row), labels = labelled.map { index[$0.classId]! }
-        progress("fitting \(settings.head.kind.rawValue) head on \(rows.count) labels", 0)
+        try progress("fitting \(settings.head.kind.rawValue) head on \(rows.count) labels", 0)
+        var stopped: (any Error)?
         let outcome = ClassifierTraining(settings: settings.head, calibration: settings.calibration, folds: settings.folds)
-            .run(features, rows: rows, labels: labels, classes: classIds.count) { progress("cross-validating", 0.8 * $0) }
+            .run(features, rows: rows, labels: labels, classes: classIds.count) { fraction in
+                guard stopped == nil else { return }
+                do { try progress("cross-validating", 0.8 * fraction) } catch { stopped = error }
+            }
+        if let stopped { throw stopped }
         let allRows = embeddings.rows
-        progress("predicting \(allRows.count) images", 0.8)
+        try progress("predicting \(allRows.count) images", 0.8)
         let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                         trainPrior: outcome.trainPrior, features: features, rows: allRows,
                                         priorCheck: outcome.priorCheck)
@@ -127,11 +134,12 @@ public struct ClassifierRun: Sendable {
                 margin: u.margin, entropy: u.entropy, row: i))
         }
         let seconds = clock.now().timeIntervalSince(started)
+        try progress("installing the new model", 0.95)
         let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
                                    labels: rows.count, seconds: seconds)
         try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
                                     createdAt: createdAt, predictions: records)
-        progress("done", 1)
+        try? progress("done", 1)
         return TrainReport(modelId: modelId, head: settings.head.kind.rawValue, labelsUsed: rows.count,
                            classes: classIds.count, imagesPredicted: records.count,
                            outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,

@@ -11,7 +11,8 @@ import Store
 public final class LabelingSession {
     public let store: ProjectStore
     public let imagesRoot: String
-    public let queueName: String
+    public private(set) var queueName: String
+    public private(set) var strategy: QueryStrategy
     public private(set) var queue: [ImageID] = []
     public private(set) var modelId: String?
     public private(set) var classNames: [String] = []
@@ -29,27 +30,43 @@ public final class LabelingSession {
     public init(store: ProjectStore, imagesRoot: String, strategy: QueryStrategy = .margin) throws {
         self.store = store
         self.imagesRoot = imagesRoot
+        self.strategy = strategy
+        self.queueName = strategy.rawValue
         for image in try store.usableImageSummaries() { paths[image.id] = image }
-        names = try store.classNames()
-        classNames = names.values.sorted()
         for l in try store.currentLabels() where l.status != .predicted { labels[l.imageID] = (l.className, l.status) }
         embeddings = try? ProjectEmbeddings.load(store: store)
         if let embeddings {
             graph = try? NeighborGraph.read(from: ProjectEmbeddings.graphFile(project: store.directory, encoderId: embeddings.encoderId))
         }
+        try reload(strategy: strategy)
+    }
+
+    /// Re-reads the current model, its predictions and the queue (after a new model lands, or to change
+    /// the queue's strategy). Labels are kept as the session knows them.
+    public func reload(strategy: QueryStrategy? = nil) throws {
+        if let strategy { self.strategy = strategy }
+        names = try store.classNames()
+        classNames = names.values.sorted()
+        reasons = [:]
         if let model = try store.currentClassifier() {
             modelId = model.id
             predictions = try store.predictions(model: model.id)
-            let items = try ReviewQueue.build(store: store, strategy: strategy, count: paths.count)
+            let items = try ReviewQueue.build(store: store, strategy: self.strategy, count: paths.count)
             queue = items.map { ImageID($0.imageId) }
             for item in items { reasons[ImageID(item.imageId)] = item.reason }
-            queueName = strategy.rawValue
+            queueName = self.strategy.rawValue
         } else {
+            modelId = nil
+            predictions = [:]
             let labelled = Set(labels.keys)
             queue = paths.keys.filter { !labelled.contains($0) }.sorted { $0.rawValue < $1.rawValue }
             queueName = "unlabelled"
         }
     }
+
+    /// The id of the project's current model as the database has it now (another process may have
+    /// installed a newer one).
+    public func latestModelId() -> String? { (try? store.currentClassifier())?.id }
 
     /// The view of the image at queue position `index`.
     public func item(at index: Int) -> ItemView? {
@@ -93,20 +110,99 @@ public final class LabelingSession {
         if !classNames.contains(className) { classNames = (classNames + [className]).sorted() }
     }
 
-    public func undo(annotator: String) throws -> ImageID? {
-        let action = try store.undoLastLabel(annotator: annotator, time: Date())
-        if let action { refresh(action.imageID) }
-        return action?.imageID
+    /// Each image its own class: one transaction, one undo.
+    public func label(_ changes: [LabelChange], status: LabelStatus, annotator: String) throws {
+        try store.applyLabels(changes.map { ($0.imageID, $0.className) }, status: status, annotator: annotator, time: Date())
+        for change in changes { refresh(change.imageID) }
+        let added = Set(changes.map(\.className)).subtracting(classNames)
+        if !added.isEmpty { classNames = (classNames + added).sorted() }
     }
 
-    public func redo(annotator: String) throws -> ImageID? {
-        let action = try store.redoLabel(annotator: annotator, time: Date())
-        if let action { refresh(action.imageID) }
-        return action?.imageID
+    /// Undoes the latest label or batch; returns the images it changed, first first (empty: nothing).
+    public func undo(annotator: String) throws -> [ImageID] {
+        let actions = try store.undoLastBatch(annotator: annotator, time: Date())
+        for action in actions { refresh(action.imageID) }
+        return actions.map(\.imageID)
+    }
+
+    public func redo(annotator: String) throws -> [ImageID] {
+        let actions = try store.redoBatch(annotator: annotator, time: Date())
+        for action in actions { refresh(action.imageID) }
+        return actions.map(\.imageID)
+    }
+
+    // MARK: Grid and Classes
+
+    /// The images of a Grid source, in the order the Grid shows them.
+    public func gridItems(_ source: GridSource) -> [ImageID] {
+        switch source {
+        case .queue:
+            return queue
+        case .predicted(let name):
+            guard let classID = names.first(where: { $0.value == name })?.key else { return [] }
+            return predictions.values.filter { $0.classID == classID && labels[$0.imageID] == nil && paths[$0.imageID] != nil }
+                .sorted { ($0.confidence, $1.imageID.rawValue) > ($1.confidence, $0.imageID.rawValue) }
+                .map(\.imageID)
+        case .labelled(let name):
+            return labels.filter { $0.value.0 == name && paths[$0.key] != nil }.keys.sorted { $0.rawValue < $1.rawValue }
+        }
+    }
+
+    public func tile(_ id: ImageID) -> GridTile? {
+        guard let image = paths[id] else { return nil }
+        let prediction = predictions[id]
+        let label = labels[id]
+        return GridTile(imageID: id, path: image.path, thumbnail: thumbnail(id), label: label?.0, status: label?.1,
+                        predicted: prediction.flatMap { names[$0.classID] }, probability: prediction?.confidence)
+    }
+
+    /// Every class with its counts and, from the current model's out-of-fold evaluation, its precision
+    /// and recall.
+    public func classRows() throws -> [ClassRowView] {
+        var precision: [String: Double] = [:], recall: [String: Double] = [:]
+        if let record = try store.currentClassifier(),
+           let parameters = try? ClassifierRun.parameters(of: record),
+           let metrics = try? JSONDecoder().decode(TrainMetrics.self, from: Data(record.metrics.utf8)),
+           let confusion = (metrics.outOfFoldAfter ?? metrics.outOfFoldBefore)?.confusion,
+           confusion.count == parameters.classIds.count {
+            for (k, classID) in parameters.classIds.enumerated() {
+                guard let name = names[classID] else { continue }
+                let truePositives = Double(confusion[k][k])
+                let predictedK = confusion.reduce(0) { $0 + $1[k] }, actualK = confusion[k].reduce(0, +)
+                if predictedK > 0 { precision[name] = truePositives / Double(predictedK) }
+                if actualK > 0 { recall[name] = truePositives / Double(actualK) }
+            }
+        }
+        return try store.classCounts().map {
+            ClassRowView(name: $0.name, validated: $0.validated, dubious: $0.dubious, predicted: $0.predicted,
+                         precision: precision[$0.name], recall: recall[$0.name])
+        }
+    }
+
+    public func addClass(_ name: String) throws {
+        try store.addClass(name, time: Date())
+        names = try store.classNames()
+        classNames = names.values.sorted()
+    }
+
+    public func renameClass(_ name: String, to newName: String) throws {
+        try store.renameClass(name, to: newName)
+        names = try store.classNames()
+        classNames = names.values.sorted()
+        for (id, label) in labels where label.0 == name { labels[id] = (newName, label.1) }
+    }
+
+    /// Returns how many images moved.
+    public func mergeClass(_ name: String, into target: String, annotator: String) throws -> Int {
+        let moved = try store.mergeClass(name, into: target, annotator: annotator, time: Date())
+        names = try store.classNames()
+        classNames = names.values.sorted()
+        for (id, label) in labels where label.0 == name { labels[id] = (target, label.1) }
+        return moved
     }
 
     /// Re-reads one image's label after a write (one indexed query, not the whole label table).
-    private func refresh(_ id: ImageID) {
+    public func refresh(_ id: ImageID) {
         let current = (try? store.currentLabel(of: id)) ?? nil
         labels[id] = current.flatMap { $0.status == .predicted ? nil : ($0.className, $0.status) }
     }

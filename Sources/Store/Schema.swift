@@ -181,6 +181,15 @@ enum Schema {
             // undo or redo takes the whole batch.
             try db.execute(sql: "ALTER TABLE labelAction ADD COLUMN batch INTEGER")
         }
+        migrator.registerMigration("v6: job owners") { db in
+            // A running job belongs to one process ("host:pid"), which refreshes `heartbeat`; a job whose
+            // owner died is found by the next process that looks for work and marked failed.
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN owner TEXT;
+                ALTER TABLE job ADD COLUMN heartbeat DATETIME;
+                CREATE INDEX job_state ON job(state);
+                """)
+        }
         return migrator
     }
 }

@@ -14,6 +14,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case invalidClassName(String)
     /// A model id that the project does not have.
     case unknownModel(String)
+    /// A class change that would lose or confuse labels (renaming onto an existing name, merging a
+    /// class into itself).
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -24,6 +27,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .unknownImage(let i): return "no image \(i) in this project"
         case .invalidClassName(let n): return "invalid class name \(n.debugDescription)"
         case .unknownModel(let m): return "no classifier \(m) in this project"
+        case .refused(let why): return why
         }
     }
 

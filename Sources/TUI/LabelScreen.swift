@@ -24,6 +24,20 @@ public struct LabelScreen: Sendable {
         }
         header(&screen, state)
         let bodyTop = 1, bodyHeight = height - 4
+        switch state.screen {
+        case .label: labelBody(&screen, state, y: bodyTop, height: bodyHeight)
+        case .grid: gridBody(&screen, state, y: bodyTop, height: bodyHeight)
+        case .classes: classesBody(&screen, state, y: bodyTop, height: bodyHeight)
+        case .jobs: jobsBody(&screen, state, y: bodyTop, height: bodyHeight)
+        }
+        statusLine(&screen, state, y: height - 3)
+        footer(&screen, state, y: height - 2)
+        if state.mode == .help { help(&screen, state.screen) }
+        return screen
+    }
+
+    func labelBody(_ screen: inout ScreenBuffer, _ state: LabelingState, y bodyTop: Int, height bodyHeight: Int) {
+        let width = screen.width
         if let item = state.current {
             let leftWidth = max(16, width * 2 / 5)
             if let thumbnail = item.thumbnail {
@@ -36,19 +50,27 @@ public struct LabelScreen: Sendable {
             let text = state.items.isEmpty ? "nothing to label: every image has an expert label" : "loading…"
             screen.write(text, x: 2, y: bodyTop + 1, foreground: .role(.dim))
         }
-        statusLine(&screen, state, y: height - 3)
-        footer(&screen, state, y: height - 2)
-        if state.mode == .help { help(&screen) }
-        return screen
     }
 
     func header(_ screen: inout ScreenBuffer, _ state: LabelingState) {
         screen.fill(x: 0, y: 0, width: screen.width, height: 1, with: Cell(" ", background: .role(.statusBar)))
         let position = state.items.isEmpty ? "0/0" : "\(state.index + 1)/\(state.items.count)"
         let model = state.modelId.map { "model \($0)" } ?? "no model yet — :train"
-        screen.write("plankterm · \((state.project as NSString).lastPathComponent) · \(state.queueName) \(position) · \(model)",
-                     x: 1, y: 0, maxWidth: screen.width - 2, foreground: .role(.text), background: .role(.statusBar),
-                     attributes: .bold)
+        var x = 1
+        x += screen.write("\((state.project as NSString).lastPathComponent) ", x: x, y: 0, maxWidth: max(0, screen.width / 4),
+                          foreground: .role(.text), background: .role(.statusBar), attributes: .bold)
+        // The screens, the current one reversed; Tab moves on.
+        for kind in ScreenKind.allCases where x < screen.width - 2 {
+            x += screen.write(kind.title, x: x, y: 0, maxWidth: screen.width - 1 - x,
+                              foreground: .role(kind == state.screen ? .accent : .dim), background: .role(.statusBar),
+                              attributes: kind == state.screen ? [.bold, .reverse] : [])
+            x += 1
+        }
+        let context = state.screen == .grid
+            ? "\(state.grid.items.isEmpty ? 0 : state.grid.cursor + 1)/\(state.grid.items.count)"
+            : "\(state.queueName) \(position)"
+        screen.write("· \(context) · \(model)", x: x, y: 0, maxWidth: screen.width - 1 - x,
+                     foreground: .role(.text), background: .role(.statusBar))
     }
 
     func details(_ screen: inout ScreenBuffer, _ state: LabelingState, _ item: ItemView, x: Int, y: Int, width: Int, height: Int) {
@@ -125,23 +147,51 @@ public struct LabelScreen: Sendable {
     }
 
     func statusLine(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
-        if case .picker(let typed) = state.mode {
-            let used = screen.write("class: \(typed)▏", x: 0, y: y, maxWidth: screen.width / 2, foreground: .role(.accent))
+        switch state.mode {
+        case .picker(let typed):
+            let used = screen.write("\(state.pickerPurpose.prompt): \(typed)▏", x: 0, y: y, maxWidth: screen.width / 2,
+                                    foreground: .role(.accent))
             let matches = state.matches(typed).prefix(5).joined(separator: " · ")
-            screen.write(matches.isEmpty ? "(new class)" : "→ " + matches, x: used + 1, y: y,
-                         maxWidth: screen.width - used - 1, foreground: .role(.dim))
-        } else {
-            screen.write(state.message, x: 0, y: y, maxWidth: screen.width, foreground: .role(.text))
+            let hint: String
+            switch state.pickerPurpose {
+            case .rename, .addClass: hint = "(type the name exactly)"
+            default: hint = matches.isEmpty ? "(new class)" : "→ " + matches
+            }
+            screen.write(hint, x: used + 1, y: y, maxWidth: screen.width - used - 1, foreground: .role(.dim))
+        case .command(let typed):
+            screen.write(":\(typed)▏", x: 0, y: y, maxWidth: screen.width, foreground: .role(.accent))
+        default:
+            // What the last key did on the left; the running background job on the right (it gives way
+            // to the message when both do not fit).
+            let used = screen.write(state.message, x: 0, y: y, maxWidth: screen.width, foreground: .role(.text))
+            let job = Sanitizer.sanitize(state.jobLine)
+            if !job.isEmpty {
+                let room = screen.width - used - 3
+                if room >= min(job.count, 20) {
+                    let shown = min(job.count, room)
+                    screen.write(job, x: screen.width - shown, y: y, maxWidth: shown, foreground: .role(.accent))
+                }
+            }
         }
     }
 
     func footer(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
-        let hints = state.mode == .normal
-            ? "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · Space/A bulk · u undo · ? help · q quit"
-            : "type a class · Enter assign · Esc cancel"
+        let hints: String
+        switch state.mode {
+        case .picker: hints = "type · Enter \(state.pickerPurpose.takesTypedText ? "confirm" : "choose the first match") · Esc cancel"
+        case .command: hints = "train · queue STRATEGY · export FORMAT PATH · grid CLASS · Enter run · Esc cancel"
+        default: hints = Self.hints[state.screen]!
+        }
         screen.write(hints, x: 0, y: y, maxWidth: screen.width, foreground: .role(.dim))
         screen.write("labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
     }
+
+    static let hints: [ScreenKind: String] = [
+        .label: "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · Space/A bulk · u undo · Tab screens · ? help · q quit",
+        .grid: "hjkl move · Space select · V range · * page · a validate · t relabel · d dubious · f class · o open · u undo · ? help",
+        .classes: "j/k move · Enter predicted · v labelled · r rename · m merge · + add · Tab screens · ? help",
+        .jobs: "j/k move · c cancel · r retry · :train starts one · Tab screens · ? help",
+    ]
 
     static let helpLines = [
         "Enter / a   accept the prediction (validated)",
@@ -152,15 +202,52 @@ public struct LabelScreen: Sendable {
         "A           give the current label to the selected neighbours",
         "n / N, j/k  next / previous in the queue · g/G first/last",
         "u / Ctrl-R  undo / redo (kept across restarts)",
+        "Tab         next screen (Label, Grid, Classes, Jobs) · : command",
         "Ctrl-L      redraw · q quit (every label is already saved)",
         "any key closes this help",
     ]
 
-    func help(_ screen: inout ScreenBuffer) {
-        let w = min(screen.width - 2, 60), h = min(screen.height - 2, Self.helpLines.count + 2)
+    static let gridHelpLines = [
+        "h j k l     move · n / N next / previous page · g / G first / last",
+        "Space       select (and move on) · V select a range · * the page",
+        "a / Enter   validate the selected (or the one under the cursor)",
+        "            with its prediction, as one undo",
+        "t or /      give the selected a class · d dubious · Esc clear",
+        "f / F       show the predictions of a class / the queue",
+        "o           open on the Label screen · u / Ctrl-R undo / redo",
+        "Tab next screen · : command · q quit · any key closes this help",
+    ]
+
+    static let classesHelpLines = [
+        "j / k       move · g / G first / last",
+        "Enter       Grid of the images predicted as this class",
+        "v           Grid of the images labelled as this class",
+        "r           rename (labels and predictions follow)",
+        "m           merge into another class (one undo)",
+        "+           add a class",
+        "Tab next screen · : command · q quit · any key closes this help",
+    ]
+
+    static let jobsHelpLines = [
+        "j / k       move",
+        "c           cancel the job (a running one stops at its next step)",
+        "r           run a finished, failed or cancelled job again",
+        ":train      queue a training job (head, calibration, predictions)",
+        "Tab next screen · q quit · any key closes this help",
+    ]
+
+    func help(_ screen: inout ScreenBuffer, _ kind: ScreenKind) {
+        let lines: [String]
+        switch kind {
+        case .label: lines = Self.helpLines
+        case .grid: lines = Self.gridHelpLines
+        case .classes: lines = Self.classesHelpLines
+        case .jobs: lines = Self.jobsHelpLines
+        }
+        let w = min(screen.width - 2, 66), h = min(screen.height - 2, lines.count + 2)
         let x = (screen.width - w) / 2, y = (screen.height - h) / 2
         screen.fill(x: x, y: y, width: w, height: h, with: Cell(" ", background: .role(.selection)))
-        for (i, line) in Self.helpLines.prefix(h - 2).enumerated() {
+        for (i, line) in lines.prefix(h - 2).enumerated() {
             screen.write(line, x: x + 2, y: y + 1 + i, maxWidth: w - 4, foreground: .role(.text), background: .role(.selection))
         }
     }

@@ -4,12 +4,14 @@ import Linalg
 import Neighbors
 import NN
 import PlanktermCore
+import Project
+import Store
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure plankterm's own speed (to compare with ../shared/bench).",
-        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self])
+        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self, BenchSyntheticEmbeddings.self])
 }
 
 /// Options shared by the learning benchmarks: the encoder's shape and the threads.
@@ -162,5 +164,33 @@ struct BenchKNN: ParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct BenchSyntheticEmbeddings: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synthetic-embeddings",
+        abstract: "Give every image of a project a synthetic embedding (for benchmarks at scale).",
+        discussion: """
+            Writes an encoder 'synthetic-d<D>-s<SEED>' whose embedding of each image is the centre of its group \
+            plus Gaussian noise. The group of an image is its file name up to --separator (all of the name \
+            when absent), so copies of one source image are look-alikes. After it, `plankterm neighbors` \
+            builds the graph and `train` fits a head, as for learned embeddings. Used by \
+            Benchmarks/tui-bandwidth.sh to measure the labeling screen on a 100,000-image project.
+            """)
+    @Argument(help: "The project folder.") var project: String
+    @Option(help: "Embedding dimension.") var dimension = 128
+    @Option(help: "Noise around each group's centre (the centre has unit variance per dimension).") var noise: Float = 0.5
+    @Option(help: "The file-name separator that ends the group name.") var separator = "__"
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func run() throws {
+        let store = try ProjectStore.open(at: project)
+        let separator = self.separator
+        let result = try SyntheticEmbeddings.write(store: store, dimension: dimension, noise: noise, seed: seed) { path in
+            let name = (path as NSString).lastPathComponent
+            return name.components(separatedBy: separator).first ?? name
+        }
+        print("model \(result.modelId): \(result.added) images given synthetic embeddings, \(result.total) in all")
     }
 }

@@ -64,8 +64,8 @@ struct DemoCommand: ParsableCommand {
             return
         }
         let settings = LabelScreenSettings.resolve(project: store.directory, theme: nil, color: nil, annotator: nil)
-        let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings, strategy: .margin)
-        print("\(labelled) labels given; every one is saved")
+        let outcome = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings, strategy: .margin)
+        print(outcome.summary(project: store.directory))
     }
 
     static func defaultImages() -> String? {

@@ -80,9 +80,9 @@ struct LabelCommand: ParsableCommand {
             let root = try ProjectLocation.imagesRoot(of: store)
             let settings = LabelScreenSettings.resolve(project: store.directory, theme: theme, color: color,
                                                        annotator: annotator)
-            let labelled = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings,
+            let outcome = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings,
                                                     strategy: QueryStrategy(rawValue: queue) ?? .margin)
-            print("\(labelled) labels given; every one is saved")
+            print(outcome.summary(project: store.directory))
             return
         }
         if !stdin {

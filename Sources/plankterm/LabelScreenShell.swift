@@ -7,12 +7,58 @@ import Store
 import Terminal
 import TUI
 
+/// What the background thread tells the screen: the running job in one line. Written by the job
+/// thread, read by the screen's thread on every key timeout.
+final class JobBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _line = ""
+    private var _stop = false
+    private var _running: Int64?
+
+    var line: String {
+        get { lock.withLock { _line } }
+        set { lock.withLock { _line = newValue } }
+    }
+    var stop: Bool {
+        get { lock.withLock { _stop } }
+        set { lock.withLock { _stop = newValue } }
+    }
+    /// The job this process is running, if any.
+    var running: Int64? {
+        get { lock.withLock { _running } }
+        set { lock.withLock { _running = newValue } }
+    }
+
+    static func describe(_ job: JobRecord) -> String {
+        switch job.state {
+        case .running: "\(job.kind) \(Int((job.progress * 100).rounded())) % · \(job.message)"
+        case .done: "\(job.kind) done · \(job.message)"
+        case .failed: "\(job.kind) failed · \(job.error ?? job.message)"
+        case .cancelled: "\(job.kind) cancelled"
+        case .pending: "\(job.kind) queued"
+        }
+    }
+}
+
 /// Runs the labeling screen: keys → reducer → effects (one database transaction per label) → render →
-/// terminal. Everything happens on this thread; a key is read only after the previous one's label is
-/// committed, so at most the keystroke in flight can be lost.
+/// terminal. Curses and every label write stay on this thread; a key is read only after the previous
+/// one's label is committed, so at most the keystroke in flight can be lost. Training jobs run on a
+/// second thread (`JobRunner`), which shares nothing with this one but the database and a `JobBoard`.
 enum LabelScreenShell {
+    /// What a session did: labels given, and the training job left queued for `plankterm worker`.
+    struct Outcome {
+        var labelled: Int
+        var queuedJob: Int64?
+
+        /// The lines printed after the screen closes.
+        func summary(project: String) -> String {
+            "\(labelled) labels given; every one is saved"
+                + (queuedJob.map { "\ntraining on the new labels is queued (job \($0)): plankterm worker \(Console.oneLine(project)) runs it" } ?? "")
+        }
+    }
+
     static func run(store: ProjectStore, imagesRoot: String, settings: LabelScreenSettings,
-                    strategy: QueryStrategy) throws -> Int {
+                    strategy: QueryStrategy) throws -> Outcome {
         let annotator = settings.annotator
         let session = try LabelingSession(store: store, imagesRoot: imagesRoot, strategy: strategy)
         let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme)
@@ -21,9 +67,25 @@ enum LabelScreenShell {
                                   classNames: session.classNames, modelId: session.modelId)
         state.current = session.item(at: 0)
         let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode))
+        let board = JobBoard()
+        let worker = settings.runJobs ? startJobThread(store: store, board: board) : nil
+        var validatedSinceTrain = 0
+        var lastModelCheck = Date()
+
         func draw() {
             let size = driver.size
+            let layout = LabelScreen.gridLayout(width: size.width, height: size.height)
+            state.grid.columns = layout.columns
+            state.grid.rows = layout.rows
+            state.grid.move(to: state.grid.cursor)
+            loadVisibleTiles()
             driver.draw(screen.render(state, width: size.width, height: size.height))
+        }
+        func loadVisibleTiles() {
+            guard state.screen == .grid else { return }
+            for i in state.grid.visible where state.grid.tiles[state.grid.items[i]] == nil {
+                state.grid.tiles[state.grid.items[i]] = session.tile(state.grid.items[i])
+            }
         }
         func show(_ index: Int) {
             state.index = max(0, min(index, max(0, state.items.count - 1)))
@@ -32,14 +94,93 @@ enum LabelScreenShell {
             state.neighborCursor = 0
         }
         /// After undo or redo: show the image it changed (in the queue if it is there).
-        func showChanged(_ id: ImageID?, done: String, nothing: String) {
-            guard let id else { state.message = nothing; return }
-            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
-            state.message = done
+        func showChanged(_ ids: [ImageID], done: String, nothing: String) {
+            guard let id = ids.first else { state.message = nothing; return }
+            ids.forEach(refreshTile)
+            if state.screen == .label {
+                if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+            }
+            state.message = ids.count > 1 ? "\(done) (\(ids.count) images)" : done
         }
+        func refreshTile(_ id: ImageID) {
+            if state.grid.tiles[id] != nil { state.grid.tiles[id] = session.tile(id) }
+        }
+        func loadGrid(_ source: GridSource) {
+            state.grid.source = source
+            state.grid.items = session.gridItems(source)
+            state.grid.tiles = [:]
+            state.grid.selected = []
+            state.grid.cursor = 0
+            state.grid.top = 0
+            state.screen = .grid
+        }
+        func loadScreen(_ kind: ScreenKind) throws {
+            switch kind {
+            case .label: state.current = state.current.flatMap { session.item($0.imageID) }
+            case .grid: if state.grid.items.isEmpty { loadGrid(state.grid.source) }
+            case .classes: state.classes.rows = try session.classRows()
+            case .jobs: state.jobs.jobs = try store.jobs().map(jobView)
+            }
+            state.screen = kind
+        }
+        /// When another model became current (ours or another process's): re-read predictions and queue.
+        func checkForNewModel() {
+            guard Date().timeIntervalSince(lastModelCheck) >= 1 else { return }
+            lastModelCheck = Date()
+            if state.screen == .jobs, let jobs = try? store.jobs().map(jobView), jobs != state.jobs.jobs {
+                state.jobs.jobs = jobs
+                draw()
+            }
+            guard let latest = session.latestModelId(), latest != session.modelId else { return }
+            do {
+                try session.reload()
+                let currentID = state.current?.imageID
+                state.items = session.queue
+                state.queueName = session.queueName
+                state.modelId = session.modelId
+                state.classNames = session.classNames
+                // The image on screen stays; after it comes the new queue from its start.
+                if let currentID, state.screen == .label {
+                    state.items = [currentID] + state.items.filter { $0 != currentID }
+                }
+                state.index = 0
+                state.current = currentID.flatMap { session.item($0) } ?? session.item(at: 0)
+                state.grid.tiles = [:]
+                if state.screen == .classes { state.classes.rows = try session.classRows() }
+                state.message = "new model \(latest): predictions and the queue are updated"
+                draw()
+            } catch {
+                state.message = "could not load the new model: \(error)"
+            }
+        }
+        /// The automatic trigger: every `trainEvery` validated labels, queue a training job.
+        func countValidated(_ n: Int) {
+            validatedSinceTrain += n
+            guard settings.trainEvery > 0, validatedSinceTrain >= settings.trainEvery else { return }
+            validatedSinceTrain = 0
+            queueTraining(reason: "\(settings.trainEvery) new labels")
+        }
+        func queueTraining(reason: String, head: HeadKind? = nil) {
+            do {
+                let parameters = TrainJobParameters(head: head ?? settings.trainHead, reason: reason)
+                let id = try store.enqueueJob(kind: "train", parameters: parameters.json, time: Date())
+                state.message = "training queued (job \(id), \(reason))"
+                    + (worker == nil ? " — run `plankterm worker` to run it" : "")
+            } catch {
+                state.message = "could not queue training: \(error)"
+            }
+        }
+
         draw()
         while !state.quit && !driver.stopRequested {
-            guard let key = driver.readKey(timeout: 250) else { continue }
+            let key = driver.readKey(timeout: 250)
+            let jobLine = board.line
+            if jobLine != state.jobLine {
+                state.jobLine = jobLine
+                if key == nil { draw() }
+            }
+            checkForNewModel()
+            guard let key else { continue }
             if key == .control("c") { break }
             state.message = ""
             for effect in LabelingReducer.reduce(&state, key) {
@@ -51,29 +192,161 @@ enum LabelScreenShell {
                         state.classNames = session.classNames
                         state.message = "\(status == .dubious ? "dubious" : "labelled") \(className ?? "-"): "
                             + (session.item(id)?.path ?? "")
+                        refreshTile(id)
                         show(thenIndex)
+                        if status == .validated { countValidated(1) }
                     case .labelMany(let ids, let className, let status):
                         try session.label(ids, className: className, status: status, annotator: annotator)
                         state.labelled += ids.count
                         state.message = "assigned \(className) to \(ids.count) neighbours"
                         state.current = state.current.flatMap { session.item($0.imageID) }
+                        ids.forEach(refreshTile)
+                        if status == .validated { countValidated(ids.count) }
+                    case .labelEach(let changes, let status):
+                        try session.label(changes, status: status, annotator: annotator)
+                        state.labelled += changes.count
+                        state.classNames = session.classNames
+                        changes.forEach { refreshTile($0.imageID) }
+                        let verb = status == .dubious ? "marked dubious" : "validated"
+                        state.message = "\(verb) \(changes.count) image\(changes.count == 1 ? "" : "s") (u undoes them together)"
+                        if status == .validated { countValidated(changes.count) }
                     case .undo:
                         showChanged(try session.undo(annotator: annotator), done: "undone", nothing: "nothing to undo")
                     case .redo:
                         showChanged(try session.redo(annotator: annotator), done: "redone", nothing: "nothing to redo")
                     case .show(let index):
                         show(index)
+                    case .switchScreen(let kind):
+                        try loadScreen(kind)
+                    case .loadGrid(let source):
+                        loadGrid(source)
+                    case .open(let id):
+                        state.screen = .label
+                        if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+                    case .addClass(let name):
+                        try session.addClass(name)
+                        state.classNames = session.classNames
+                        state.classes.rows = try session.classRows()
+                        state.message = "added class \(name)"
+                    case .renameClass(let old, let new):
+                        try session.renameClass(old, to: new)
+                        state.classNames = session.classNames
+                        state.classes.rows = try session.classRows()
+                        state.current = state.current.flatMap { session.item($0.imageID) }
+                        state.message = "renamed \(old) to \(new)"
+                    case .mergeClass(let source, let target):
+                        let moved = try session.mergeClass(source, into: target, annotator: annotator)
+                        state.classNames = session.classNames
+                        state.classes.rows = try session.classRows()
+                        state.current = state.current.flatMap { session.item($0.imageID) }
+                        state.message = "merged \(source) into \(target): \(moved) labels moved (u undoes)"
+                    case .command(let text):
+                        try command(text)
+                    case .cancelJob(let id):
+                        state.message = try store.cancelJob(id, time: Date()) ? "job \(id) cancelled" : "job \(id) has ended"
+                        state.jobs.jobs = try store.jobs().map(jobView)
+                    case .retryJob(let id):
+                        let new = try store.retryJob(id, time: Date())
+                        state.message = new.map { "queued again as job \($0)" } ?? "no job \(id)"
+                        state.jobs.jobs = try store.jobs().map(jobView)
                     case .redraw:
                         if key == .control("l") || key == .resize { driver.invalidate() }
                     case .quit:
                         break
                     }
                 } catch {
-                    state.message = "not saved: \(error)"
+                    state.message = "not done: \(error)"
                 }
             }
             draw()
         }
-        return state.labelled
+
+        /// The `:` command line.
+        func command(_ text: String) throws {
+            let words = text.split(separator: " ").map(String.init)
+            switch words.first {
+            case "train":
+                let head = words.count > 1 ? HeadKind(rawValue: words[1]) : nil
+                if words.count > 1 && head == nil { state.message = "heads: knn, linear, mlp"; return }
+                queueTraining(reason: "asked for", head: head)
+            case "queue":
+                guard words.count > 1, let strategy = QueryStrategy(rawValue: words[1]) else {
+                    state.message = "queues: " + QueryStrategy.allCases.map(\.rawValue).joined(separator: ", ")
+                    return
+                }
+                try session.reload(strategy: strategy)
+                state.items = session.queue
+                state.queueName = session.queueName
+                state.screen = .label
+                show(0)
+                state.message = session.modelId == nil ? "no model yet: the queue is the unlabelled images"
+                    : "queue \(strategy.rawValue): \(state.items.count) images"
+            case "export":
+                guard words.count == 3, let format = ExportFormat(rawValue: words[1]) else {
+                    state.message = "export FORMAT PATH, FORMAT one of " + ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")
+                    return
+                }
+                let report = try Exporter(store: store, imagesRoot: imagesRoot)
+                    .run(ExportOptions(format: format, output: words[2]))
+                state.message = "exported \(report.labels) labels as \(format.rawValue) to \(report.output)"
+            case "grid":
+                if words.count > 1 {
+                    let name = words.dropFirst().joined(separator: " ")
+                    guard let match = state.matches(name).first else { state.message = "no class \(name)"; return }
+                    loadGrid(.predicted(match))
+                } else {
+                    loadGrid(.queue)
+                }
+            case "label": try loadScreen(.label)
+            case "classes": try loadScreen(.classes)
+            case "jobs": try loadScreen(.jobs)
+            case "q", "quit": state.quit = true
+            default:
+                state.message = "commands: train [HEAD] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+            }
+        }
+
+        // Leaving: stop the job thread (a job it was running is queued again for the next process), and
+        // queue training when labels were given since the last model, for `plankterm worker`.
+        board.stop = true
+        var queued: Int64?
+        if let running = board.running {
+            try? store.finishJob(running, state: .failed, message: "stopped", error: "the labeling screen closed while it ran",
+                                 time: Date())
+            queued = try? store.retryJob(running, time: Date())
+        } else if validatedSinceTrain > 0 {
+            queued = try? store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: settings.trainHead,
+                                                                                       reason: "labels given before quitting").json,
+                                           time: Date())
+        }
+        _ = worker
+        return Outcome(labelled: state.labelled, queuedJob: queued)
+    }
+
+    static func jobView(_ job: JobRecord) -> JobView {
+        JobView(id: job.id, kind: job.kind, state: job.state.rawValue, progress: job.progress, message: job.message,
+                error: job.error)
+    }
+
+    /// The thread that runs the project's jobs while the screen is open.
+    static func startJobThread(store: ProjectStore, board: JobBoard) -> Thread {
+        let runner = JobRunner(store: store)
+        let thread = Thread {
+            while !board.stop {
+                let job = try? runner.runNext { job in
+                    board.running = job.state == .running ? job.id : nil
+                    board.line = JobBoard.describe(job)
+                }
+                if job == nil {
+                    // Show what another process (a worker, another screen) is running.
+                    let running = (try? store.jobs(limit: 5))?.first { $0.state == .running }
+                    board.line = running.map(JobBoard.describe) ?? (board.running == nil ? "" : board.line)
+                    Thread.sleep(forTimeInterval: 1)
+                }
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return thread
     }
 }

@@ -18,7 +18,7 @@ struct Plankterm: ParsableCommand {
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
                       ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
                       TrainCommand.self, EvalCommand.self, QueueCommand.self, DemoCommand.self, SimulateCommand.self, AbundanceCommand.self,
-                      BenchCommand.self])
+                      WorkerCommand.self, BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {
@@ -35,7 +35,7 @@ struct Plankterm: ParsableCommand {
     /// run again with OPENBLAS_CORETYPE set (OpenBLAS reads it only at load time).
     static func selectBLASKernel() {
         let arguments = CommandLine.arguments
-        guard arguments.count > 1, ["pretrain", "embed", "bench", "train", "simulate", "neighbors", "demo"].contains(arguments[1]),
+        guard arguments.count > 1, ["pretrain", "embed", "bench", "train", "simulate", "neighbors", "demo", "label", "worker"].contains(arguments[1]),
               ProcessInfo.processInfo.environment["PLANKTERM_BLAS_REEXEC"] == nil,
               let core = BLASKernel.recommendedCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)

@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import TOMLKit
 import TUI
 
@@ -65,22 +66,34 @@ enum ThemeLoading {
     }
 }
 
-/// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color and annotator.
+/// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color, annotator, and the
+/// background training (train_every labels, train_head, jobs = false to leave jobs to `plankterm worker`).
 struct PlanktermConfig {
+    static let keys = ["theme", "color", "annotator", "train_every", "train_head", "jobs"]
     var theme: String?
     var color: String?
     var annotator: String?
+    var trainEvery: Int?
+    var trainHead: String?
+    var jobs: Bool?
     var path: String?
 
     static func load(project: String) throws -> PlanktermConfig {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
         for path in [project + "/config.toml", home + "/.config/plankterm/config.toml"] where FileManager.default.fileExists(atPath: path) {
             let table = try ThemeLoading.readTable(path)
-            for key in table.keys where !["theme", "color", "annotator"].contains(key) {
-                throw CommandFailure(message: "\(path): unknown setting '\(key)'", hint: "settings: theme, color, annotator")
+            for key in table.keys where !keys.contains(key) {
+                throw CommandFailure(message: "\(path): unknown setting '\(key)'", hint: "settings: " + keys.joined(separator: ", "))
+            }
+            if let every = table["train_every"], every.int == nil || every.int! < 0 {
+                throw CommandFailure(message: "\(path): train_every must be a whole number ≥ 0 (0 turns it off)", hint: nil)
+            }
+            if let head = table["train_head"]?.string, HeadKind(rawValue: head) == nil {
+                throw CommandFailure(message: "\(path): train_head must be knn, linear or mlp", hint: nil)
             }
             return PlanktermConfig(theme: table["theme"]?.string, color: table["color"]?.string,
-                                   annotator: table["annotator"]?.string, path: path)
+                                   annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
+                                   trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool, path: path)
         }
         return PlanktermConfig()
     }
@@ -93,6 +106,11 @@ struct LabelScreenSettings {
     var theme = Theme.dark
     var depth: ColorDepth?
     var annotator: String
+    /// Queue a training job after this many validated labels (0: never by count).
+    var trainEvery = 50
+    var trainHead = HeadKind.linear
+    /// Run queued jobs on a thread of the screen (else only `plankterm worker` runs them).
+    var runJobs = true
 
     static func resolve(project: String, theme: String?, color: String?, annotator: String?) -> LabelScreenSettings {
         var config = PlanktermConfig()
@@ -100,6 +118,9 @@ struct LabelScreenSettings {
             Console.printError("warning: \(ErrorReporting.message(error)); using the defaults")
         }
         var settings = LabelScreenSettings(depth: nil, annotator: ProjectLocation.annotator(annotator ?? config.annotator))
+        settings.trainEvery = config.trainEvery ?? settings.trainEvery
+        settings.trainHead = config.trainHead.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead
+        settings.runJobs = config.jobs ?? settings.runJobs
         if let name = theme ?? config.theme {
             do { settings.theme = try ThemeLoading.load(name) } catch {
                 Console.printError("warning: \(ErrorReporting.message(error)); using the default theme")

@@ -90,6 +90,58 @@ import Testing
         try check("label-picker-80x24.txt", LabelScreen(blitter: blitter).render(state, width: 80, height: 24).text)
     }
 
+    /// The fixture on the Grid (a page of 30 predictions, two selected, the cursor on the 4th), on Classes
+    /// and on Jobs.
+    static func reviewFixture(_ kind: ScreenKind, width: Int, height: Int) -> LabelingState {
+        var state = fixture()
+        state.screen = kind
+        state.message = ""
+        state.jobLine = "train 40 % · cross-validating"
+        let names = state.classNames
+        state.grid.source = .predicted("copepod_calanoid")
+        state.grid.items = (1...30).map { ImageID($0) }
+        let layout = LabelScreen.gridLayout(width: width, height: height)
+        state.grid.columns = layout.columns
+        state.grid.rows = layout.rows
+        state.grid.selected = [0, 1]
+        state.grid.move(to: 3)
+        for i in 1...30 {
+            let id = ImageID(Int64(i))
+            state.grid.tiles[id] = GridTile(imageID: id, path: "img\(i).png", thumbnail: disc(32, radius: 3 + i % 12, dark: i % 2 == 0),
+                                            label: i == 3 ? "copepod_other" : nil, status: i == 3 ? .validated : nil,
+                                            predicted: "copepod_calanoid", probability: 0.99 - Double(i) * 0.03)
+        }
+        state.classes.rows = names.enumerated().map { i, name in
+            ClassRowView(name: name, validated: 20 + i, dubious: i % 3, predicted: 100 * i, precision: i == 0 ? nil : 0.5 + Double(i) / 20,
+                         recall: i == 0 ? nil : 0.9 - Double(i) / 20)
+        }
+        state.classes.cursor = 2
+        state.jobs.jobs = [JobView(id: 3, kind: "train", state: "running", progress: 0.4, message: "cross-validating", error: nil),
+                           JobView(id: 2, kind: "train", state: "failed", progress: 0.8, message: "failed",
+                                   error: "interrupted: its process (vm:12) ended before it finished"),
+                           JobView(id: 1, kind: "train", state: "done", progress: 1, message: "model clf-0a1b2c: 230 labels", error: nil)]
+        return state
+    }
+
+    @Test(arguments: [ScreenKind.grid, .classes, .jobs], [(80, 24), (120, 40), (40, 12)])
+    func reviewScreens(kind: ScreenKind, size: (Int, Int)) throws {
+        let (width, height) = size
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256))
+            .render(Self.reviewFixture(kind, width: width, height: height), width: width, height: height)
+        try check("\(kind.rawValue)-\(width)x\(height).txt", screen.text)
+        try check("\(kind.rawValue)-\(width)x\(height).roles.txt", Self.roles(screen))
+    }
+
+    @Test func commandLineAndClassPickerPrompts() throws {
+        var state = Self.reviewFixture(.classes, width: 80, height: 24)
+        state.mode = .command("queue entr")
+        let blitter = HalfBlockBlitter(depth: .palette256)
+        try check("classes-command-80x24.txt", LabelScreen(blitter: blitter).render(state, width: 80, height: 24).text)
+        state.mode = .picker("cop")
+        state.pickerPurpose = .mergeInto("copepod_other")
+        try check("classes-merge-80x24.txt", LabelScreen(blitter: blitter).render(state, width: 80, height: 24).text)
+    }
+
     @Test func hostileNamesAreShownSanitised() {
         var state = Self.fixture()
         state.current!.path = "evil\u{1B}[2J\u{1B}]0;x\u{07}.png"

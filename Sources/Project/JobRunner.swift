@@ -1,0 +1,83 @@
+import Foundation
+import Learning
+import PlanktermCore
+import Store
+
+/// What a `train` job does, as its parameters JSON.
+public struct TrainJobParameters: Codable, Sendable, Equatable {
+    public var head: HeadKind
+    public var reason: String
+
+    public init(head: HeadKind = .linear, reason: String) {
+        self.head = head
+        self.reason = reason
+    }
+
+    public var json: String { (try? ClassifierRun.json(self)) ?? "{}" }
+}
+
+/// The job was cancelled while it ran.
+public struct JobCancelled: Error, CustomStringConvertible {
+    public var description: String { "cancelled" }
+}
+
+/// Runs the project's queued jobs, one at a time across every process that serves the project (the
+/// labeling screens and `plankterm worker`): a job is claimed in a transaction, its progress is written
+/// to the database (where every screen reads it), and a new model becomes current only when complete.
+public final class JobRunner: @unchecked Sendable {
+    public let store: ProjectStore
+    public let owner: String
+
+    public init(store: ProjectStore, owner: String = ProjectStore.jobOwner) {
+        self.store = store
+        self.owner = owner
+    }
+
+    /// Claims and runs the next job; nil when there is none (or another process is running one).
+    /// `progress` sees the job as it goes (on this thread).
+    public func runNext(progress: (JobRecord) -> Void = { _ in }) throws -> JobRecord? {
+        guard var job = try store.claimNextJob(owner: owner, time: Date()) else { return nil }
+        progress(job)
+        do {
+            let message = try run(job) { fraction, message in
+                guard try self.store.updateJob(job.id, progress: fraction, message: message, time: Date()) else {
+                    throw JobCancelled()
+                }
+                job.progress = fraction
+                job.message = message
+                progress(job)
+            }
+            try store.finishJob(job.id, state: .done, message: message, time: Date())
+        } catch is JobCancelled {
+            // Already marked cancelled by whoever cancelled it.
+        } catch {
+            try store.finishJob(job.id, state: .failed, message: "failed", error: "\(error)", time: Date())
+        }
+        let finished = try store.job(job.id) ?? job
+        progress(finished)
+        return finished
+    }
+
+    /// Runs jobs until none is left that this process can take.
+    @discardableResult
+    public func drain(progress: (JobRecord) -> Void = { _ in }) throws -> [JobRecord] {
+        var finished: [JobRecord] = []
+        while let job = try runNext(progress: progress) { finished.append(job) }
+        return finished
+    }
+
+    /// Does the work of one job; returns its closing message.
+    func run(_ job: JobRecord, report: (Double, String) throws -> Void) throws -> String {
+        switch job.kind {
+        case "train":
+            let parameters = (try? JSONDecoder().decode(TrainJobParameters.self, from: Data(job.parameters.utf8)))
+                ?? TrainJobParameters(reason: "")
+            let result = try ClassifierRun(store: store).train(ClassifierSettings(head: parameters.head)) { stage, fraction in
+                try report(fraction, stage)
+            }
+            return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"
+        default:
+            throw ProjectError.malformedFile(path: "job \(job.id)", reason: "unknown job kind \(job.kind.debugDescription)")
+        }
+    }
+}
