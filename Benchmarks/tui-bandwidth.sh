@@ -6,7 +6,10 @@
 #    (`plankterm bench synthetic-embeddings`: copies of one source are look-alikes); the k = 32 graph;
 #    20 labels per class; a kNN model, so every image has a prediction and the queue is margin.
 # 2. Runs Benchmarks/tui_pty.py at 80×24: 256 colours (TERM=xterm-256color) and truecolour
-#    (TERM=xterm-direct): startup, full redraw (Ctrl-L), 100 × 'a' (accept and advance).
+#    (TERM=xterm-direct): startup, full redraw (Ctrl-L), 100 × 'a' (accept and advance). The project's
+#    config.toml turns background jobs off for these (idle) runs.
+# 3. Busy: the same 256-colour run while the screen's own job thread trains a linear head on the project
+#    (`plankterm train --queue` first), to compare key-to-screen times with the idle run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${1:-100000}"; WORK="${2:-/tmp/plankterm-tui-bench-$COUNT}"
@@ -41,7 +44,14 @@ EOF
   "$BIN" train "$PROJECT" --head knn | tail -2
   touch "$PROJECT/.ready"
 fi
-echo "== 256 colours"
+printf 'jobs = false\ntrain_every = 0\n' > "$PROJECT/config.toml"
+echo "== 256 colours, idle"
 python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-256color --color 256
-echo "== truecolour"
+echo "== truecolour, idle"
 python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-direct --color truecolor
+printf 'jobs = true\ntrain_every = 0\n' > "$PROJECT/config.toml"
+"$BIN" train "$PROJECT" --head linear --queue
+echo "== 256 colours, while the screen trains a linear head"
+python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-256color --color 256
+rm -f "$PROJECT/config.toml"
+sqlite3 "$PROJECT/plankterm.sqlite" "SELECT 'job ' || id || ': ' || state || ' ' || message || ' ' || IFNULL(error, '') FROM job ORDER BY id DESC LIMIT 1" 2>/dev/null || true

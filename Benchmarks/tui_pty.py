@@ -90,7 +90,8 @@ def main():
         os.write(fd, args.key.encode())
         data, _, last = burst(fd, args.quiet, 10)
         if last is None:
-            sys.exit("tui_pty: no screen after a keypress within 10 s")
+            sys.exit("tui_pty: no screen after a keypress within 10 s; the app had written: "
+                     + first_screen[:300].decode("utf-8", "replace"))
         sizes.append(len(data))
         latencies.append((last - sent) * 1000)
 

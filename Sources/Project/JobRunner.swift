@@ -7,10 +7,21 @@ import Store
 public struct TrainJobParameters: Codable, Sendable, Equatable {
     public var head: HeadKind
     public var reason: String
+    public var calibration: Calibration.Method?
+    public var folds: Int?
+    public var seed: UInt64?
 
-    public init(head: HeadKind = .linear, reason: String) {
+    public init(head: HeadKind = .linear, reason: String, calibration: Calibration.Method? = nil, folds: Int? = nil,
+                seed: UInt64? = nil) {
         self.head = head
         self.reason = reason
+        self.calibration = calibration
+        self.folds = folds
+        self.seed = seed
+    }
+
+    public var settings: ClassifierSettings {
+        ClassifierSettings(head: head, seed: seed ?? 0, calibration: calibration ?? .bcts, folds: folds ?? 5)
     }
 
     public var json: String { (try? ClassifierRun.json(self)) ?? "{}" }
@@ -72,7 +83,7 @@ public final class JobRunner: @unchecked Sendable {
         case "train":
             let parameters = (try? JSONDecoder().decode(TrainJobParameters.self, from: Data(job.parameters.utf8)))
                 ?? TrainJobParameters(reason: "")
-            let result = try ClassifierRun(store: store).train(ClassifierSettings(head: parameters.head)) { stage, fraction in
+            let result = try ClassifierRun(store: store).train(parameters.settings) { stage, fraction in
                 try report(fraction, stage)
             }
             return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"

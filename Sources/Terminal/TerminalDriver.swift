@@ -139,9 +139,15 @@ public final class TerminalDriver {
         }
     }
 
+    /// What the screens' few non-ASCII glyphs become in a non-UTF-8 locale.
+    static let asciiFallback: [Character: Character] = [
+        "▀": "#", "█": "#", "…": ".", "—": "-", "–": "-", "·": ".", "▶": ">", "✓": "+", "▏": "|", "×": "x",
+        "→": ">", "␛": "^", "␇": "^", "%": "%",
+    ]
+
     private func put(_ cell: Cell, x: Int, y: Int) {
         var character = cell.character
-        if !unicode, !character.isASCII { character = cell.character == "▀" ? "#" : "?" }
+        if !unicode, !character.isASCII { character = Self.asciiFallback[character] ?? "?" }
         let scalar = character.unicodeScalars.first ?? " "
         var attributes: attr_t = 0
         if cell.attributes.contains(.bold) { attributes |= attr_t(NCURSES_BITS(1, 13)) }

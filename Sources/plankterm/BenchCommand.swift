@@ -173,8 +173,9 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
         abstract: "Give every image of a project a synthetic embedding (for benchmarks at scale).",
         discussion: """
             Writes an encoder 'synthetic-d<D>-s<SEED>' whose embedding of each image is the centre of its group \
-            plus Gaussian noise. The group of an image is its file name up to --separator (all of the name \
-            when absent), so copies of one source image are look-alikes. After it, `plankterm neighbors` \
+            plus Gaussian noise. The group of an image is its path (relative to the images folder) up to \
+            --separator (all of it when absent): with '__' copies of one source image are look-alikes, with '/' \
+            the images of one folder. After it, `plankterm neighbors` \
             builds the graph and `train` fits a head, as for learned embeddings. Used by \
             Benchmarks/tui-bandwidth.sh to measure the labeling screen on a 100,000-image project.
             """)
@@ -188,8 +189,7 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
         let store = try ProjectStore.open(at: project)
         let separator = self.separator
         let result = try SyntheticEmbeddings.write(store: store, dimension: dimension, noise: noise, seed: seed) { path in
-            let name = (path as NSString).lastPathComponent
-            return name.components(separatedBy: separator).first ?? name
+            path.components(separatedBy: separator).first ?? path
         }
         print("model \(result.modelId): \(result.added) images given synthetic embeddings, \(result.total) in all")
     }

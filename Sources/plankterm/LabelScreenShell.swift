@@ -66,7 +66,8 @@ enum LabelScreenShell {
         var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)
         state.current = session.item(at: 0)
-        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode))
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode,
+                                                           quadrants: settings.quadrants))
         let board = JobBoard()
         let worker = settings.runJobs ? startJobThread(store: store, board: board) : nil
         var validatedSinceTrain = 0

@@ -66,16 +66,19 @@ enum ThemeLoading {
     }
 }
 
-/// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color, annotator, and the
-/// background training (train_every labels, train_head, jobs = false to leave jobs to `plankterm worker`).
+/// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color, annotator, blitter
+/// ("half" or "quadrant"), and the background training (train_every labels, train_head, jobs = false to
+/// leave jobs to `plankterm worker`).
 struct PlanktermConfig {
-    static let keys = ["theme", "color", "annotator", "train_every", "train_head", "jobs"]
+    static let keys = ["theme", "color", "annotator", "train_every", "train_head", "jobs", "blitter"]
     var theme: String?
     var color: String?
     var annotator: String?
     var trainEvery: Int?
     var trainHead: String?
     var jobs: Bool?
+    /// "half" (default) or "quadrant".
+    var blitter: String?
     var path: String?
 
     static func load(project: String) throws -> PlanktermConfig {
@@ -88,12 +91,16 @@ struct PlanktermConfig {
             if let every = table["train_every"], every.int == nil || every.int! < 0 {
                 throw CommandFailure(message: "\(path): train_every must be a whole number ≥ 0 (0 turns it off)", hint: nil)
             }
+            if let blitter = table["blitter"], !["half", "quadrant"].contains(blitter.string ?? "") {
+                throw CommandFailure(message: "\(path): blitter must be \"half\" or \"quadrant\"", hint: nil)
+            }
             if let head = table["train_head"]?.string, HeadKind(rawValue: head) == nil {
                 throw CommandFailure(message: "\(path): train_head must be knn, linear or mlp", hint: nil)
             }
             return PlanktermConfig(theme: table["theme"]?.string, color: table["color"]?.string,
                                    annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
-                                   trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool, path: path)
+                                   trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool,
+                                   blitter: table["blitter"]?.string, path: path)
         }
         return PlanktermConfig()
     }
@@ -111,6 +118,8 @@ struct LabelScreenSettings {
     var trainHead = HeadKind.linear
     /// Run queued jobs on a thread of the screen (else only `plankterm worker` runs them).
     var runJobs = true
+    /// Thumbnails from 2 × 2 pixels a cell (needs a font with quadrant glyphs).
+    var quadrants = false
 
     static func resolve(project: String, theme: String?, color: String?, annotator: String?) -> LabelScreenSettings {
         var config = PlanktermConfig()
@@ -121,6 +130,7 @@ struct LabelScreenSettings {
         settings.trainEvery = config.trainEvery ?? settings.trainEvery
         settings.trainHead = config.trainHead.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead
         settings.runJobs = config.jobs ?? settings.runJobs
+        settings.quadrants = config.blitter == "quadrant"
         if let name = theme ?? config.theme {
             do { settings.theme = try ThemeLoading.load(name) } catch {
                 Console.printError("warning: \(ErrorReporting.message(error)); using the default theme")

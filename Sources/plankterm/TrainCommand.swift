@@ -30,6 +30,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for folds and the MLP.") var seed: UInt64 = 0
     @Option(help: "Threads for OpenBLAS and the k-NN search.") var threads = 2
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "Queue the training as a background job (run by an open labeling screen or 'plankterm worker') instead of running it now.")
+    var queue = false
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp, not '\(head)'") }
@@ -38,6 +40,13 @@ struct TrainCommand: ParsableCommand {
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         let store = try ProjectStore.open(at: project)
+        if queue {
+            let parameters = TrainJobParameters(head: kind, reason: "plankterm train --queue", calibration: method,
+                                                folds: folds, seed: seed)
+            let id = try store.enqueueJob(kind: "train", parameters: parameters.json, time: Date())
+            print(json ? "{\"job\":\(id)}" : "training queued as job \(id)")
+            return
+        }
         Gemm.setThreads(threads)
         try EmbeddingPreparation.ensure(store: store, quiet: json)
         let tty = Console.stderrIsTTY && !json

@@ -47,6 +47,33 @@ import PlanktermCore
         }
     }
 
+    @Test func quadrantsSplitEachCellIntoTheTwoColoursThatFitIt() {
+        // 4×4 pixels in 2×2 cells: cell (0,0) white only at its upper left; cell (1,0) a vertical split;
+        // cell (0,1) a diagonal; cell (1,1) all grey.
+        let pattern: [[UInt8]] = [[255, 0, 0, 255],
+                                  [0, 0, 0, 255],
+                                  [255, 0, 90, 90],
+                                  [0, 255, 90, 90]]
+        let image = bitmap(4, 4) { x, y in pattern[y][x] }
+        // 4×4 pixels fit 4 columns × 2 rows at 1 × 2 pixels a cell; ask for exactly 2 × 2 cells of quadrants.
+        let blitter = HalfBlockBlitter(depth: .trueColor, quadrants: true)
+        let cells = blitter.render(bitmap(8, 8) { x, y in pattern[y / 2][x / 2] }, columns: 4, rows: 2)
+        #expect(cells.count == 2 && cells[0].count == 4)
+        let direct = [[blitter.quadrantCell([(255, 255, 255), (0, 0, 0), (0, 0, 0), (0, 0, 0)])]]
+        #expect(direct[0][0].character == "▘" && direct[0][0].foreground == .rgb(255, 255, 255)
+                && direct[0][0].background == .rgb(0, 0, 0))
+        let split = blitter.quadrantCell([(0, 0, 0), (255, 255, 255), (0, 0, 0), (255, 255, 255)])
+        #expect(split.character == "▌" && split.foreground == .rgb(0, 0, 0) && split.background == .rgb(255, 255, 255))
+        let diagonal = blitter.quadrantCell([(255, 255, 255), (0, 0, 0), (0, 0, 0), (255, 255, 255)])
+        #expect(diagonal.character == "▚")
+        let flat = blitter.quadrantCell([(90, 90, 90), (90, 90, 90), (90, 90, 90), (90, 90, 90)])
+        #expect(flat.character == " " && flat.background == .rgb(90, 90, 90))
+        _ = image
+        // 16 colours and non-UTF-8 locales keep the ASCII ramp whatever the setting.
+        #expect(HalfBlockBlitter(depth: .palette16, quadrants: true).render(image, columns: 2, rows: 2)
+            .joined().allSatisfy { HalfBlockBlitter.ramp.contains($0.character) })
+    }
+
     @Test func aspectIsKeptAndThePictureCentred() {
         // A wide 40×10 image in a 20×10-cell box: 20 columns × 2.5 → 3 rows, centred vertically.
         #expect(HalfBlockBlitter.fit(width: 40, height: 10, columns: 20, rows: 10) == (20, 3))

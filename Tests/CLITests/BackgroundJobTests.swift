@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// The background learning queue through the binary: the labeling screen training by itself, and a
+/// worker killed in the middle of a job.
+@Suite("Background training jobs", .serialized)
+struct BackgroundJobTests {
+    func database(_ project: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        return try DatabaseQueue(path: project + "/plankterm.sqlite", configuration: configuration)
+    }
+
+    func currentModel(_ db: DatabaseQueue) throws -> String? {
+        try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'currentModel'") }
+    }
+
+    @Test("after train_every labels the screen queues and runs training itself; the new model reaches the screen while labeling goes on")
+    func screenTrainsByItself() throws {
+        let (images, project) = try LabelScreenTests().project()
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        try "train_every = 3\ntrain_head = \"knn\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        let db = try database(project)
+        let before = try currentModel(db)
+        #expect(before != nil)
+        let tui = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
+        try tui.wait(for: "labelled this session: 0")
+        for n in 1...3 { try tui.keys("a"); try tui.wait(for: "labelled this session: \(n)") }
+        let landed = try tui.wait(for: "new model clf-", seconds: 60)
+        let after = try currentModel(db)
+        #expect(after != nil && after != before)
+        #expect(landed.contains("model \(after ?? "?")"))
+        // Labeling goes on with the new model's queue.
+        try tui.keys("a"); try tui.wait(for: "labelled this session: 4")
+        try tui.keys("q"); try tui.wait(for: "4 labels given")
+        let jobs = try db.read { try Row.fetchAll($0, sql: "SELECT state, parameters FROM job ORDER BY id") }
+        #expect(jobs.first.map { ($0[0] as String) == "done" && ($0[1] as String).contains("knn") } == true, "\(jobs)")
+        // The label given after the model landed is queued for training at quit.
+        #expect(jobs.last.map { ($0[0] as String) == "pending" } == true, "\(jobs)")
+    }
+
+    @Test("SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes")
+    func workerKilledMidJob() throws {
+        let (images, project) = try smallProject(1_500)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        #expect(try plankterm(["bench", "synthetic-embeddings", project, "--separator", "/"]).status == 0)
+        let first = try plankterm(["train", project, "--head", "knn", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let db = try database(project)
+        let before = try currentModel(db)
+        let predictionsBefore = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") }
+        // An MLP on 1,500 labels in a debug build runs for many seconds: time to kill it.
+        #expect(try plankterm(["train", project, "--head", "mlp", "--queue"]).stdout.contains("queued as job"))
+        let worker = try ChildProcess([planktermBinary, "worker", project], stdout: .null, stderr: .null)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && worker.isRunning {
+            if try db.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job WHERE state = 'running'") }) == 1 { break }
+            usleep(50_000)
+        }
+        usleep(1_000_000)
+        #expect(worker.isRunning, "the job ended before it could be killed")
+        kill(worker.pid, SIGKILL)
+        #expect(worker.wait() == 128 + SIGKILL)
+        #expect(try currentModel(db) == before)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") } == predictionsBefore)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM model WHERE kind = 'classifier'") } == 1)
+
+        // The next worker finds the dead job, marks it failed and runs a new one to the end.
+        #expect(try plankterm(["train", project, "--head", "knn", "--queue"]).status == 0)
+        let next = try plankterm(["worker", project])
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(next.stdout.contains("done"))
+        let states = try db.read { try Row.fetchAll($0, sql: "SELECT state, error FROM job ORDER BY id") }
+        #expect(states.count == 2)
+        #expect((states[0][0] as String) == "failed" && (states[0][1] as String? ?? "").contains("interrupted"))
+        #expect((states[1][0] as String) == "done")
+        let after = try currentModel(db)
+        #expect(after != nil && after != before)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after]) } == 1_500)
+    }
+}
