@@ -83,6 +83,8 @@ public enum LabelingReducer {
             return [.undo]
         case .control("r"):
             return [.redo]
+        case .character("R"):
+            return [.loadGrid(.changed)]
         default:
             return nil
         }

@@ -56,12 +56,15 @@ public enum GridSource: Sendable, Equatable {
     case predicted(String)
     /// The images experts gave a class, so a class can be checked.
     case labelled(String)
+    /// The images whose prediction the latest model changed, least confident first.
+    case changed
 
     public var title: String {
         switch self {
         case .queue: "queue"
         case .predicted(let c): "predicted \(c), most confident first"
         case .labelled(let c): "labelled \(c)"
+        case .changed: "changed by the latest model, least confident first"
         }
     }
 }

@@ -134,9 +134,13 @@ public struct ClassifierRun: Sendable {
                 margin: u.margin, entropy: u.entropy, row: i))
         }
         let seconds = clock.now().timeIntervalSince(started)
-        try progress("installing the new model", 0.95)
+        try progress("comparing with the current model", 0.9)
         let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
                                    labels: rows.count, seconds: seconds)
+        // The report is on disk before the model is installed: a current model always has one.
+        try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
+                                   records: records, metrics: metrics).write(project: store.directory)
+        try progress("installing the new model", 0.95)
         try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
                                     createdAt: createdAt, predictions: records)
         try? progress("done", 1)

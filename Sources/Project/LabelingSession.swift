@@ -145,6 +145,9 @@ public final class LabelingSession {
                 .map(\.imageID)
         case .labelled(let name):
             return labels.filter { $0.value.0 == name && paths[$0.key] != nil }.keys.sorted { $0.rawValue < $1.rawValue }
+        case .changed:
+            guard let modelId, let report = try? ModelChangeReport.load(project: store.directory, modelId: modelId) else { return [] }
+            return report.changedImages.map { ImageID($0) }.filter { paths[$0] != nil }
         }
     }
 

@@ -161,16 +161,15 @@ public struct LabelScreen: Sendable {
         case .command(let typed):
             screen.write(":\(typed)▏", x: 0, y: y, maxWidth: screen.width, foreground: .role(.accent))
         default:
-            // What the last key did on the left; the running background job on the right (it gives way
-            // to the message when both do not fit).
-            let used = screen.write(state.message, x: 0, y: y, maxWidth: screen.width, foreground: .role(.text))
+            // What the last key did on the left; the running background job on the right, in up to a
+            // third of the line (at least 20 columns): the message is cut to make room for it.
             let job = Sanitizer.sanitize(state.jobLine)
-            if !job.isEmpty {
-                let room = screen.width - used - 3
-                if room >= min(job.count, 20) {
-                    let shown = min(job.count, room)
-                    screen.write(job, x: screen.width - shown, y: y, maxWidth: shown, foreground: .role(.accent))
-                }
+            let jobWidth = job.isEmpty ? 0
+                : min(job.count, screen.width - 10, state.message.isEmpty ? screen.width : max(20, screen.width / 3))
+            let used = screen.write(state.message, x: 0, y: y, maxWidth: job.isEmpty ? screen.width : screen.width - jobWidth - 2,
+                                    foreground: .role(.text))
+            if jobWidth > 0 && used + 2 + jobWidth <= screen.width {
+                screen.write(job, x: screen.width - jobWidth, y: y, maxWidth: jobWidth, foreground: .role(.accent))
             }
         }
     }
@@ -203,6 +202,7 @@ public struct LabelScreen: Sendable {
         "n / N, j/k  next / previous in the queue · g/G first/last",
         "u / Ctrl-R  undo / redo (kept across restarts)",
         "Tab         next screen (Label, Grid, Classes, Jobs) · : command",
+        "R           review the images the latest model changed (Grid)",
         "Ctrl-L      redraw · q quit (every label is already saved)",
         "any key closes this help",
     ]

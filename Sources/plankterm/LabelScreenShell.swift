@@ -148,7 +148,9 @@ enum LabelScreenShell {
                 state.current = currentID.flatMap { session.item($0) } ?? session.item(at: 0)
                 state.grid.tiles = [:]
                 if state.screen == .classes { state.classes.rows = try session.classRows() }
-                state.message = "new model \(latest): predictions and the queue are updated"
+                let report = try? ModelChangeReport.load(project: store.directory, modelId: latest)
+                state.message = "new model \(latest): " + (report.map { $0.summary + " · R reviews the changed" }
+                    ?? "predictions and the queue are updated")
                 draw()
             } catch {
                 state.message = "could not load the new model: \(error)"

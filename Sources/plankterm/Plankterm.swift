@@ -18,10 +18,11 @@ struct Plankterm: ParsableCommand {
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
                       ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
                       TrainCommand.self, EvalCommand.self, QueueCommand.self, DemoCommand.self, SimulateCommand.self, AbundanceCommand.self,
-                      WorkerCommand.self, BenchCommand.self])
+                      WorkerCommand.self, ReportCommand.self, BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {
+        unblockStopSignals()
         selectBLASKernel()
         do {
             var command = try parseAsRoot()
@@ -29,6 +30,15 @@ struct Plankterm: ParsableCommand {
         } catch {
             Foundation.exit(ErrorReporting.report(error))
         }
+    }
+
+    /// A parent may start us with signals blocked (threads of job runners and test harnesses block most,
+    /// and a child inherits the mask): Ctrl-C, SIGTERM and SIGHUP must still stop a worker or a screen.
+    static func unblockStopSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// For the commands that train or embed: when OpenBLAS picked a kernel weaker than this CPU supports,

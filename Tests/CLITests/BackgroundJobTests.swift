@@ -79,5 +79,62 @@ struct BackgroundJobTests {
         let after = try currentModel(db)
         #expect(after != nil && after != before)
         #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after]) } == 1_500)
+
+        // What changed, against the model that stayed current through the crash.
+        let report = try plankterm(["report", project, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        #expect(json?["previous_model_id"] as? String == before)
+        #expect(json?["model_id"] as? String == after)
+        #expect(json?["images_predicted"] as? Int == 1_500)
+        #expect(json?["ece_before"] is Double && json?["ece_after"] is Double)
+        #expect((json?["validated_disagreeing_before"] as? Int).map { $0 >= 0 } == true)
+    }
+
+    @Test("two screens and a worker on one project: both screens' labels are kept, one job runs at a time, both screens get the new model")
+    func twoScreensAndAWorker() throws {
+        let (images, project) = try smallProject(1_500)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        #expect(try plankterm(["bench", "synthetic-embeddings", project, "--separator", "/"]).status == 0)
+        // 600 images unlabelled again, so the queues have work.
+        let withdrawn = (900..<1_500).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
+        #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)
+        try "train_every = 3\ntrain_head = \"mlp\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        let db = try database(project)
+        let before = try currentModel(db)
+
+        let worker = try ChildProcess([planktermBinary, "worker", project, "--follow", "--interval", "0.3"], stdout: .null, stderr: .null)
+        defer { kill(worker.pid, SIGTERM); worker.wait() }
+        let a = try TmuxSession("\(planktermBinary) label \(project) --annotator ana; sleep 5")
+        let b = try TmuxSession("\(planktermBinary) label \(project) --annotator bo; sleep 5")
+        try a.wait(for: "labelled this session: 0")
+        try b.wait(for: "labelled this session: 0")
+        for n in 1...3 { try a.keys("a"); try a.wait(for: "labelled this session: \(n)") }
+        // While the MLP trains (tens of seconds in a debug build, in whichever process took the job), the
+        // status bars show its progress and both screens take labels.
+        try a.wait(for: " % · ", seconds: 30)
+        try b.wait(for: " % · ", seconds: 10)
+        try b.keys("a"); try b.wait(for: "labelled this session: 1")
+        try b.keys("a"); try b.wait(for: "labelled this session: 2")
+        try a.keys("a"); try a.wait(for: "labelled this session: 4")
+        #expect(try currentModel(db) == before, "the job ended before the screens took their labels")
+        let deadline = Date().addingTimeInterval(240)
+        while try currentModel(db) == before && Date() < deadline { usleep(200_000) }
+        let after = try currentModel(db)
+        let jobTable = try db.read { try Row.fetchAll($0, sql: "SELECT id, state, owner, message, error FROM job") }
+        #expect(after != nil && after != before, "jobs: \(jobTable); worker running: \(worker.isRunning)")
+        try a.wait(for: "model \(after ?? "?")")
+        try b.wait(for: "model \(after ?? "?")")
+        try a.keys("q"); try a.wait(for: "4 labels given")
+        try b.keys("q"); try b.wait(for: "2 labels given")
+
+        let labels = try db.read { try Row.fetchAll($0, sql: "SELECT annotator, COUNT(*) FROM annotation WHERE source = 'tui' GROUP BY annotator ORDER BY annotator") }
+        #expect(labels.map { "\($0[0] as String)=\($0[1] as Int)" } == ["ana=4", "bo=2"])
+        // One job at a time: no two jobs' running intervals overlap.
+        let runs = try db.read { try Row.fetchAll($0, sql: "SELECT startedAt, finishedAt FROM job WHERE startedAt IS NOT NULL ORDER BY startedAt") }
+            .map { ($0[0] as Date, ($0[1] as Date?) ?? .distantFuture) }
+        #expect(!runs.isEmpty)
+        for (x, y) in zip(runs, runs.dropFirst()) { #expect(x.1 <= y.0, "\(runs)") }
     }
 }

@@ -56,8 +56,19 @@ public final class ChildProcess: @unchecked Sendable {
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
+        // Threads of the test runner block most signals, and a spawned child inherits the mask of the
+        // thread that spawns it: a child that ignores SIGTERM would outlive its test. Start clean.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child: pid_t = 0
-        let rc = posix_spawnp(&child, arguments[0], &actions, nil, argv, envp)
+        let rc = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
         childEnds.forEach { close($0) }
         guard rc == 0 else {
             parentEnds.filter { $0 >= 0 }.forEach { close($0) }
