@@ -1,6 +1,7 @@
 import Foundation
 import Labeling
 import Learning
+import Linalg
 import PlanktermCore
 import Project
 import Store
@@ -174,9 +175,18 @@ enum LabelScreenShell {
             }
         }
 
+        var lastKey = Date()
         draw()
         while !state.quit && !driver.stopRequested {
             let key = driver.readKey(timeout: 250)
+            // The idle trigger: labels given, then no key for a while (a coffee): train on them now.
+            if key == nil, validatedSinceTrain > 0, settings.trainIdle > 0,
+               Date().timeIntervalSince(lastKey) >= settings.trainIdle {
+                validatedSinceTrain = 0
+                queueTraining(reason: "idle for \(Int(settings.trainIdle)) s")
+                draw()
+            }
+            if key != nil { lastKey = Date() }
             let jobLine = board.line
             if jobLine != state.jobLine {
                 state.jobLine = jobLine
@@ -335,6 +345,11 @@ enum LabelScreenShell {
     static func startJobThread(store: ProjectStore, board: JobBoard) -> Thread {
         let runner = JobRunner(store: store)
         let thread = Thread {
+            // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
+            // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own
+            // pool, so the screen's thread keeps the CPU whenever it needs it.
+            Background.lowerThreadPriority()
+            Gemm.setThreads(1)
             while !board.stop {
                 let job = try? runner.runNext { job in
                     board.running = job.state == .running ? job.id : nil
@@ -351,5 +366,21 @@ enum LabelScreenShell {
         thread.stackSize = 8 << 20
         thread.start()
         return thread
+    }
+}
+
+/// Scheduling of background work.
+enum Background {
+    /// Nice 10 for the calling thread (Linux keeps a nice value per thread; threads it starts inherit it).
+    static func lowerThreadPriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+    }
+
+    /// Nice 10 for every thread of the process (OpenBLAS's pool included) and those started later.
+    static func lowerProcessPriority() {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for task in tasks.compactMap({ id_t($0) }) {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), task, 10)
+        }
     }
 }

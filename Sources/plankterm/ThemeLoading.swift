@@ -67,14 +67,15 @@ enum ThemeLoading {
 }
 
 /// `PROJECT/config.toml`, else `~/.config/plankterm/config.toml`: theme, color, annotator, blitter
-/// ("half" or "quadrant"), and the background training (train_every labels, train_head, jobs = false to
-/// leave jobs to `plankterm worker`).
+/// ("half" or "quadrant"), and the background training (train_every labels, train_idle seconds,
+/// train_head, jobs = false to leave jobs to `plankterm worker`).
 struct PlanktermConfig {
-    static let keys = ["theme", "color", "annotator", "train_every", "train_head", "jobs", "blitter"]
+    static let keys = ["theme", "color", "annotator", "train_every", "train_idle", "train_head", "jobs", "blitter"]
     var theme: String?
     var color: String?
     var annotator: String?
     var trainEvery: Int?
+    var trainIdle: Int?
     var trainHead: String?
     var jobs: Bool?
     /// "half" (default) or "quadrant".
@@ -88,8 +89,10 @@ struct PlanktermConfig {
             for key in table.keys where !keys.contains(key) {
                 throw CommandFailure(message: "\(path): unknown setting '\(key)'", hint: "settings: " + keys.joined(separator: ", "))
             }
-            if let every = table["train_every"], every.int == nil || every.int! < 0 {
-                throw CommandFailure(message: "\(path): train_every must be a whole number ≥ 0 (0 turns it off)", hint: nil)
+            for key in ["train_every", "train_idle"] {
+                if let value = table[key], value.int == nil || value.int! < 0 {
+                    throw CommandFailure(message: "\(path): \(key) must be a whole number ≥ 0 (0 turns it off)", hint: nil)
+                }
             }
             if let blitter = table["blitter"], !["half", "quadrant"].contains(blitter.string ?? "") {
                 throw CommandFailure(message: "\(path): blitter must be \"half\" or \"quadrant\"", hint: nil)
@@ -99,6 +102,7 @@ struct PlanktermConfig {
             }
             return PlanktermConfig(theme: table["theme"]?.string, color: table["color"]?.string,
                                    annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
+                                   trainIdle: table["train_idle"]?.int,
                                    trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool,
                                    blitter: table["blitter"]?.string, path: path)
         }
@@ -115,6 +119,8 @@ struct LabelScreenSettings {
     var annotator: String
     /// Queue a training job after this many validated labels (0: never by count).
     var trainEvery = 50
+    /// Queue a training job when labels were given and no key came for this many seconds (0: never).
+    var trainIdle: TimeInterval = 120
     var trainHead = HeadKind.linear
     /// Run queued jobs on a thread of the screen (else only `plankterm worker` runs them).
     var runJobs = true
@@ -128,6 +134,7 @@ struct LabelScreenSettings {
         }
         var settings = LabelScreenSettings(depth: nil, annotator: ProjectLocation.annotator(annotator ?? config.annotator))
         settings.trainEvery = config.trainEvery ?? settings.trainEvery
+        settings.trainIdle = config.trainIdle.map(TimeInterval.init) ?? settings.trainIdle
         settings.trainHead = config.trainHead.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead
         settings.runJobs = config.jobs ?? settings.runJobs
         settings.quadrants = config.blitter == "quadrant"

@@ -13,7 +13,8 @@ struct WorkerCommand: ParsableCommand {
             current in one transaction. The labeling screen queues training after every 50 validated labels \
             (train_every in config.toml), on ':train', and when it quits with new labels; it runs jobs itself \
             while it is open. Only one job runs at a time per project, whichever process holds it; a job whose \
-            process died is marked failed and the previous model stays current.
+            process died is marked failed and the previous model stays current. The worker runs at nice 10 so \
+            that labeling screens on the same machine stay responsive.
 
             Without --follow, exits 0 once the queue is empty. To keep working after logging out of a ship's \
             server: nohup plankterm worker PROJECT --follow > worker.log 2>&1 &  (or run it in tmux, or as a \
@@ -26,6 +27,8 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let store = try ProjectStore.open(at: project)
+        // Labeling screens on the same machine come first.
+        Background.lowerProcessPriority()
         let runner = JobRunner(store: store)
         var failed = 0
         repeat {

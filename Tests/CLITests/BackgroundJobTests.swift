@@ -41,6 +41,26 @@ struct BackgroundJobTests {
         #expect(jobs.last.map { ($0[0] as String) == "pending" } == true, "\(jobs)")
     }
 
+    @Test("labels given, then no key for train_idle seconds: the screen trains on them")
+    func idleTrigger() throws {
+        let (images, project) = try LabelScreenTests().project()
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        try "train_every = 0\ntrain_idle = 2\ntrain_head = \"knn\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        let db = try database(project)
+        let before = try currentModel(db)
+        let tui = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
+        try tui.wait(for: "labelled this session: 0")
+        // No label yet: idling trains nothing.
+        usleep(3_000_000)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job") } == 0)
+        try tui.keys("a"); try tui.wait(for: "labelled this session: 1")
+        try tui.wait(for: "idle for 2 s", seconds: 10)
+        let deadline = Date().addingTimeInterval(60)
+        while try currentModel(db) == before && Date() < deadline { usleep(200_000) }
+        #expect(try currentModel(db) != before)
+        try tui.keys("q"); try tui.wait(for: "1 labels given")
+    }
+
     @Test("SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes")
     func workerKilledMidJob() throws {
         let (images, project) = try smallProject(1_500)
