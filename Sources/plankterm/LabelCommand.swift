@@ -16,10 +16,14 @@ struct LabelCommand: ParsableCommand {
             least certain predictions first, or the unlabelled images before any model exists) large, with \
             its prediction, why it is asked, and its nearest neighbours. Keys: Enter/a accept the prediction, \
             1-9 take neighbour k's label, t type a class, d dubious, x skip, n/N next/previous, u undo, \
-            Ctrl-R redo (both kept across restarts), ? help, q quit. Every label is committed when its key is \
-            pressed. --color overrides the detected colour depth (ssh does not forward COLORTERM); --theme \
-            picks a colour theme. Both, and the annotator, can also be set in PROJECT/config.toml or \
-            ~/.config/plankterm/config.toml (theme = "light", color = "256", annotator = "ana").
+            Ctrl-R redo (both kept across restarts), R review what the latest model changed, Tab the Grid \
+            (validate or relabel many at once), Classes (counts, rename, merge) and Jobs screens, : a command \
+            (train, queue STRATEGY, export FORMAT PATH, grid CLASS), ? help, q quit. Every label is committed \
+            when its key is pressed. Training runs in the background after train_every (50) labels or \
+            train_idle (120) seconds without a key, and the screen picks up each new model. --color overrides \
+            the detected colour depth (ssh does not forward COLORTERM); --theme picks a colour theme. Both, the \
+            annotator, blitter ("half" or "quadrant"), train_every, train_idle, train_head and jobs (false: \
+            leave jobs to 'plankterm worker') can be set in PROJECT/config.toml or ~/.config/plankterm/config.toml.
 
             plankterm label PROJECT IMAGE CLASS labels one image (IMAGE is its path relative to the images \
             folder). With --stdin, reads lines 'IMAGE<TAB>CLASS' (or 'IMAGE,CLASS'; an optional third field is \

@@ -57,7 +57,8 @@ struct CLITests {
         for (command, words) in [("init", "--images"), ("import", "idempotent"), ("status", "--json"),
                                  ("export", "imagefolder"), ("label", "--stdin"), ("train", "--head"),
                                  ("eval", "--truth"), ("simulate", "--strategy"), ("abundance", "--by"),
-                                 ("queue", "margin"), ("neighbors", "graph"), ("demo", "--seed-labels")] {
+                                 ("queue", "margin"), ("neighbors", "graph"), ("demo", "--seed-labels"),
+                                 ("worker", "--follow"), ("report", "disagree"), ("label", "train_every")] {
             let r = try plankterm([command, "--help"])
             #expect(r.status == 0 && r.stdout.contains(words), "\(command)")
         }
