@@ -38,11 +38,20 @@ public struct JobCancelled: Error, CustomStringConvertible {
 public final class JobRunner: @unchecked Sendable {
     public let store: ProjectStore
     public let owner: String
+    /// What `embed` jobs need from the command layer: the images folder and the encoder weights.
+    public let imagesRoot: String?
+    public let weights: (@Sendable (ProjectStore) throws -> String)?
 
-    public init(store: ProjectStore, owner: String = ProjectStore.jobOwner) {
+    public init(store: ProjectStore, owner: String = ProjectStore.jobOwner, imagesRoot: String? = nil,
+                weights: (@Sendable (ProjectStore) throws -> String)? = nil) {
         self.store = store
         self.owner = owner
+        self.imagesRoot = imagesRoot
+        self.weights = weights
     }
+
+    /// The job kinds this runner can do.
+    public static let kinds = ["train", "embed", "abundance"]
 
     /// Claims and runs the next job; nil when there is none (or another process is running one).
     /// `progress` sees the job as it goes (on this thread).
@@ -87,8 +96,28 @@ public final class JobRunner: @unchecked Sendable {
                 try report(fraction, stage)
             }
             return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"
+        case "embed":
+            guard let imagesRoot, let weights else {
+                throw ProjectError.invalidOption("this process cannot run embed jobs (no images folder or encoder)")
+            }
+            let result = try Embedder(store: store).run(weights: try weights(store), imagesRoot: imagesRoot) { done, total in
+                try? report(0.9 * Double(done) / Double(max(total, 1)), "embedding \(done)/\(total) images")
+            }
+            try report(0.9, "extending the neighbour graph")
+            _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
+            return "\(result.added) images embedded, \(result.total) in all"
+        case "abundance":
+            let parameters = (try? JSONSerialization.jsonObject(with: Data(job.parameters.utf8)) as? [String: Any]) ?? [:]
+            let by = parameters["by"] as? String ?? "folder"
+            try report(0.1, "estimating the class mix of each \(by)")
+            let result = try AbundanceReport.build(store: store, by: by)
+            let folder = store.directory + "/reports"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let path = folder + "/abundance-\(result.modelId)-by-\(by.replacingOccurrences(of: "/", with: "_")).json"
+            try Data(try ClassifierRun.json(result).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            return "abundance of \(result.groups.count) groups by \(by): reports/\((path as NSString).lastPathComponent)"
         default:
-            throw ProjectError.malformedFile(path: "job \(job.id)", reason: "unknown job kind \(job.kind.debugDescription)")
+            throw ProjectError.invalidOption("unknown job kind \(job.kind.debugDescription) (known: \(Self.kinds.joined(separator: ", ")))")
         }
     }
 }

@@ -138,6 +138,22 @@ extension ProjectStore {
         }
     }
 
+    /// Deletes all but the newest `keep` classifier versions (never the current one) with their
+    /// predictions, in one transaction; returns the ids deleted, for their files to be removed.
+    @discardableResult
+    public func deleteOldClassifiers(keep: Int) throws(StoreError) -> [String] {
+        try write { db in
+            let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'currentModel'")
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC")
+            let doomed = ids.dropFirst(max(0, keep)).filter { $0 != current }
+            for id in doomed {
+                try db.execute(sql: "DELETE FROM prediction WHERE modelId = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM model WHERE id = ?", arguments: [id])
+            }
+            return Array(doomed)
+        }
+    }
+
     /// The current classifier, if any.
     public func currentClassifier() throws(StoreError) -> ClassifierRecord? {
         try read { db in

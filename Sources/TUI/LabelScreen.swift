@@ -185,11 +185,12 @@ public struct LabelScreen: Sendable {
         screen.write("labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
     }
 
+    /// The footer: the 6–8 most useful keys of each screen, short enough for 80 columns.
     static let hints: [ScreenKind: String] = [
-        .label: "a accept · 1-9 neighbour · t class · d dubious · x skip · n/N next/prev · Space/A bulk · u undo · Tab screens · ? help · q quit",
-        .grid: "hjkl move · Space select · V range · * page · a validate · t relabel · d dubious · f class · o open · u undo · ? help",
-        .classes: "j/k move · Enter predicted · v labelled · r rename · m merge · + add · Tab screens · ? help",
-        .jobs: "j/k move · c cancel · r retry · :train starts one · Tab screens · ? help",
+        .label: "a accept · 1-9 neighbour · t class · n/N next · u undo · Tab · ? help · q quit",
+        .grid: "hjkl · Space select · a validate · t relabel · f class · u undo · ? help",
+        .classes: "j/k · Enter grid · r rename · m merge · + add · Tab · ? help · q quit",
+        .jobs: "j/k move · c cancel · r retry · :train starts one · Tab · ? help",
     ]
 
     static let helpLines = [

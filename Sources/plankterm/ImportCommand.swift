@@ -39,6 +39,11 @@ struct ImportCommand: ParsableCommand {
                 root = given
             }
         }
-        _ = try ImportReporting.run(store: store, options: try labels.importOptions(root: root))
+        let report = try ImportReporting.run(store: store, options: try labels.importOptions(root: root))
+        // New images in a project that has embeddings: queue their embedding for the background queue.
+        if report.added + report.changed > 0, !(try store.models(kind: "encoder")).isEmpty {
+            let id = try store.enqueueJob(kind: "embed", time: Date())
+            print("embedding the new images is queued (job \(id)): an open labeling screen or 'plankterm worker \(Console.oneLine(project))' runs it")
+        }
     }
 }

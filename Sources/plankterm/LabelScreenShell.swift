@@ -70,7 +70,7 @@ enum LabelScreenShell {
         let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode,
                                                            quadrants: settings.quadrants))
         let board = JobBoard()
-        let worker = settings.runJobs ? startJobThread(store: store, board: board) : nil
+        let worker = settings.runJobs ? startJobThread(store: store, imagesRoot: imagesRoot, board: board) : nil
         var validatedSinceTrain = 0
         var lastModelCheck = Date()
 
@@ -282,6 +282,14 @@ enum LabelScreenShell {
                 let head = words.count > 1 ? HeadKind(rawValue: words[1]) : nil
                 if words.count > 1 && head == nil { state.message = "heads: knn, linear, mlp"; return }
                 queueTraining(reason: "asked for", head: head)
+            case "embed":
+                let id = try store.enqueueJob(kind: "embed", time: Date())
+                state.message = "embedding new images queued (job \(id))"
+            case "abundance":
+                let by = words.count > 1 ? words[1] : "folder"
+                let parameters = try ClassifierRun.json(["by": by])
+                let id = try store.enqueueJob(kind: "abundance", parameters: parameters, time: Date())
+                state.message = "abundance by \(by) queued (job \(id)): written to reports/ when done"
             case "queue":
                 guard words.count > 1, let strategy = QueryStrategy(rawValue: words[1]) else {
                     state.message = "queues: " + QueryStrategy.allCases.map(\.rawValue).joined(separator: ", ")
@@ -315,7 +323,7 @@ enum LabelScreenShell {
             case "jobs": try loadScreen(.jobs)
             case "q", "quit": state.quit = true
             default:
-                state.message = "commands: train [HEAD] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+                state.message = "commands: train [HEAD] · embed · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
             }
         }
 
@@ -342,8 +350,8 @@ enum LabelScreenShell {
     }
 
     /// The thread that runs the project's jobs while the screen is open.
-    static func startJobThread(store: ProjectStore, board: JobBoard) -> Thread {
-        let runner = JobRunner(store: store)
+    static func startJobThread(store: ProjectStore, imagesRoot: String, board: JobBoard) -> Thread {
+        let runner = JobRunner(store: store, imagesRoot: imagesRoot, weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
         let thread = Thread {
             // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
             // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own

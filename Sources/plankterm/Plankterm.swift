@@ -18,7 +18,7 @@ struct Plankterm: ParsableCommand {
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
                       ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
                       TrainCommand.self, EvalCommand.self, QueueCommand.self, DemoCommand.self, SimulateCommand.self, AbundanceCommand.self,
-                      WorkerCommand.self, ReportCommand.self, BenchCommand.self])
+                      WorkerCommand.self, ReportCommand.self, ModelsCommand.self, BenchCommand.self])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {

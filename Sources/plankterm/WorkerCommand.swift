@@ -6,11 +6,13 @@ import Store
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run the project's queued jobs (training) until none is left.",
+        abstract: "Run the project's queued jobs (train, embed, abundance) until none is left.",
         discussion: """
             Takes the queued jobs of PROJECT one at a time, oldest first, and runs them: a 'train' job fits the \
             classifier head on the validated labels, calibrates it, predicts every image and makes the new model \
-            current in one transaction. The labeling screen queues training after every 50 validated labels \
+            current in one transaction; an 'embed' job (queued by 'plankterm import' when images were added) \
+            embeds the new images and extends the neighbour graph; an 'abundance' job (':abundance' on the \
+            labeling screen) writes PROJECT/reports/abundance-<model>-by-<group>.json. The labeling screen queues training after every 50 validated labels \
             (train_every in config.toml), on ':train', and when it quits with new labels; it runs jobs itself \
             while it is open. Only one job runs at a time per project, whichever process holds it; a job whose \
             process died is marked failed and the previous model stays current. The worker runs at nice 10 so \
@@ -29,7 +31,8 @@ struct WorkerCommand: ParsableCommand {
         let store = try ProjectStore.open(at: project)
         // Labeling screens on the same machine come first.
         Background.lowerProcessPriority()
-        let runner = JobRunner(store: store)
+        let runner = JobRunner(store: store, imagesRoot: try? ProjectLocation.imagesRoot(of: store),
+                               weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
         var failed = 0
         repeat {
             let finished = try runner.drain { job in

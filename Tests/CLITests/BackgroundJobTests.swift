@@ -157,4 +157,23 @@ struct BackgroundJobTests {
         #expect(!runs.isEmpty)
         for (x, y) in zip(runs, runs.dropFirst()) { #expect(x.1 <= y.0, "\(runs)") }
     }
+
+    @Test("an import that adds images queues their embedding; the worker embeds them and extends the graph")
+    func importQueuesEmbedding() throws {
+        let (images, project) = try smallProject(12)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)  // embeds the first 12
+        for i in 12..<14 {
+            var png = PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: (0..<64).map { ($0 * 29 + i) % 256 })
+            png += Array("\(i)".utf8)
+            try images.write(png, to: "copepod/new\(i).png")
+        }
+        let imported = try plankterm(["import", project])
+        #expect(imported.stdout.contains("embedding the new images is queued"), "\(imported.stdout)")
+        let worker = try plankterm(["worker", project])
+        #expect(worker.status == 0 && worker.stdout.contains("2 images embedded, 14 in all"), "\(worker.stdout)\(worker.stderr)")
+        let neighbours = try plankterm(["neighbors", project, "copepod/new12.png"])
+        #expect(neighbours.status == 0 && neighbours.stdout.contains("copepod/"), "\(neighbours.stdout)\(neighbours.stderr)")
+        #expect(try plankterm(["models", project]).stdout.contains("* clf-"))
+    }
 }
