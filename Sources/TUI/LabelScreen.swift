@@ -9,9 +9,9 @@ public struct LabelScreen: Sendable {
     public static let minimumWidth = 40
     public static let minimumHeight = 12
 
-    public var blitter: HalfBlockBlitter
+    public var blitter: any Blitter
 
-    public init(blitter: HalfBlockBlitter) { self.blitter = blitter }
+    public init(blitter: any Blitter) { self.blitter = blitter }
 
     public func render(_ state: LabelingState, width: Int, height: Int) -> ScreenBuffer {
         var screen = ScreenBuffer(width: width, height: height, fill: Cell(" ", background: .role(.background)))

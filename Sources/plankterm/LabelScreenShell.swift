@@ -1,45 +1,11 @@
 import Foundation
 import Labeling
 import Learning
-import Linalg
 import PlanktermCore
 import Project
 import Store
 import Terminal
 import TUI
-
-/// What the background thread tells the screen: the running job in one line. Written by the job
-/// thread, read by the screen's thread on every key timeout.
-final class JobBoard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _line = ""
-    private var _stop = false
-    private var _running: Int64?
-
-    var line: String {
-        get { lock.withLock { _line } }
-        set { lock.withLock { _line = newValue } }
-    }
-    var stop: Bool {
-        get { lock.withLock { _stop } }
-        set { lock.withLock { _stop = newValue } }
-    }
-    /// The job this process is running, if any.
-    var running: Int64? {
-        get { lock.withLock { _running } }
-        set { lock.withLock { _running = newValue } }
-    }
-
-    static func describe(_ job: JobRecord) -> String {
-        switch job.state {
-        case .running: "\(job.kind) \(Int((job.progress * 100).rounded())) % · \(job.message)"
-        case .done: "\(job.kind) done · \(job.message)"
-        case .failed: "\(job.kind) failed · \(job.error ?? job.message)"
-        case .cancelled: "\(job.kind) cancelled"
-        case .pending: "\(job.kind) queued"
-        }
-    }
-}
 
 /// Runs the labeling screen: keys → reducer → effects (one database transaction per label) → render →
 /// terminal. Curses and every label write stay on this thread; a key is read only after the previous
@@ -67,10 +33,11 @@ enum LabelScreenShell {
         var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)
         state.current = session.item(at: 0)
-        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode,
-                                                           quadrants: settings.quadrants))
+        let screen = LabelScreen(blitter: settings.quadrants
+            ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
+            : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode))
         let board = JobBoard()
-        let worker = settings.runJobs ? startJobThread(store: store, imagesRoot: imagesRoot, board: board) : nil
+        let worker = settings.runJobs ? JobThread.start(store: store, imagesRoot: imagesRoot, board: board) : nil
         var validatedSinceTrain = 0
         var lastModelCheck = Date()
 
@@ -347,48 +314,5 @@ enum LabelScreenShell {
     static func jobView(_ job: JobRecord) -> JobView {
         JobView(id: job.id, kind: job.kind, state: job.state.rawValue, progress: job.progress, message: job.message,
                 error: job.error)
-    }
-
-    /// The thread that runs the project's jobs while the screen is open.
-    static func startJobThread(store: ProjectStore, imagesRoot: String, board: JobBoard) -> Thread {
-        let runner = JobRunner(store: store, imagesRoot: imagesRoot, weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
-        let thread = Thread {
-            // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
-            // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own
-            // pool, so the screen's thread keeps the CPU whenever it needs it.
-            Background.lowerThreadPriority()
-            Gemm.setThreads(1)
-            while !board.stop {
-                let job = try? runner.runNext { job in
-                    board.running = job.state == .running ? job.id : nil
-                    board.line = JobBoard.describe(job)
-                }
-                if job == nil {
-                    // Show what another process (a worker, another screen) is running.
-                    let running = (try? store.jobs(limit: 5))?.first { $0.state == .running }
-                    board.line = running.map(JobBoard.describe) ?? (board.running == nil ? "" : board.line)
-                    Thread.sleep(forTimeInterval: 1)
-                }
-            }
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-        return thread
-    }
-}
-
-/// Scheduling of background work.
-enum Background {
-    /// Nice 10 for the calling thread (Linux keeps a nice value per thread; threads it starts inherit it).
-    static func lowerThreadPriority() {
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-    }
-
-    /// Nice 10 for every thread of the process (OpenBLAS's pool included) and those started later.
-    static func lowerProcessPriority() {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        for task in tasks.compactMap({ id_t($0) }) {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), task, 10)
-        }
     }
 }

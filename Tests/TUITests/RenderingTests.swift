@@ -56,7 +56,7 @@ import PlanktermCore
                                   [0, 255, 90, 90]]
         let image = bitmap(4, 4) { x, y in pattern[y][x] }
         // 4×4 pixels fit 4 columns × 2 rows at 1 × 2 pixels a cell; ask for exactly 2 × 2 cells of quadrants.
-        let blitter = HalfBlockBlitter(depth: .trueColor, quadrants: true)
+        let blitter = QuadrantBlitter(depth: .trueColor)
         let cells = blitter.render(bitmap(8, 8) { x, y in pattern[y / 2][x / 2] }, columns: 4, rows: 2)
         #expect(cells.count == 2 && cells[0].count == 4)
         let direct = [[blitter.quadrantCell([(255, 255, 255), (0, 0, 0), (0, 0, 0), (0, 0, 0)])]]
@@ -70,7 +70,7 @@ import PlanktermCore
         #expect(flat.character == " " && flat.background == .rgb(90, 90, 90))
         _ = image
         // 16 colours and non-UTF-8 locales keep the ASCII ramp whatever the setting.
-        #expect(HalfBlockBlitter(depth: .palette16, quadrants: true).render(image, columns: 2, rows: 2)
+        #expect(QuadrantBlitter(depth: .palette16).render(image, columns: 2, rows: 2)
             .joined().allSatisfy { HalfBlockBlitter.ramp.contains($0.character) })
     }
 
