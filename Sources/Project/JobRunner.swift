@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import NN
 import PlanktermCore
 import Store
 
@@ -27,6 +28,29 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
     public var json: String { (try? ClassifierRun.json(self)) ?? "{}" }
 }
 
+/// What a `pretrain` job does (continue SimCLR from its checkpoint, or start one), as its parameters JSON.
+public struct PretrainJobParameters: Codable, Sendable, Equatable {
+    public var epochs = 100
+    public var batch = 128
+    public var side = 64
+    public var seed: UInt64 = 0
+
+    public init(epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0) {
+        self.epochs = epochs
+        self.batch = batch
+        self.side = side
+        self.seed = seed
+    }
+}
+
+/// A flag one thread sets and another reads.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
 /// The job was cancelled while it ran.
 public struct JobCancelled: Error, CustomStringConvertible {
     public var description: String { "cancelled" }
@@ -51,7 +75,7 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     /// The job kinds this runner can do.
-    public static let kinds = ["train", "embed", "abundance"]
+    public static let kinds = ["train", "embed", "abundance", "pretrain"]
 
     /// Claims and runs the next job; nil when there is none (or another process is running one).
     /// `progress` sees the job as it goes (on this thread).
@@ -106,6 +130,36 @@ public final class JobRunner: @unchecked Sendable {
             try report(0.9, "extending the neighbour graph")
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
             return "\(result.added) images embedded, \(result.total) in all"
+        case "pretrain":
+            guard let imagesRoot else { throw ProjectError.invalidOption("this process cannot run pretrain jobs (no images folder)") }
+            let parameters = (try? JSONDecoder().decode(PretrainJobParameters.self, from: Data(job.parameters.utf8)))
+                ?? PretrainJobParameters()
+            var encoderConfig = EncoderConfig()
+            encoderConfig.side = parameters.side
+            var simclr = SimCLRConfig()
+            simclr.epochs = parameters.epochs
+            simclr.batch = parameters.batch
+            simclr.seed = parameters.seed
+            let pretrainer = Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr)
+            // Cancelling stops at the next step with a checkpoint; a retried (or crashed) job resumes it.
+            let cancelled = StopFlag()
+            let resume = FileManager.default.fileExists(atPath: pretrainer.checkpointPath)
+            let result = try pretrainer.run(imagesRoot: imagesRoot, resume: resume, shouldStop: { cancelled.isSet },
+                                            progress: { p in
+                let done = Double((p.epoch - 1) * p.stepsPerEpoch + p.stepInEpoch) / Double(max(1, p.epochs * p.stepsPerEpoch))
+                do {
+                    try report(0.8 * done, String(format: "SimCLR epoch %d/%d, loss %.4f", p.epoch, p.epochs, p.epochLoss))
+                } catch { cancelled.set() }
+            })
+            guard !result.interrupted, let weights = result.weightsPath, let modelId = result.modelId else { throw JobCancelled() }
+            try report(0.8, "embedding every image with encoder \(modelId)")
+            let embedded = try Embedder(store: store).run(weights: weights, imagesRoot: imagesRoot)
+            _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
+            try? FileManager.default.removeItem(atPath: pretrainer.checkpointPath)
+            // The heads were fitted on the old embeddings: train on the new ones next.
+            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(reason: "new encoder \(modelId)").json,
+                                 time: Date())
+            return "encoder \(modelId) (\(parameters.epochs) epochs), \(embedded.total) images embedded; training queued"
         case "abundance":
             let parameters = (try? JSONSerialization.jsonObject(with: Data(job.parameters.utf8)) as? [String: Any]) ?? [:]
             let by = parameters["by"] as? String ?? "folder"

@@ -249,6 +249,12 @@ enum LabelScreenShell {
                 let head = words.count > 1 ? HeadKind(rawValue: words[1]) : nil
                 if words.count > 1 && head == nil { state.message = "heads: knn, linear, mlp"; return }
                 queueTraining(reason: "asked for", head: head)
+            case "pretrain":
+                let epochs = words.count > 1 ? Int(words[1]) : 100
+                guard let epochs, epochs > 0 else { state.message = "pretrain [EPOCHS]"; return }
+                let parameters = try ClassifierRun.json(PretrainJobParameters(epochs: epochs))
+                let id = try store.enqueueJob(kind: "pretrain", parameters: parameters, time: Date())
+                state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
             case "embed":
                 let id = try store.enqueueJob(kind: "embed", time: Date())
                 state.message = "embedding new images queued (job \(id))"
@@ -290,7 +296,7 @@ enum LabelScreenShell {
             case "jobs": try loadScreen(.jobs)
             case "q", "quit": state.quit = true
             default:
-                state.message = "commands: train [HEAD] · embed · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+                state.message = "commands: train [HEAD] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
             }
         }
 

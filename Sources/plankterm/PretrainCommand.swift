@@ -36,7 +36,8 @@ struct PretrainCommand: ParsableCommand {
             on the CPU with OpenBLAS. Images are preprocessed once into PROJECT/cache. A checkpoint is written \
             after every epoch and on Ctrl-C (PROJECT/models/pretrain-checkpoint.safetensors); --resume \
             continues exactly where it stopped. The finished encoder is saved as \
-            PROJECT/models/encoder-<id>.safetensors (PyTorch tensor names) and used by 'plankterm embed'.
+            PROJECT/models/encoder-<id>.safetensors (PyTorch tensor names) and used by 'plankterm embed'. \
+            With --queue it becomes a background job for the night (--lr and --threads then take their defaults).
             """)
 
     @Argument(help: "The project folder.") var project: String
@@ -47,6 +48,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Threads for OpenBLAS.") var threads = 2
     @Option(help: "Input side in pixels.") var side = 64
     @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
+    @Flag(help: "Queue the pretraining as a background job ('plankterm worker' or an open labeling screen runs it, resumes it after an interruption, then embeds every image and queues training).")
+    var queue = false
 
     func validate() throws {
         guard epochs > 0, batch > 1, lr > 0, threads > 0, side >= 16 else {
@@ -56,6 +59,12 @@ struct PretrainCommand: ParsableCommand {
 
     func run() throws {
         let store = try ProjectStore.open(at: project)
+        if queue {
+            let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed)
+            let id = try store.enqueueJob(kind: "pretrain", parameters: try ClassifierRun.json(parameters), time: Date())
+            print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
+            return
+        }
         let root = try ProjectLocation.imagesRoot(of: store)
         Gemm.setThreads(threads)
         var encoderConfig = EncoderConfig()

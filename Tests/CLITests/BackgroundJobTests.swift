@@ -176,4 +176,18 @@ struct BackgroundJobTests {
         #expect(neighbours.status == 0 && neighbours.stdout.contains("copepod/"), "\(neighbours.stdout)\(neighbours.stderr)")
         #expect(try plankterm(["models", project]).stdout.contains("* clf-"))
     }
+
+    @Test("a queued pretraining runs in the worker, embeds every image with the new encoder and queues training on it")
+    func pretrainJob() throws {
+        let (images, project) = try smallProject(24)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let queued = try plankterm(["pretrain", project, "--queue", "--epochs", "1", "--batch", "4", "--side", "16", "--seed", "2"])
+        #expect(queued.stdout.contains("pretraining queued as job 1"), "\(queued.stdout)\(queued.stderr)")
+        let worker = try plankterm(["worker", project])
+        #expect(worker.status == 0, "\(worker.stdout)\(worker.stderr)")
+        #expect(worker.stdout.contains("job 1 pretrain: done · encoder "), "\(worker.stdout)")
+        #expect(worker.stdout.contains("24 images embedded"), "\(worker.stdout)")
+        #expect(worker.stdout.contains("job 2 train: done · model clf-"), "\(worker.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: project + "/models/pretrain-checkpoint.safetensors"))
+    }
 }
