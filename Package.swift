@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
-            "plankterm", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "plankterm", "Store", "NN", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "TestSupport", dependencies: ["PlanktermCore"], path: "Tests/TestSupport"),
     ]

@@ -118,19 +118,38 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// Back-propagates `gradProjection` ([batch, projectionOut]) through a training-mode forward pass
     /// (with head), accumulating every parameter's gradient.
     public func backward(gradProjection: UnsafePointer<Float>) {
-        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspace.pointer
+        let e = encoder, p = e.parameters
         e.projection2.backward(hiddenAct.pointer, gradOutput: gradProjection, batch: batch,
                                gradInput: gradHidden.pointer, parameters: p)
         ReLU.backward(output: hiddenAct.pointer, gradOutput: gradHidden.pointer, count: gradHidden.count,
                       gradInput: gradHidden.pointer)
         e.projection1.backward(embedding.pointer, gradOutput: gradHidden.pointer, batch: batch,
                                gradInput: gradEmbedding.pointer, parameters: p)
+        backwardFromEmbedding(firstBlock: 0)
+    }
+
+    /// The first block of the last stage (what a partial fine-tune trains).
+    public var lastStageFirstBlock: Int { encoder.blocks.count - encoder.config.blocksPerStage }
+
+    /// The parameter-name prefixes of blocks `first...` ("layers.3." …).
+    public func blockPrefixes(from first: Int) -> [String] { (first..<encoder.blocks.count).map { "layers.\($0)." } }
+
+    /// Back-propagates `gradient` ([batch, D], of the loss with respect to `embedding`) through a
+    /// training-mode forward pass, down to block `firstBlock` only (0: the whole encoder, stem included):
+    /// the parameters below it get no gradient.
+    public func backward(gradEmbedding gradient: UnsafePointer<Float>, firstBlock: Int) {
+        gradEmbedding.pointer.update(from: gradient, count: gradEmbedding.count)
+        backwardFromEmbedding(firstBlock: firstBlock)
+    }
+
+    func backwardFromEmbedding(firstBlock: Int) {
+        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspace.pointer
         let last = blocks.last!
         var gOut = gradA.pointer, gNext = gradB.pointer
         let tmp1 = gradC.pointer, tmp2 = gradD.pointer
         GlobalAveragePool.backward(gradOutput: gradEmbedding.pointer, batch: batch,
                                    pixels: last.outSide * last.outSide, channels: c.embeddingDimension, gradInput: gOut)
-        for index in stride(from: blocks.count - 1, through: 0, by: -1) {
+        for index in stride(from: blocks.count - 1, through: max(0, firstBlock), by: -1) {
             let block = e.blocks[index], buf = blocks[index]
             let x = index == 0 ? UnsafePointer(stemOut.pointer) : UnsafePointer(blocks[index - 1].out.pointer)
             let rows = batch * buf.outSide * buf.outSide
@@ -157,6 +176,7 @@ public final class EncoderWorkspace: @unchecked Sendable {
             }
             swap(&gOut, &gNext)
         }
+        guard firstBlock == 0 else { return }
         let stemRows = batch * stemSide * stemSide
         ReLU.backward(output: stemOut.pointer, gradOutput: gOut, count: stemOut.count, gradInput: gOut)
         e.stemBN.backward(stemConvOut.pointer, gradOutput: gOut, rows: stemRows, gradInput: tmp1, parameters: p,

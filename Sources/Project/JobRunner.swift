@@ -75,7 +75,7 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     /// The job kinds this runner can do.
-    public static let kinds = ["train", "embed", "abundance", "pretrain"]
+    public static let kinds = ["train", "embed", "abundance", "pretrain", "finetune"]
 
     /// Claims and runs the next job; nil when there is none (or another process is running one).
     /// `progress` sees the job as it goes (on this thread).
@@ -108,6 +108,15 @@ public final class JobRunner: @unchecked Sendable {
         var finished: [JobRecord] = []
         while let job = try runNext(progress: progress) { finished.append(job) }
         return finished
+    }
+
+    /// The weights file of a registered encoder, if it has one on disk.
+    func encoderWeights(_ id: String) throws -> String? {
+        guard let model = try store.models(kind: "encoder").first(where: { $0.id == id }),
+              let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
+              let relative = json["weights"] as? String else { return nil }
+        let path = relative.hasPrefix("/") ? relative : store.directory + "/" + relative
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     /// Does the work of one job; returns its closing message.
@@ -160,6 +169,23 @@ public final class JobRunner: @unchecked Sendable {
             try store.enqueueJob(kind: "train", parameters: TrainJobParameters(reason: "new encoder \(modelId)").json,
                                  time: Date())
             return "encoder \(modelId) (\(parameters.epochs) epochs), \(embedded.total) images embedded; training queued"
+        case "finetune":
+            guard let imagesRoot else { throw ProjectError.invalidOption("this process cannot run finetune jobs (no images folder)") }
+            let parameters = (try? JSONDecoder().decode(FineTuneJobParameters.self, from: Data(job.parameters.utf8)))
+                ?? FineTuneJobParameters()
+            let encoderId = try ProjectEmbeddings.load(store: store).encoderId
+            guard let weights = try encoderWeights(encoderId) else {
+                throw ProjectError.invalidOption("the embeddings come from \(encoderId), which has no weights file to fine-tune")
+            }
+            let tuned = try FineTuner(store: store).run(weights: weights, imagesRoot: imagesRoot, parameters: parameters) {
+                try report(0.7 * $0, $1)
+            }
+            try report(0.7, "embedding every image with encoder \(tuned.modelId)")
+            let embedded = try Embedder(store: store).run(weights: tuned.weights, imagesRoot: imagesRoot)
+            _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
+            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(reason: "fine-tuned encoder \(tuned.modelId)").json,
+                                 time: Date())
+            return "encoder \(tuned.modelId) fine-tuned from \(encoderId), \(embedded.total) images embedded; training queued"
         case "abundance":
             let parameters = (try? JSONSerialization.jsonObject(with: Data(job.parameters.utf8)) as? [String: Any]) ?? [:]
             let by = parameters["by"] as? String ?? "folder"

@@ -255,6 +255,12 @@ enum LabelScreenShell {
                 let parameters = try ClassifierRun.json(PretrainJobParameters(epochs: epochs))
                 let id = try store.enqueueJob(kind: "pretrain", parameters: parameters, time: Date())
                 state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
+            case "finetune":
+                let epochs = words.count > 1 ? Int(words[1]) : 3
+                guard let epochs, epochs > 0 else { state.message = "finetune [EPOCHS]"; return }
+                let id = try store.enqueueJob(kind: "finetune", parameters: try ClassifierRun.json(FineTuneJobParameters(epochs: epochs)),
+                                              time: Date())
+                state.message = "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
             case "embed":
                 let id = try store.enqueueJob(kind: "embed", time: Date())
                 state.message = "embedding new images queued (job \(id))"
@@ -296,7 +302,7 @@ enum LabelScreenShell {
             case "jobs": try loadScreen(.jobs)
             case "q", "quit": state.quit = true
             default:
-                state.message = "commands: train [HEAD] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+                state.message = "commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
             }
         }
 

@@ -32,6 +32,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(help: "Queue the training as a background job (run by an open labeling screen or 'plankterm worker') instead of running it now.")
     var queue = false
+    @Flag(help: "Queue a partial fine-tune of the encoder's last stage with the validated labels (slow: for the night); the worker then re-embeds every image and trains the head again.")
+    var finetune = false
+    @Option(help: "Epochs of the fine-tune (with --finetune).") var epochs = 3
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp, not '\(head)'") }
@@ -40,6 +43,13 @@ struct TrainCommand: ParsableCommand {
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         let store = try ProjectStore.open(at: project)
+        if finetune {
+            guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+            let parameters = try ClassifierRun.json(FineTuneJobParameters(epochs: epochs, seed: seed))
+            let id = try store.enqueueJob(kind: "finetune", parameters: parameters, time: Date())
+            print(json ? "{\"job\":\(id)}" : "fine-tuning queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
+            return
+        }
         if queue {
             let parameters = TrainJobParameters(head: kind, reason: "plankterm train --queue", calibration: method,
                                                 folds: folds, seed: seed)

@@ -6,11 +6,12 @@ import Store
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run the project's queued jobs (train, embed, pretrain, abundance) until none is left.",
+        abstract: "Run the project's queued jobs (train, finetune, embed, pretrain, abundance) until none is left.",
         discussion: """
             Takes the queued jobs of PROJECT one at a time, oldest first, and runs them: a 'train' job fits the \
             classifier head on the validated labels, calibrates it, predicts every image and makes the new model \
-            current in one transaction; an 'embed' job (queued by 'plankterm import' when images were added) \
+            current in one transaction; a 'finetune' job ('plankterm train --finetune') fine-tunes the encoder's \
+            last stage with the labels, re-embeds every image and queues training; an 'embed' job (queued by 'plankterm import' when images were added) \
             embeds the new images and extends the neighbour graph; a 'pretrain' job ('plankterm pretrain --queue') \
             continues SimCLR from its checkpoint or starts it, then embeds every image and queues training; an 'abundance' job (':abundance' on the \
             labeling screen) writes PROJECT/reports/abundance-<model>-by-<group>.json. The labeling screen queues training after every 50 validated labels \

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NN
 import Testing
 import TestSupport
 
@@ -189,5 +190,44 @@ struct BackgroundJobTests {
         #expect(worker.stdout.contains("24 images embedded"), "\(worker.stdout)")
         #expect(worker.stdout.contains("job 2 train: done · model clf-"), "\(worker.stdout)")
         #expect(!FileManager.default.fileExists(atPath: project + "/models/pretrain-checkpoint.safetensors"))
+    }
+
+    @Test("a fine-tune changes only the encoder's last stage, embeds every image with it and queues training")
+    func fineTuneJob() throws {
+        let (images, project) = try smallProject(24)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)  // embeds with the shipped encoder
+        #expect(try plankterm(["train", project, "--finetune", "--epochs", "2"]).stdout.contains("fine-tuning queued as job 1"))
+        let worker = try plankterm(["worker", project])
+        #expect(worker.status == 0, "\(worker.stdout)\(worker.stderr)")
+        #expect(worker.stdout.contains("job 1 finetune: done · encoder "), "\(worker.stdout)")
+        #expect(worker.stdout.contains("job 2 train: done · model clf-"), "\(worker.stdout)")
+        let tuned = try FileManager.default.contentsOfDirectory(atPath: project + "/models").filter { $0.hasPrefix("encoder-") }
+        try #require(tuned.count == 1, "\(tuned)")
+        let db = try database(project)
+        let original = try db.read { db -> String? in
+            let json = try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE kind = 'encoder' AND parameters NOT LIKE '%finetunedFrom%'")
+            return json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["weights"] as? String
+        }
+        let (before, _) = try Encoder.load(from: try #require(original))
+        let (after, _) = try Encoder.load(from: project + "/models/" + tuned[0])
+        let last = "layers.\(after.config.widths.count * after.config.blocksPerStage - 1)."
+        var changed = 0, frozenDiffers: [String] = []
+        for view in after.parameters.parameters where !view.name.hasPrefix("proj.") {
+            let a = Array(UnsafeBufferPointer(start: after.parameters.value(view), count: view.count))
+            let b = before.parameters.parameters.first { $0.name == view.name }.map {
+                Array(UnsafeBufferPointer(start: before.parameters.value($0), count: $0.count))
+            }
+            if view.name.hasPrefix(last) { changed += a != b ? 1 : 0 } else if a != b { frozenDiffers.append(view.name) }
+        }
+        for view in after.parameters.states where !view.name.hasPrefix(last) {
+            let a = Array(UnsafeBufferPointer(start: after.parameters.stateValue(view), count: view.count))
+            let b = before.parameters.states.first { $0.name == view.name }.map {
+                Array(UnsafeBufferPointer(start: before.parameters.stateValue($0), count: $0.count))
+            }
+            if a != b { frozenDiffers.append(view.name) }
+        }
+        #expect(frozenDiffers.isEmpty, "\(frozenDiffers)")
+        #expect(changed > 0)
     }
 }
