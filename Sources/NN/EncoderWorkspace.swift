@@ -74,15 +74,18 @@ public final class EncoderWorkspace: @unchecked Sendable {
 
     /// Runs the encoder on `input` into `embedding`; with `head`, also the projection into `projection`.
     /// `training` uses batch statistics (and updates the running ones); otherwise running statistics.
-    public func forward(training: Bool, head: Bool) {
+    /// `trainingFrom` > 0 keeps the stem and the blocks before it in evaluation mode (a partial fine-tune:
+    /// frozen layers compute exactly what they will at inference).
+    public func forward(training: Bool, head: Bool, trainingFrom: Int = 0) {
         let e = encoder, c = e.config, p = e.parameters, ws = convWorkspace.pointer
         e.stemConv.forward(input.pointer, batch: batch, height: c.side, width: c.side, output: stemConvOut.pointer,
                            parameters: p, workspace: ws)
         e.stemBN.forward(stemConvOut.pointer, rows: batch * stemSide * stemSide, output: stemOut.pointer,
-                         training: training, parameters: p, cache: stemCache.pointer)
+                         training: training && trainingFrom == 0, parameters: p, cache: stemCache.pointer)
         ReLU.forward(stemOut.pointer, count: stemOut.count, output: stemOut.pointer)
         var x = UnsafePointer(stemOut.pointer)
-        for (block, buf) in zip(e.blocks, blocks) {
+        for (index, (block, buf)) in zip(e.blocks, blocks).enumerated() {
+            let training = training && index >= trainingFrom
             let rows = batch * buf.outSide * buf.outSide
             let count = rows * block.outChannels
             block.conv1.forward(x, batch: batch, height: buf.inSide, width: buf.inSide, output: buf.c1.pointer,

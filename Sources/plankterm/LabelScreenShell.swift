@@ -256,7 +256,7 @@ enum LabelScreenShell {
                 let id = try store.enqueueJob(kind: "pretrain", parameters: parameters, time: Date())
                 state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
             case "finetune":
-                let epochs = words.count > 1 ? Int(words[1]) : 3
+                let epochs = words.count > 1 ? Int(words[1]) : 1
                 guard let epochs, epochs > 0 else { state.message = "finetune [EPOCHS]"; return }
                 let id = try store.enqueueJob(kind: "finetune", parameters: try ClassifierRun.json(FineTuneJobParameters(epochs: epochs)),
                                               time: Date())

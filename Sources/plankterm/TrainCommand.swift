@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     var queue = false
     @Flag(help: "Queue a partial fine-tune of the encoder's last stage with the validated labels (slow: for the night); the worker then re-embeds every image and trains the head again.")
     var finetune = false
-    @Option(help: "Epochs of the fine-tune (with --finetune).") var epochs = 3
+    @Option(help: "Epochs of the fine-tune (with --finetune; more than 1 overfitted 20 labels a class).") var epochs = 1
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp, not '\(head)'") }
