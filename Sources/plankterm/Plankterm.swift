@@ -12,7 +12,9 @@ struct Plankterm: ParsableCommand {
         discussion: """
             A project is a folder holding an SQLite database (plankterm.sqlite) that indexes the images of one \
             images folder and keeps every label ever given. Start with 'plankterm init PROJECT --images DIR' \
-            (then embed, train and label), or see it all at once with 'plankterm demo'.
+            (then embed, train and label), or see it all at once with 'plankterm demo'. While you label, training \
+            runs in the background; between sessions 'plankterm worker PROJECT' runs the queued jobs, and \
+            'plankterm report PROJECT' says what the latest model changed.
             """,
         version: PlanktermVersion.string,
         subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
