@@ -134,9 +134,6 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// The first block of the last stage (what a partial fine-tune trains).
     public var lastStageFirstBlock: Int { encoder.blocks.count - encoder.config.blocksPerStage }
 
-    /// The parameter-name prefixes of blocks `first...` ("layers.3." …).
-    public func blockPrefixes(from first: Int) -> [String] { (first..<encoder.blocks.count).map { "layers.\($0)." } }
-
     /// Back-propagates `gradient` ([batch, D], of the loss with respect to `embedding`) through a
     /// training-mode forward pass, down to block `firstBlock` only (0: the whole encoder, stem included):
     /// the parameters below it get no gradient.

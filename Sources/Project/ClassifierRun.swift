@@ -89,7 +89,8 @@ public struct ClassifierRun: Sendable {
         let features = embeddings.features
         let names = try store.classNames()
         var labelled: [(row: Int, classId: Int64)] = []
-        for (image, classId) in try store.validatedLabels() {
+        let validated = try store.validatedLabels()
+        for (image, classId) in validated {
             if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
         }
         labelled.sort { $0.row < $1.row }
@@ -115,7 +116,7 @@ public struct ClassifierRun: Sendable {
                                         priorCheck: outcome.priorCheck)
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
-        let relative = "models/\(modelId).probs.f32"
+        let relative = Self.posteriorsFile(modelId: modelId)
         try Self.writeFloats(predictions.posteriors, to: store.directory + "/" + relative)
         let parameters = ClassifierParameters(
             head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
@@ -139,6 +140,7 @@ public struct ClassifierRun: Sendable {
                                    labels: rows.count, seconds: seconds)
         // The report is on disk before the model is installed: a current model always has one.
         try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
+                                   names: names, validated: validated,
                                    records: records, metrics: metrics).write(project: store.directory)
         try progress("installing the new model", 0.95)
         try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
@@ -163,6 +165,9 @@ public struct ClassifierRun: Sendable {
         return (record, parameters, try posteriors(project: store.directory, parameters: parameters),
                 try store.predictions(model: record.id))
     }
+
+    /// Where a classifier version's posteriors go, relative to the project.
+    public static func posteriorsFile(modelId: String) -> String { "models/\(modelId).probs.f32" }
 
     /// The recorded parameters of a classifier version.
     public static func parameters(of record: ClassifierRecord) throws -> ClassifierParameters {

@@ -30,6 +30,25 @@ public struct Embedder {
         self.clock = clock
     }
 
+    /// The weights file of a registered encoder (its parameters' "weights", relative to the project or
+    /// absolute), if it is on disk; nil for encoders without weights (synthetic ones) or unknown ids.
+    public static func weights(ofEncoder id: String, store: ProjectStore) throws -> String? {
+        guard let model = try store.models(kind: "encoder").first(where: { $0.id == id }) else { return nil }
+        return weights(of: model, project: store.directory)
+    }
+
+    static func weights(of model: ModelRecord, project: String) -> String? {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
+              let relative = json["weights"] as? String else { return nil }
+        let path = relative.hasPrefix("/") ? relative : project + "/" + relative
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// The weights of the project's newest encoder that has a weights file on disk.
+    public static func newestWeights(store: ProjectStore) throws -> String? {
+        try store.models(kind: "encoder").lazy.compactMap { weights(of: $0, project: store.directory) }.first
+    }
+
     /// The embeddings file of `modelId` in the project.
     public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).f32" }
 

@@ -54,9 +54,6 @@ public struct FineTuner {
         let batch = min(parameters.batch, samples.count)
         let workspace = EncoderWorkspace(encoder: encoder, batch: batch)
         let firstBlock = workspace.lastStageFirstBlock
-        let trained = workspace.blockPrefixes(from: firstBlock)
-        let frozenStates = encoder.parameters.states.filter { view in !trained.contains { view.name.hasPrefix($0) } }
-        let savedStates = frozenStates.map { Array(UnsafeBufferPointer(start: encoder.parameters.stateValue($0), count: $0.count)) }
 
         let head = ParameterSet()
         let classifier = Linear("finetune.fc", in: d, out: k, parameters: head)
@@ -92,8 +89,8 @@ public struct FineTuner {
                 workspace.forward(training: true, head: false, trainingFrom: firstBlock)
                 classifier.forward(workspace.embedding.pointer, batch: batch, output: logits.pointer, parameters: head)
                 // Weighted softmax cross-entropy and its gradient with respect to the logits.
-                var loss: Float = 0, weightSum: Float = 0
-                for (i, sample) in picked.enumerated() { weightSum += classWeight[sample.label]; _ = i }
+                var loss: Float = 0
+                let weightSum = picked.reduce(0) { $0 + classWeight[$1.label] }
                 for (i, sample) in picked.enumerated() {
                     let row = logits.pointer + i * k, grad = gradLogits.pointer + i * k
                     let top = (0..<k).map { row[$0] }.max()!
@@ -116,11 +113,6 @@ public struct FineTuner {
                              String(format: "fine-tuning the last stage: epoch %d/%d, loss %.3f", epoch, parameters.epochs,
                                     epochLoss / Float(s + 1)))
             }
-        }
-        // Earlier stages ran in evaluation mode and cannot have moved; restoring their statistics anyway
-        // makes "only the last stage changed" hold by construction.
-        for (view, values) in zip(frozenStates, savedStates) {
-            encoder.parameters.stateValue(view).update(from: values, count: values.count)
         }
         let folder = store.directory + "/models"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

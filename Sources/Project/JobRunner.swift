@@ -110,15 +110,6 @@ public final class JobRunner: @unchecked Sendable {
         return finished
     }
 
-    /// The weights file of a registered encoder, if it has one on disk.
-    func encoderWeights(_ id: String) throws -> String? {
-        guard let model = try store.models(kind: "encoder").first(where: { $0.id == id }),
-              let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
-              let relative = json["weights"] as? String else { return nil }
-        let path = relative.hasPrefix("/") ? relative : store.directory + "/" + relative
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
     /// Does the work of one job; returns its closing message.
     func run(_ job: JobRecord, report: (Double, String) throws -> Void) throws -> String {
         switch job.kind {
@@ -174,7 +165,7 @@ public final class JobRunner: @unchecked Sendable {
             let parameters = (try? JSONDecoder().decode(FineTuneJobParameters.self, from: Data(job.parameters.utf8)))
                 ?? FineTuneJobParameters()
             let encoderId = try ProjectEmbeddings.load(store: store).encoderId
-            guard let weights = try encoderWeights(encoderId) else {
+            guard let weights = try Embedder.weights(ofEncoder: encoderId, store: store) else {
                 throw ProjectError.invalidOption("the embeddings come from \(encoderId), which has no weights file to fine-tune")
             }
             let tuned = try FineTuner(store: store).run(weights: weights, imagesRoot: imagesRoot, parameters: parameters) {

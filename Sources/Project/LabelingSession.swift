@@ -66,7 +66,7 @@ public final class LabelingSession {
 
     /// The id of the project's current model as the database has it now (another process may have
     /// installed a newer one).
-    public func latestModelId() -> String? { (try? store.currentClassifier())?.id }
+    public func latestModelId() -> String? { (try? store.currentClassifierId()) ?? nil }
 
     /// The view of the image at queue position `index`.
     public func item(at index: Int) -> ItemView? {

@@ -48,11 +48,11 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
 
     public static func file(project: String, modelId: String) -> String { project + "/models/\(modelId).report.json" }
 
-    /// Compares the new model's predictions with the current model's (if any).
-    static func make(store: ProjectStore, modelId: String, createdAt: Date, labelsUsed: Int, records: [PredictionRecord],
+    /// Compares the new model's predictions with the current model's (if any). `names` and `validated` are
+    /// what the training run read (class names by id, validated class by image).
+    static func make(store: ProjectStore, modelId: String, createdAt: Date, labelsUsed: Int,
+                     names: [Int64: String], validated: [ImageID: Int64], records: [PredictionRecord],
                      metrics: TrainMetrics) throws -> ModelChangeReport {
-        let names = try store.classNames()
-        let validated = try store.validatedLabels()
         let previous = try store.currentClassifier()
         let old = try previous.map { try store.predictions(model: $0.id) } ?? [:]
         let oldMetrics = previous.flatMap { try? JSONDecoder().decode(TrainMetrics.self, from: Data($0.metrics.utf8)) }

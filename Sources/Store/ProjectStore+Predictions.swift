@@ -154,6 +154,11 @@ extension ProjectStore {
         }
     }
 
+    /// The id of the current classifier, if any: one small read, for screens that poll for a new model.
+    public func currentClassifierId() throws(StoreError) -> String? {
+        try meta("currentModel")
+    }
+
     /// The current classifier, if any.
     public func currentClassifier() throws(StoreError) -> ClassifierRecord? {
         try read { db in

@@ -47,14 +47,7 @@ struct EmbedCommand: ParsableCommand {
             }
             return given
         }
-        for model in try store.models(kind: "encoder") {
-            if let data = model.parameters.data(using: .utf8),
-               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let relative = json["weights"] as? String {
-                let path = relative.hasPrefix("/") ? relative : store.directory + "/" + relative
-                if FileManager.default.fileExists(atPath: path) { return path }
-            }
-        }
+        if let newest = try Embedder.newestWeights(store: store) { return newest }
         if let shipped = DefaultEncoder.path { return shipped }
         throw CommandFailure(message: "\(store.directory): no encoder to embed with",
                              hint: "train one with 'plankterm pretrain \(store.directory)' or give --weights FILE")

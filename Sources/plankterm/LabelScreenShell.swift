@@ -62,13 +62,15 @@ enum LabelScreenShell {
             state.selected = []
             state.neighborCursor = 0
         }
+        /// Shows one image: at its queue position if it is in the queue.
+        func showImage(_ id: ImageID) {
+            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+        }
         /// After undo or redo: show the image it changed (in the queue if it is there).
         func showChanged(_ ids: [ImageID], done: String, nothing: String) {
             guard let id = ids.first else { state.message = nothing; return }
             ids.forEach(refreshTile)
-            if state.screen == .label {
-                if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
-            }
+            if state.screen == .label { showImage(id) }
             state.message = ids.count > 1 ? "\(done) (\(ids.count) images)" : done
         }
         func refreshTile(_ id: ImageID) {
@@ -104,10 +106,7 @@ enum LabelScreenShell {
             do {
                 try session.reload()
                 let currentID = state.current?.imageID
-                state.items = session.queue
-                state.queueName = session.queueName
-                state.modelId = session.modelId
-                state.classNames = session.classNames
+                adoptSessionQueue()
                 // The image on screen stays; after it comes the new queue from its start.
                 if let currentID, state.screen == .label {
                     state.items = [currentID] + state.items.filter { $0 != currentID }
@@ -124,6 +123,20 @@ enum LabelScreenShell {
                 state.message = "could not load the new model: \(error)"
             }
         }
+        /// After the session re-read the model and queue: take its queue, model and class names.
+        func adoptSessionQueue() {
+            state.items = session.queue
+            state.queueName = session.queueName
+            state.modelId = session.modelId
+            state.classNames = session.classNames
+        }
+        /// After a class was added, renamed or merged: the names, the Classes rows and the image on screen.
+        func classesChanged(_ message: String) throws {
+            state.classNames = session.classNames
+            state.classes.rows = try session.classRows()
+            state.current = state.current.flatMap { session.item($0.imageID) }
+            state.message = message
+        }
         /// The automatic trigger: every `trainEvery` validated labels, queue a training job.
         func countValidated(_ n: Int) {
             validatedSinceTrain += n
@@ -131,10 +144,13 @@ enum LabelScreenShell {
             validatedSinceTrain = 0
             queueTraining(reason: "\(settings.trainEvery) new labels")
         }
+        func enqueueTraining(reason: String, head: HeadKind? = nil) throws -> Int64 {
+            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: head ?? settings.trainHead, reason: reason).json,
+                                 time: Date())
+        }
         func queueTraining(reason: String, head: HeadKind? = nil) {
             do {
-                let parameters = TrainJobParameters(head: head ?? settings.trainHead, reason: reason)
-                let id = try store.enqueueJob(kind: "train", parameters: parameters.json, time: Date())
+                let id = try enqueueTraining(reason: reason, head: head)
                 state.message = "training queued (job \(id), \(reason))"
                     + (worker == nil ? " — run `plankterm worker` to run it" : "")
             } catch {
@@ -202,24 +218,16 @@ enum LabelScreenShell {
                         loadGrid(source)
                     case .open(let id):
                         state.screen = .label
-                        if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+                        showImage(id)
                     case .addClass(let name):
                         try session.addClass(name)
-                        state.classNames = session.classNames
-                        state.classes.rows = try session.classRows()
-                        state.message = "added class \(name)"
+                        try classesChanged("added class \(name)")
                     case .renameClass(let old, let new):
                         try session.renameClass(old, to: new)
-                        state.classNames = session.classNames
-                        state.classes.rows = try session.classRows()
-                        state.current = state.current.flatMap { session.item($0.imageID) }
-                        state.message = "renamed \(old) to \(new)"
+                        try classesChanged("renamed \(old) to \(new)")
                     case .mergeClass(let source, let target):
                         let moved = try session.mergeClass(source, into: target, annotator: annotator)
-                        state.classNames = session.classNames
-                        state.classes.rows = try session.classRows()
-                        state.current = state.current.flatMap { session.item($0.imageID) }
-                        state.message = "merged \(source) into \(target): \(moved) labels moved (u undoes)"
+                        try classesChanged("merged \(source) into \(target): \(moved) labels moved (u undoes)")
                     case .command(let text):
                         try command(text)
                     case .cancelJob(let id):
@@ -275,8 +283,7 @@ enum LabelScreenShell {
                     return
                 }
                 try session.reload(strategy: strategy)
-                state.items = session.queue
-                state.queueName = session.queueName
+                adoptSessionQueue()
                 state.screen = .label
                 show(0)
                 state.message = session.modelId == nil ? "no model yet: the queue is the unlabelled images"
@@ -315,9 +322,7 @@ enum LabelScreenShell {
                                  time: Date())
             queued = try? store.retryJob(running, time: Date())
         } else if validatedSinceTrain > 0 {
-            queued = try? store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: settings.trainHead,
-                                                                                       reason: "labels given before quitting").json,
-                                           time: Date())
+            queued = try? enqueueTraining(reason: "labels given before quitting")
         }
         _ = worker
         return Outcome(labelled: state.labelled, queuedJob: queued)

@@ -28,9 +28,8 @@ struct ModelsCommand: ParsableCommand {
             guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
             let deleted = try store.deleteOldClassifiers(keep: keep)
             for id in deleted {
-                for suffix in [".probs.f32", ".report.json"] {
-                    try? FileManager.default.removeItem(atPath: store.directory + "/models/\(id)\(suffix)")
-                }
+                try? FileManager.default.removeItem(atPath: store.directory + "/" + ClassifierRun.posteriorsFile(modelId: id))
+                try? FileManager.default.removeItem(atPath: ModelChangeReport.file(project: store.directory, modelId: id))
             }
             print("deleted \(deleted.count) old model version\(deleted.count == 1 ? "" : "s")")
         }
