@@ -162,6 +162,10 @@ struct CLITests {
             (["queue", project], "no classifier has been trained yet"),
             (["eval", project, "--truth", "/nonexistent/truth.csv"], "/nonexistent/truth.csv"),
             (["train", project, "--head", "forest"], "--head must be knn, linear or mlp"),
+            (["report", project], "no classifier has been trained yet"),
+            (["models", project, "--use", "clf-nothing"], "no classifier clf-nothing"),
+            (["models", project, "--keep", "0"], "--keep must be at least 1"),
+            (["train", project, "--finetune", "--epochs", "0"], "--epochs must be positive"),
         ] {
             let r = try plankterm(arguments)
             #expect(r.status != 0, "\(arguments)")
@@ -169,6 +173,12 @@ struct CLITests {
             #expect(lines.first?.hasPrefix("error: ") == true && lines.first!.contains(words), "\(arguments): \(r.stderr)")
             #expect(lines.count <= 2)
         }
+        #expect(try plankterm(["status", project, "--json"]).stdout == before)
+        // A job of an unknown kind fails with its reason; the worker says so and exits 1; labels stay.
+        let store = try ProjectStore.open(at: project)
+        try store.enqueueJob(kind: "teleport", time: Date())
+        let worker = try plankterm(["worker", project])
+        #expect(worker.status == 1 && worker.stdout.contains("job 1 teleport: failed · unknown job kind \"teleport\""), "\(worker.stdout)")
         #expect(try plankterm(["status", project, "--json"]).stdout == before)
     }
 
@@ -191,6 +201,14 @@ struct CLITests {
         try Data("theme = \"light\"\nfont = 3\n".utf8).write(to: URL(fileURLWithPath: project + "/config.toml"))
         r = try plankterm(["label", project])
         #expect(r.stderr.contains("config.toml: unknown setting 'font'; using the defaults"), "\(r.stderr)")
+        for (text, words) in [("train_every = -1\n", "train_every must be a whole number"),
+                              ("train_idle = \"soon\"\n", "train_idle must be a whole number"),
+                              ("train_head = \"forest\"\n", "train_head must be knn, linear or mlp"),
+                              ("blitter = \"braille\"\n", "blitter must be \"half\" or \"quadrant\"")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: project + "/config.toml"))
+            r = try plankterm(["label", project])
+            #expect(r.stderr.contains("config.toml: \(words)") && r.stderr.contains("using the defaults"), "\(text): \(r.stderr)")
+        }
     }
 
     @Test("init, status --json, label, import again and export, end to end")
