@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         // The codec shim: libpng/libjpeg error longjmps stay inside these C frames.
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
+        // The encoder's elementwise loops, where C's `restrict` lets the compiler vectorise.
+        .target(name: "CKernels"),
 
         // MARK: Swift layers (a target depends only on targets below it)
         .target(name: "PlanktermCore"),
@@ -34,7 +36,7 @@ let package = Package(
         ]),
         .target(name: "Linalg", dependencies: ["PlanktermCore", "COpenBLAS"]),
         .target(name: "Imaging", dependencies: ["PlanktermCore", "CImageCodecs"]),
-        .target(name: "NN", dependencies: ["PlanktermCore", "Linalg"]),
+        .target(name: "NN", dependencies: ["PlanktermCore", "Linalg", "CKernels"]),
         .target(name: "Neighbors", dependencies: ["PlanktermCore", "Linalg"]),
         .target(name: "Learning", dependencies: ["PlanktermCore", "Linalg", "Neighbors", "NN"]),
         .target(name: "Labeling", dependencies: ["PlanktermCore"]),

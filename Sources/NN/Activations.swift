@@ -1,3 +1,5 @@
+import CKernels
+
 /// Elementwise and pooling layers, NHWC. Each is a forward/backward pair on caller-owned buffers.
 public enum ReLU {
     /// y = max(x, 0); y may alias x.
@@ -8,7 +10,8 @@ public enum ReLU {
     /// dx = dy where the forward output was positive; dx may alias dy.
     public static func backward(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
                                 gradInput dx: UnsafeMutablePointer<Float>) {
-        for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
+        pk_relu_mask(dx, y, count)
     }
 }
 
@@ -20,10 +23,7 @@ public enum GlobalAveragePool {
         for n in 0..<batch {
             let out = y + n * channels
             out.update(repeating: 0, count: channels)
-            for p in 0..<pixels {
-                let row = x + (n * pixels + p) * channels
-                for c in 0..<channels { out[c] += row[c] }
-            }
+            for p in 0..<pixels { pk_add(out, x + (n * pixels + p) * channels, channels) }
             for c in 0..<channels { out[c] *= scale }
         }
     }
@@ -33,8 +33,7 @@ public enum GlobalAveragePool {
         let scale = 1 / Float(pixels)
         for n in 0..<batch {
             for p in 0..<pixels {
-                let row = dx + (n * pixels + p) * channels
-                for c in 0..<channels { row[c] = dy[n * channels + c] * scale }
+                pk_scale_copy(dx + (n * pixels + p) * channels, dy + n * channels, scale, channels)
             }
         }
     }

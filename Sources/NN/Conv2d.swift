@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Linalg
 
@@ -18,7 +19,7 @@ public struct Conv2d: Sendable {
     /// Upper bound on GEMM rows (output pixels) per chunk.
     public var rowsPerChunk = Conv2d.defaultRowsPerChunk
     /// The chunk size new convolutions get (PLANKTERM_CONV_ROWS overrides it, for tuning).
-    public static let defaultRowsPerChunk = ProcessInfo.processInfo.environment["PLANKTERM_CONV_ROWS"].flatMap { Int($0) } ?? 4096
+    public static let defaultRowsPerChunk = ProcessInfo.processInfo.environment["PLANKTERM_CONV_ROWS"].flatMap { Int($0) } ?? 2048
 
     public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
                 padding: Int = 0, parameters: ParameterSet) {
@@ -56,6 +57,7 @@ public struct Conv2d: Sendable {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
                         output: UnsafeMutablePointer<Float>, parameters: ParameterSet,
                         workspace: UnsafeMutablePointer<Float>) {
+        guard batch > 0 else { return }
         let (ho, wo) = outputSize(height: height, width: width)
         let w = UnsafePointer(parameters.value(weight))
         if isPointwise {
@@ -75,12 +77,15 @@ public struct Conv2d: Sendable {
     }
 
     /// Accumulates the weight gradient and, if `gradInput` is given, writes the input gradient.
+    /// `gradients` replaces the parameter set's gradient buffer (same layout): a lane's private one.
     public func backward(_ input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, batch: Int,
                          height: Int, width: Int, gradInput: UnsafeMutablePointer<Float>?,
-                         parameters: ParameterSet, workspace: UnsafeMutablePointer<Float>) {
+                         parameters: ParameterSet, workspace: UnsafeMutablePointer<Float>,
+                         gradients: UnsafeMutablePointer<Float>? = nil) {
+        guard batch > 0 else { return }
         let (ho, wo) = outputSize(height: height, width: width)
         let w = UnsafePointer(parameters.value(weight))
-        let gw = parameters.gradient(weight)
+        let gw = gradients.map { $0 + weight.offset } ?? parameters.gradient(weight)
         if isPointwise {
             let rows = batch * height * width
             Gemm.sgemm(m: inChannels, n: outChannels, k: rows, a: input, transA: true, b: gradOutput, c: gw,
@@ -129,7 +134,9 @@ public struct Conv2d: Sendable {
                         for kx in 0..<kernel {
                             let ix = ox * stride - padding + kx
                             if ix < 0 || ix >= width {
-                                dst.update(repeating: 0, count: c)
+                                if c == 1 { dst.pointee = 0 } else { dst.update(repeating: 0, count: c) }
+                            } else if c == 1 {
+                                dst.pointee = image[iy * width + ix]
                             } else {
                                 dst.update(from: image + (iy * width + ix) * c, count: c)
                             }
@@ -163,8 +170,7 @@ public struct Conv2d: Sendable {
                         for kx in 0..<kernel {
                             let ix = ox * stride - padding + kx
                             if ix >= 0 && ix < width {
-                                let dst = image + (iy * width + ix) * c
-                                for j in 0..<c { dst[j] += src[j] }
+                                pk_add(image + (iy * width + ix) * c, src, c)
                             }
                             src += c
                         }

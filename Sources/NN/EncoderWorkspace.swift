@@ -1,3 +1,6 @@
+import CKernels
+import Linalg
+
 /// Every activation, cache and scratch buffer one forward/backward pass of an `Encoder` needs for a
 /// fixed batch size, allocated once and reused for every batch.
 ///
@@ -21,15 +24,25 @@ public final class EncoderWorkspace: @unchecked Sendable {
     let stemConvOut: FloatBuffer, stemOut: FloatBuffer, stemCache: FloatBuffer
     let blocks: [BlockBuffers]
     let hidden: FloatBuffer, hiddenAct: FloatBuffer
-    let convWorkspace: FloatBuffer
     // gradient scratch, each as large as the largest activation
     let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer, gradD: FloatBuffer
     let gradEmbedding: FloatBuffer, gradHidden: FloatBuffer
+    /// The lanes a pass runs on, each on its own shard of the batch (see `LaneTeam`).
+    public let team: LaneTeam
+    /// One im2col workspace per lane.
+    let convWorkspaces: [FloatBuffer]
+    /// Weight gradients of lanes 1…: summed into the parameter set's at the end of a backward pass.
+    let laneGradients: [FloatBuffer]
 
-    public init(encoder: Encoder, batch: Int) {
+    /// A workspace for `batch` images on `lanes` lanes (nil: as many as OpenBLAS has threads now, which is
+    /// what `--threads` sets). With more than one lane, every GEMM inside a pass runs single-threaded.
+    public init(encoder: Encoder, batch: Int, lanes: Int? = nil) {
         precondition(batch > 0, "batch")
         self.encoder = encoder
         self.batch = batch
+        let laneCount = max(1, min(batch, lanes ?? Gemm.threads))
+        team = LaneTeam(lanes: laneCount)
+        let shard = (batch + laneCount - 1) / laneCount
         let config = encoder.config
         input = FloatBuffer(count: batch * config.side * config.side * config.inChannels)
         stemSide = encoder.stemConv.outputSize(height: config.side, width: config.side).height
@@ -38,16 +51,16 @@ public final class EncoderWorkspace: @unchecked Sendable {
         stemOut = FloatBuffer(count: stemCount)
         stemCache = FloatBuffer(count: encoder.stemBN.cacheCount)
         var largest = stemCount
-        var workspace = encoder.stemConv.workspaceCount(batch: batch, height: config.side, width: config.side)
+        var workspace = encoder.stemConv.workspaceCount(batch: shard, height: config.side, width: config.side)
         var side = stemSide
         var buffers: [BlockBuffers] = []
         for block in encoder.blocks {
             let outSide = block.conv1.outputSize(height: side, width: side).height
             let count = batch * outSide * outSide * block.outChannels
             largest = max(largest, count, batch * side * side * block.inChannels)
-            workspace = max(workspace, block.conv1.workspaceCount(batch: batch, height: side, width: side),
-                            block.conv2.workspaceCount(batch: batch, height: outSide, width: outSide),
-                            block.down?.conv.workspaceCount(batch: batch, height: side, width: side) ?? 0)
+            workspace = max(workspace, block.conv1.workspaceCount(batch: shard, height: side, width: side),
+                            block.conv2.workspaceCount(batch: shard, height: outSide, width: outSide),
+                            block.down?.conv.workspaceCount(batch: shard, height: side, width: side) ?? 0)
             buffers.append(BlockBuffers(
                 inSide: side, outSide: outSide, c1: FloatBuffer(count: count), n1: FloatBuffer(count: count),
                 c2: FloatBuffer(count: count), out: FloatBuffer(count: count),
@@ -63,13 +76,24 @@ public final class EncoderWorkspace: @unchecked Sendable {
         hidden = FloatBuffer(count: batch * config.hidden)
         hiddenAct = FloatBuffer(count: batch * config.hidden)
         projection = FloatBuffer(count: batch * config.projectionOut)
-        convWorkspace = FloatBuffer(count: workspace)
+        convWorkspaces = (0..<laneCount).map { _ in FloatBuffer(count: workspace) }
+        laneGradients = (1..<max(1, laneCount)).map { _ in FloatBuffer(count: encoder.parameters.count) }
         gradA = FloatBuffer(count: largest)
         gradB = FloatBuffer(count: largest)
         gradC = FloatBuffer(count: largest)
         gradD = FloatBuffer(count: largest)
         gradEmbedding = FloatBuffer(count: batch * d)
         gradHidden = FloatBuffer(count: batch * config.hidden)
+        team.reserveReduction(2 * (config.widths.max() ?? 0))
+    }
+
+    /// Runs `body` on every lane with OpenBLAS single-threaded (the lanes are the parallelism).
+    func onLanes(_ body: (LaneContext) -> Void) {
+        guard team.lanes > 1 else { return team.run(body) }
+        let threads = Gemm.threads
+        Gemm.setThreads(1)
+        defer { Gemm.setThreads(threads) }
+        team.run(body)
     }
 
     /// Runs the encoder on `input` into `embedding`; with `head`, also the projection into `projection`.
@@ -77,45 +101,57 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// `trainingFrom` > 0 keeps the stem and the blocks before it in evaluation mode (a partial fine-tune:
     /// frozen layers compute exactly what they will at inference).
     public func forward(training: Bool, head: Bool, trainingFrom: Int = 0) {
-        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspace.pointer
-        e.stemConv.forward(input.pointer, batch: batch, height: c.side, width: c.side, output: stemConvOut.pointer,
-                           parameters: p, workspace: ws)
-        e.stemBN.forward(stemConvOut.pointer, rows: batch * stemSide * stemSide, output: stemOut.pointer,
-                         training: training && trainingFrom == 0, parameters: p, cache: stemCache.pointer)
-        ReLU.forward(stemOut.pointer, count: stemOut.count, output: stemOut.pointer)
-        var x = UnsafePointer(stemOut.pointer)
+        onLanes { lane in forward(lane: lane, training: training, trainingFrom: trainingFrom) }
+        guard head else { return }
+        let e = encoder, p = e.parameters
+        e.projection1.forward(embedding.pointer, batch: batch, output: hidden.pointer, parameters: p)
+        ReLU.forward(hidden.pointer, count: hidden.count, output: hiddenAct.pointer)
+        e.projection2.forward(hiddenAct.pointer, batch: batch, output: projection.pointer, parameters: p)
+    }
+
+    /// One lane's share of the encoder's forward pass: the images of `lane.shard(of: batch)`.
+    private func forward(lane: LaneContext, training: Bool, trainingFrom: Int) {
+        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspaces[lane.lane].pointer
+        let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
+        let inPixels = c.side * c.side * c.inChannels
+        let stemPixels = stemSide * stemSide
+        let stemOffset = first * stemPixels * c.widths[0]
+        e.stemConv.forward(input.pointer + first * inPixels, batch: n, height: c.side, width: c.side,
+                           output: stemConvOut.pointer + stemOffset, parameters: p, workspace: ws)
+        e.stemBN.forward(stemConvOut.pointer + stemOffset, rows: n * stemPixels, totalRows: batch * stemPixels,
+                         output: stemOut.pointer + stemOffset, training: training && trainingFrom == 0, relu: true,
+                         parameters: p, cache: stemCache.pointer, lane: lane)
+        var x = UnsafePointer(stemOut.pointer + stemOffset)
         for (index, (block, buf)) in zip(e.blocks, blocks).enumerated() {
             let training = training && index >= trainingFrom
-            let rows = batch * buf.outSide * buf.outSide
+            let pixels = buf.outSide * buf.outSide
+            let rows = n * pixels, totalRows = batch * pixels
+            let offset = first * pixels * block.outChannels
             let count = rows * block.outChannels
-            block.conv1.forward(x, batch: batch, height: buf.inSide, width: buf.inSide, output: buf.c1.pointer,
-                                parameters: p, workspace: ws)
-            block.bn1.forward(buf.c1.pointer, rows: rows, output: buf.n1.pointer, training: training, parameters: p,
-                              cache: buf.cache1.pointer)
-            ReLU.forward(buf.n1.pointer, count: count, output: buf.n1.pointer)
-            block.conv2.forward(buf.n1.pointer, batch: batch, height: buf.outSide, width: buf.outSide,
-                                output: buf.c2.pointer, parameters: p, workspace: ws)
-            block.bn2.forward(buf.c2.pointer, rows: rows, output: buf.out.pointer, training: training, parameters: p,
-                              cache: buf.cache2.pointer)
-            let out = buf.out.pointer
+            let c1 = buf.c1.pointer + offset, n1 = buf.n1.pointer + offset, c2 = buf.c2.pointer + offset
+            let out = buf.out.pointer + offset
+            block.conv1.forward(x, batch: n, height: buf.inSide, width: buf.inSide, output: c1, parameters: p,
+                                workspace: ws)
+            block.bn1.forward(c1, rows: rows, totalRows: totalRows, output: n1, training: training, relu: true,
+                              parameters: p, cache: buf.cache1.pointer, lane: lane)
+            block.conv2.forward(n1, batch: n, height: buf.outSide, width: buf.outSide, output: c2, parameters: p,
+                                workspace: ws)
+            block.bn2.forward(c2, rows: rows, totalRows: totalRows, output: out, training: training, relu: false,
+                              parameters: p, cache: buf.cache2.pointer, lane: lane)
             if let down = block.down, let cd = buf.cd, let bd = buf.bd, let cache = buf.cacheD {
-                down.conv.forward(x, batch: batch, height: buf.inSide, width: buf.inSide, output: cd.pointer,
+                down.conv.forward(x, batch: n, height: buf.inSide, width: buf.inSide, output: cd.pointer + offset,
                                   parameters: p, workspace: ws)
-                down.bn.forward(cd.pointer, rows: rows, output: bd.pointer, training: training, parameters: p,
-                                cache: cache.pointer)
-                for i in 0..<count { out[i] = max(out[i] + bd.pointer[i], 0) }
+                down.bn.forward(cd.pointer + offset, rows: rows, totalRows: totalRows, output: bd.pointer + offset,
+                                training: training, relu: false, parameters: p, cache: cache.pointer, lane: lane)
+                pk_add_relu(out, bd.pointer + offset, count)
             } else {
-                for i in 0..<count { out[i] = max(out[i] + x[i], 0) }
+                pk_add_relu(out, x, count)
             }
             x = UnsafePointer(out)
         }
         let last = blocks.last!
-        GlobalAveragePool.forward(x, batch: batch, pixels: last.outSide * last.outSide, channels: c.embeddingDimension,
-                                  output: embedding.pointer)
-        guard head else { return }
-        e.projection1.forward(embedding.pointer, batch: batch, output: hidden.pointer, parameters: p)
-        ReLU.forward(hidden.pointer, count: hidden.count, output: hiddenAct.pointer)
-        e.projection2.forward(hiddenAct.pointer, batch: batch, output: projection.pointer, parameters: p)
+        GlobalAveragePool.forward(x, batch: n, pixels: last.outSide * last.outSide, channels: c.embeddingDimension,
+                                  output: embedding.pointer + first * c.embeddingDimension)
     }
 
     /// Back-propagates `gradProjection` ([batch, projectionOut]) through a training-mode forward pass
@@ -143,45 +179,79 @@ public final class EncoderWorkspace: @unchecked Sendable {
     }
 
     func backwardFromEmbedding(firstBlock: Int) {
-        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspace.pointer
+        onLanes { lane in
+            backward(lane: lane, firstBlock: firstBlock)
+            guard lane.lanes > 1 else { return }
+            // Sum the lanes' weight gradients into the parameter set's, each lane a slice of them.
+            lane.barrier()
+            let total = encoder.parameters.gradients.pointer
+            let slice = lane.shard(of: encoder.parameters.count)
+            for other in laneGradients {
+                pk_add(total + slice.lowerBound, other.pointer + slice.lowerBound, slice.count)
+                (other.pointer + slice.lowerBound).update(repeating: 0, count: slice.count)
+            }
+        }
+    }
+
+    /// One lane's share of the backward pass (the images of `lane.shard(of: batch)`); its weight
+    /// gradients go to `laneGradients` (lane 0: the parameter set's own).
+    private func backward(lane: LaneContext, firstBlock: Int) {
+        let e = encoder, c = e.config, p = e.parameters, ws = convWorkspaces[lane.lane].pointer
+        let grads = lane.lane == 0 ? p.gradients.pointer : laneGradients[lane.lane - 1].pointer
+        let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
         let last = blocks.last!
-        var gOut = gradA.pointer, gNext = gradB.pointer
-        let tmp1 = gradC.pointer, tmp2 = gradD.pointer
-        GlobalAveragePool.backward(gradOutput: gradEmbedding.pointer, batch: batch,
-                                   pixels: last.outSide * last.outSide, channels: c.embeddingDimension, gradInput: gOut)
+        let d = c.embeddingDimension
+        // Scratch offsets: a lane's rows of each gradient buffer start at its first image.
+        func at(_ buffer: FloatBuffer, _ perImage: Int) -> UnsafeMutablePointer<Float> {
+            buffer.pointer + first * perImage
+        }
+        var gOut = gradA, gNext = gradB
+        GlobalAveragePool.backward(gradOutput: gradEmbedding.pointer + first * d, batch: n,
+                                   pixels: last.outSide * last.outSide, channels: d,
+                                   gradInput: at(gOut, last.outSide * last.outSide * d))
         for index in stride(from: blocks.count - 1, through: max(0, firstBlock), by: -1) {
             let block = e.blocks[index], buf = blocks[index]
-            let x = index == 0 ? UnsafePointer(stemOut.pointer) : UnsafePointer(blocks[index - 1].out.pointer)
-            let rows = batch * buf.outSide * buf.outSide
+            let inPerImage = buf.inSide * buf.inSide * block.inChannels
+            let pixels = buf.outSide * buf.outSide, outPerImage = pixels * block.outChannels
+            let x = UnsafePointer(index == 0 ? stemOut.pointer : blocks[index - 1].out.pointer) + first * inPerImage
+            let rows = n * pixels, totalRows = batch * pixels
             let count = rows * block.outChannels
-            ReLU.backward(output: buf.out.pointer, gradOutput: gOut, count: count, gradInput: gOut)  // dSum
-            block.bn2.backward(buf.c2.pointer, gradOutput: gOut, rows: rows, gradInput: tmp1, parameters: p,
-                               cache: buf.cache2.pointer)
-            block.conv2.backward(buf.n1.pointer, gradOutput: tmp1, batch: batch, height: buf.outSide,
-                                 width: buf.outSide, gradInput: tmp2, parameters: p, workspace: ws)
-            ReLU.backward(output: buf.n1.pointer, gradOutput: tmp2, count: count, gradInput: tmp2)
-            block.bn1.backward(buf.c1.pointer, gradOutput: tmp2, rows: rows, gradInput: tmp1, parameters: p,
-                               cache: buf.cache1.pointer)
-            block.conv1.backward(x, gradOutput: tmp1, batch: batch, height: buf.inSide, width: buf.inSide,
-                                 gradInput: gNext, parameters: p, workspace: ws)
-            let inCount = batch * buf.inSide * buf.inSide * block.inChannels
+            let gO = at(gOut, outPerImage), gN = at(gNext, inPerImage)
+            let tmp1 = at(gradC, max(outPerImage, inPerImage)), tmp2 = at(gradD, max(outPerImage, inPerImage))
+            let offset = first * outPerImage
+            pk_relu_mask(gO, buf.out.pointer + offset, count)  // dSum
+            block.bn2.backward(buf.c2.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
+                               totalRows: totalRows, gradInput: tmp1, parameters: p, cache: buf.cache2.pointer,
+                               lane: lane)
+            block.conv2.backward(buf.n1.pointer + offset, gradOutput: tmp1, batch: n, height: buf.outSide,
+                                 width: buf.outSide, gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
+            block.bn1.backward(buf.c1.pointer + offset, gradOutput: tmp2, reluOutput: buf.n1.pointer + offset,
+                               rows: rows, totalRows: totalRows, gradInput: tmp1, parameters: p,
+                               cache: buf.cache1.pointer, lane: lane)
+            block.conv1.backward(x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
+                                 gradInput: gN, parameters: p, workspace: ws, gradients: grads)
+            let inCount = n * inPerImage
             if let down = block.down, let cd = buf.cd, let cache = buf.cacheD {
-                down.bn.backward(cd.pointer, gradOutput: gOut, rows: rows, gradInput: tmp1, parameters: p,
-                                 cache: cache.pointer)
-                down.conv.backward(x, gradOutput: tmp1, batch: batch, height: buf.inSide, width: buf.inSide,
-                                   gradInput: tmp2, parameters: p, workspace: ws)
-                for i in 0..<inCount { gNext[i] += tmp2[i] }
+                down.bn.backward(cd.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
+                                 totalRows: totalRows, gradInput: tmp1, parameters: p, cache: cache.pointer,
+                                 lane: lane)
+                down.conv.backward(x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
+                                   gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
+                pk_add(gN, tmp2, inCount)
             } else {
-                for i in 0..<inCount { gNext[i] += gOut[i] }
+                pk_add(gN, gO, inCount)
             }
             swap(&gOut, &gNext)
         }
         guard firstBlock == 0 else { return }
-        let stemRows = batch * stemSide * stemSide
-        ReLU.backward(output: stemOut.pointer, gradOutput: gOut, count: stemOut.count, gradInput: gOut)
-        e.stemBN.backward(stemConvOut.pointer, gradOutput: gOut, rows: stemRows, gradInput: tmp1, parameters: p,
-                          cache: stemCache.pointer)
-        e.stemConv.backward(input.pointer, gradOutput: tmp1, batch: batch, height: c.side, width: c.side,
-                            gradInput: nil, parameters: p, workspace: ws)
+        let stemPixels = stemSide * stemSide, stemPerImage = stemPixels * c.widths[0]
+        let offset = first * stemPerImage
+        let tmp1 = at(gradC, stemPerImage)
+        e.stemBN.backward(stemConvOut.pointer + offset, gradOutput: at(gOut, stemPerImage),
+                          reluOutput: stemOut.pointer + offset, rows: n * stemPixels, totalRows: batch * stemPixels,
+                          gradInput: tmp1, parameters: p, cache: stemCache.pointer, lane: lane)
+        e.stemConv.backward(input.pointer + first * c.side * c.side * c.inChannels, gradOutput: tmp1, batch: n,
+                            height: c.side, width: c.side, gradInput: nil, parameters: p, workspace: ws,
+                            gradients: grads)
     }
 }
