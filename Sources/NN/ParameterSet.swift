@@ -27,8 +27,6 @@ public final class ParameterSet: @unchecked Sendable {
     public enum Initializer: Sendable {
         case zeros
         case constant(Float)
-        /// Uniform(-bound, bound), bound = gain·sqrt(3 / fanIn) (Kaiming-uniform style).
-        case kaimingUniform(fanIn: Int, gain: Float)
         case uniform(bound: Float)
     }
 
@@ -69,9 +67,6 @@ public final class ParameterSet: @unchecked Sendable {
             switch initializer {
             case .zeros: p.update(repeating: 0, count: view.count)
             case .constant(let c): p.update(repeating: c, count: view.count)
-            case .kaimingUniform(let fanIn, let gain):
-                let bound = gain * (3 / Float(max(1, fanIn))).squareRoot()
-                for i in 0..<view.count { p[i] = Float.random(in: -bound...bound, using: &rng) }
             case .uniform(let bound):
                 for i in 0..<view.count { p[i] = Float.random(in: -bound...bound, using: &rng) }
             }
