@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
 /// Options shared by the learning benchmarks: the encoder's shape and the threads.
 struct BenchModelOptions: ParsableArguments {
     @Option(help: "Images per step (each gives two views for training).") var batch = 128
-    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
     @Option(help: "Input side in pixels.") var side = 64
     @Option(help: "Stage widths, comma-separated.") var widths = "32,64,128,256"
     @Option(help: "BasicBlocks per stage.") var blocks = 1

@@ -21,7 +21,7 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "The project folder.") var project: String
     @Option(help: ArgumentHelp("Encoder weights (safetensors).", valueName: "FILE")) var weights: String?
     @Option(help: "Images per forward pass.") var batch = 256
-    @Option(help: "Threads for OpenBLAS.") var threads = 2
+    @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
 
     func run() throws {
         let store = try ProjectStore.open(at: project)

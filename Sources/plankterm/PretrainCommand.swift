@@ -45,7 +45,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Images per step (each gives two views).") var batch = 128
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
     @Option(help: "Seed for the initial weights, image order and augmentations.") var seed: UInt64 = 0
-    @Option(help: "Threads for OpenBLAS.") var threads = 2
+    @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
     @Option(help: "Input side in pixels.") var side = 64
     @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
     @Flag(help: "Queue the pretraining as a background job ('plankterm worker' or an open labeling screen runs it, resumes it after an interruption, then embeds every image and queues training).")
