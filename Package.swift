@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "PlanktermCoreTests", dependencies: ["PlanktermCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "PlanktermCore", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "CKernels", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "PlanktermCore"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
