@@ -71,6 +71,8 @@ public struct Exporter: Sendable {
     public func run(_ options: ExportOptions) throws -> ExportReport {
         let output = options.output.hasSuffix("/") && options.output.count > 1
             ? String(options.output.dropLast()) : options.output
+        try OutputGuard.check(output, protecting: [("the project folder", store.directory),
+                                                   ("the images folder", imagesRoot)])
         if FileManager.default.fileExists(atPath: output) && !options.force {
             throw ProjectError.exportFailed(path: output, reason: "it already exists (add --force to replace it)")
         }
@@ -116,7 +118,7 @@ public struct Exporter: Sendable {
             try? FileManager.default.removeItem(atPath: temporary)
             try? FileManager.default.removeItem(atPath: temporary + ".provenance.json")
             if let error = error as? ProjectError { throw error }
-            throw ProjectError.exportFailed(path: output, reason: "\(error)")
+            throw ProjectError.exportFailed(path: output, reason: ErrorText.describe(error))
         }
         return report
     }
@@ -150,20 +152,22 @@ public struct Exporter: Sendable {
         let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDir)
         if exists && isDir.boolValue {
             let old = temporary + ".old"
-            guard rename(output, old) == 0 else { throw posixError("cannot move the old export aside") }
+            guard rename(output, old) == 0 else { throw posixError("cannot move the old export aside", path: output) }
             guard rename(temporary, output) == 0 else {
+                let error = posixError("cannot move the export into place", path: output)
                 _ = rename(old, output)
-                throw posixError("cannot move the export into place")
+                throw error
             }
             try? FileManager.default.removeItem(atPath: old)
         } else {
             // rename(2) replaces a file atomically.
-            guard rename(temporary, output) == 0 else { throw posixError("cannot move the export into place") }
+            guard rename(temporary, output) == 0 else { throw posixError("cannot move the export into place", path: output) }
         }
     }
 
-    private func posixError(_ what: String) -> ProjectError {
-        .exportFailed(path: imagesRoot, reason: "\(what): \(String(cString: strerror(errno)))")
+    /// Call right after the failing system call, before anything can change errno.
+    private func posixError(_ what: String, path: String) -> ProjectError {
+        .exportFailed(path: path, reason: "\(what): \(ErrorText.lastErrno())")
     }
 
     private func writeRows(_ rows: [[String]], to path: String, delimiter: String = ",") throws {

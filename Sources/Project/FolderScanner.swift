@@ -1,5 +1,7 @@
 import Foundation
 import Imaging
+import PlanktermCore
+import Store
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,6 +26,9 @@ public enum FolderScanner {
         public var files: [ScannedFile]
         /// Regular files skipped because their extension is not an image's.
         public var otherFiles: Int
+        /// What could not be looked at, with the reason: folders that cannot be listed, names that are
+        /// not valid UTF-8 (shown with their bytes escaped), entries that vanished or cannot be stat'ed.
+        public var skipped: [FailedImage] = []
     }
 
     public static func scan(root: String) throws(ProjectError) -> Result {
@@ -38,23 +43,33 @@ public enum FolderScanner {
         var visited = Set<[UInt64]>()
         var rootStat = stat()
         if stat(root, &rootStat) == 0 { visited.insert([UInt64(rootStat.st_dev), UInt64(rootStat.st_ino)]) }
+        var skipped: [FailedImage] = []
         while let relative = pending.popLast() {
             let full = relative.isEmpty ? root : root + "/" + relative
             guard let dir = opendir(full) else {
-                if relative.isEmpty {
-                    throw .imagesFolder(path: root, reason: String(cString: strerror(errno)))
-                }
-                continue  // an unreadable subfolder is skipped, not fatal
+                let reason = ErrorText.lastErrno()
+                if relative.isEmpty { throw .imagesFolder(path: root, reason: reason) }
+                // An unreadable subfolder is not fatal, but it is reported.
+                skipped.append(FailedImage(path: relative + "/", reason: "cannot list the folder: \(reason)"))
+                continue
             }
             defer { closedir(dir) }
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+                if bytes.first == UInt8(ascii: ".") { continue }
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    // Such a file cannot be named in the database or a label file: report it, with its bytes.
+                    let shown = bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
+                    skipped.append(FailedImage(path: relative.isEmpty ? shown : relative + "/" + shown,
+                                               reason: "the name is not valid UTF-8; rename it to import it"))
+                    continue
                 }
-                if name.hasPrefix(".") { continue }
                 let child = relative.isEmpty ? name : relative + "/" + name
                 var st = stat()
-                guard stat(root + "/" + child, &st) == 0 else { continue }
+                guard stat(root + "/" + child, &st) == 0 else {
+                    skipped.append(FailedImage(path: child, reason: ErrorText.lastErrno()))
+                    continue
+                }
                 let kind = st.st_mode & S_IFMT
                 if kind == S_IFDIR {
                     if visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted { pending.append(child) }
@@ -70,6 +85,7 @@ public enum FolderScanner {
             }
         }
         files.sort { $0.path < $1.path }
-        return Result(files: files, otherFiles: other)
+        skipped.sort { $0.path < $1.path }
+        return Result(files: files, otherFiles: other, skipped: skipped)
     }
 }

@@ -62,6 +62,14 @@ public struct ImportReport: Sendable, Codable, Equatable {
     public var labelConflicts: [String] = []
     /// Rows of the label file that match no image (the paths as written).
     public var unmatchedLabels: [String] = []
+    /// Rows of the label file (1-based data rows) that name an image but give no class: their images keep
+    /// the labels they have.
+    public var emptyLabelRows: [Int] = []
+    /// Images that the label file gives two different labels: neither is taken.
+    public var conflictingRows: [String] = []
+    /// Entries under the images folder that could not be looked at (unreadable folders, names that are not
+    /// UTF-8), with the reason.
+    public var skipped: [FailedImage] = []
     public var seconds = 0.0
 }
 
@@ -91,6 +99,7 @@ public struct Importer: Sendable {
         let scan = try FolderScanner.scan(root: root)
         report.scanned = scan.files.count
         report.otherFiles = scan.otherFiles
+        report.skipped = scan.skipped
 
         var known = try store.imageFingerprints()
         let scannedPaths = Set(scan.files.map(\.path))
@@ -179,16 +188,28 @@ public struct Importer: Sendable {
         if let labelFile {
             let resolver = PathResolver(root: root, labelFile: labelFile.path, known: Set(known.keys))
             var fields: [(ImageID, name: String, value: String)] = []
+            var fromFile: [String: LabelRecord] = [:]
+            var conflicting = Set<String>()
             for record in labelFile.records {
                 guard let path = resolver.resolve(record.path) else {
                     report.unmatchedLabels.append(record.path)
                     continue
                 }
-                wanted[path] = record
                 if let id = known[path]?.id {
                     for (name, value) in record.fields.sorted(by: { $0.key < $1.key }) { fields.append((id, name, value)) }
                 }
+                guard record.className != nil else {
+                    report.emptyLabelRows.append(record.row)
+                    continue
+                }
+                if let earlier = fromFile[path], earlier.className != record.className || earlier.status != record.status {
+                    conflicting.insert(path)
+                }
+                fromFile[path] = record
             }
+            for (path, record) in fromFile where !conflicting.contains(path) { wanted[path] = record }
+            for path in conflicting { wanted.removeValue(forKey: path) }
+            report.conflictingRows = conflicting.sorted()
             try store.setFields(fields)
             report.labelSources.append(labelFile.path)
         }

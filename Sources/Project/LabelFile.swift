@@ -61,6 +61,10 @@ public struct LabelFile: Sendable {
     /// Reads the label file at `path`.
     public static func read(path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
         let text: String
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw .labelFileUnreadable(path: path, reason: "it is a folder, not a file")
+        }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let decoded = String(data: data, encoding: .utf8) else {
@@ -70,7 +74,7 @@ public struct LabelFile: Sendable {
         } catch let error as ProjectError {
             throw error
         } catch {
-            throw .labelFileUnreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw .labelFileUnreadable(path: path, reason: ErrorText.describe(error))
         }
         let firstLine = text.prefix(while: { $0 != "\n" && $0 != "\r\n" })
         guard !firstLine.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -89,7 +93,16 @@ public struct LabelFile: Sendable {
             if let error = reader.error { throw error }
             rows = all
         } catch {
-            throw .labelFileUnreadable(path: path, reason: "malformed CSV (\(error))")
+            throw .labelFileUnreadable(path: path, reason: "malformed CSV (\(ErrorText.describe(error)))")
+        }
+        // No path or class name holds a line break: a field that does is a quote that was never closed and
+        // swallowed the rows after it.
+        func runaway(_ fields: [String]) -> String? {
+            let lines = fields.map { $0.filter(\.isNewline).count }.max() ?? 0
+            return lines == 0 ? nil : "a quoted field runs over \(lines + 1) lines: a quote (\") that is never closed?"
+        }
+        if let reason = rows.first.flatMap(runaway) {
+            throw .labelFileUnreadable(path: path, reason: "the header: " + reason)
         }
         guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {
             throw .labelFileUnreadable(path: path, reason: "the file has no header row")
@@ -149,6 +162,7 @@ public struct LabelFile: Sendable {
         records.reserveCapacity(body.count)
         for (offset, fields) in body.enumerated() {
             let row = offset + 1
+            if let reason = runaway(fields) { throw .labelRow(path: path, row: row, reason: reason) }
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             func field(_ i: Int?) -> String? {
                 guard let i, i < fields.count else { return nil }

@@ -34,7 +34,7 @@ public final class ProjectStore: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw .database(path: directory, message: "cannot create the folder: \(error.localizedDescription)")
+            throw .database(path: directory, message: "cannot create the folder: \(ErrorText.describe(error))")
         }
         let store = try connect(directory: directory)
         try store.write { db in
@@ -46,13 +46,24 @@ public final class ProjectStore: Sendable {
 
     /// Opens the project in `directory`, migrating its database to the current schema.
     public static func open(at directory: String) throws(StoreError) -> ProjectStore {
-        guard FileManager.default.fileExists(atPath: databasePath(in: directory)) else {
+        let path = databasePath(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else {
             throw .notAProject(path: directory)
         }
-        return try connect(directory: directory)
+        // An empty database file (truncated, or zeroed by a disk tool) would open as a new, empty project
+        // and the next write would make that permanent: refuse it before SQLite touches the file.
+        if fileSize(path) == 0 && (fileSize(path + "-wal") ?? 0) == 0 {
+            throw .damaged(path: path, reason: "the database file is empty (0 bytes)")
+        }
+        return try connect(directory: directory, existing: true)
     }
 
-    private static func connect(directory: String) throws(StoreError) -> ProjectStore {
+    private static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+    }
+
+    private static func connect(directory: String, existing: Bool = false) throws(StoreError) -> ProjectStore {
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
@@ -63,12 +74,27 @@ public final class ProjectStore: Sendable {
         let path = databasePath(in: directory)
         do {
             let pool = try DatabasePool(path: path, configuration: config)
+            if existing {
+                // A project's database always has its tables and its id; one without them is damaged, and
+                // migrating it would quietly make a new, empty project out of it.
+                let tables = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
+                let hasId = try tables > 0 && pool.read { db in
+                    try db.tableExists("meta")
+                        && (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'projectId'")) != nil
+                }
+                guard hasId else {
+                    throw StoreError.damaged(path: path, reason: tables == 0 ? "the database holds no tables"
+                                             : "the database has no project id (not a plankterm project, or damaged)")
+                }
+            }
             let migrator = Schema.migrator
             if try pool.read({ try migrator.hasBeenSuperseded($0) }) { throw StoreError.newerSchema(path: directory) }
             try migrator.migrate(pool)
             return ProjectStore(directory: directory, pool: pool)
         } catch let error as StoreError {
             throw error
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            throw .damaged(path: path, reason: error.message ?? "not an SQLite database")
         } catch {
             throw .database(path: directory, message: Self.describe(error))
         }
@@ -76,7 +102,7 @@ public final class ProjectStore: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let db = error as? DatabaseError { return db.message ?? "\(db.resultCode)" }
-        return "\(error)"
+        return ErrorText.describe(error)
     }
 
     // MARK: Transactions

@@ -8,6 +8,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case newerSchema(path: String)
     /// SQLite reported an error.
     case database(path: String, message: String)
+    /// The database file is there but is not a usable project database (empty, truncated, not SQLite).
+    case damaged(path: String, reason: String)
     /// A label or lookup named an image that the project does not have.
     case unknownImage(String)
     /// A class name that cannot be stored (empty, or only spaces and control characters).
@@ -24,6 +26,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .notAProject(let p): return "\(p): not a plankterm project (no \(ProjectStore.databaseFileName))"
         case .newerSchema(let p): return "\(p): the project was written by a newer plankterm"
         case .database(let p, let m): return "\(p): database error: \(m)"
+        case .damaged(let p, let r): return "\(p): damaged project database: \(r); nothing was changed"
         case .unknownImage(let i): return "no image \(i) in this project"
         case .invalidClassName(let n): return "invalid class name \(n.debugDescription)"
         case .unknownModel(let m): return "no classifier \(m) in this project"
@@ -37,6 +40,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .alreadyExists: return "use 'plankterm import' to add images to an existing project"
         case .notAProject: return "create one with 'plankterm init PROJECT --images DIR'"
         case .newerSchema: return "update plankterm"
+        case .damaged: return "restore plankterm.sqlite (with its -wal file, if any) from a backup"
         case .database(_, let m) where m.contains("locked") || m.contains("busy"):
             return "another plankterm process is writing to this project; try again"
         default: return nil

@@ -45,8 +45,10 @@ struct DemoCommand: ParsableCommand {
             store = try ProjectStore.create(at: project)
             try store.setMeta(ProjectLocation.imagesRootKey, root)
             print("importing \(Console.oneLine(root)) …")
-            _ = try ImportReporting.run(store: store, options: ImportOptions(imagesRoot: root, folderLabels: .off,
-                                                                             annotator: "demo"))
+            let (folderLabels, maxPixels) = try ImportDefaults.resolve(store: store, folderLabels: .off, maxPixels: nil,
+                                                                       recordAll: true)
+            _ = try ImportReporting.run(store: store, options: ImportOptions(imagesRoot: root, folderLabels: folderLabels,
+                                                                             annotator: "demo", maxPixels: maxPixels))
         }
         if try store.validatedLabels().isEmpty {
             let seeded = try seedFromFolders(store)

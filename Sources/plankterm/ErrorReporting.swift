@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import PlanktermCore
 import Project
 import Store
 
@@ -21,6 +22,11 @@ enum ErrorReporting {
             if exitCode == .success {
                 Plankterm.exit(withError: error)  // --help, --version: ArgumentParser prints them
             }
+            if exitCode != .validationFailure {
+                // Not a command-line error: an OS or Foundation error that reached the top, in words.
+                FileHandle.standardError.write(Data("error: \(Console.oneLine(ErrorText.describe(error)))\n".utf8))
+                return exitCode.rawValue == 0 ? 1 : exitCode.rawValue
+            }
             let full = Plankterm.message(for: error)
             let first = full.split(separator: "\n").first.map(String.init) ?? full
             message = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
@@ -38,7 +44,7 @@ enum ErrorReporting {
         case let e as ProjectError: Console.oneLine(e.description)
         case let e as StoreError: Console.oneLine(e.description)
         case let e as CommandFailure: Console.oneLine(e.message)
-        default: Console.oneLine("\(error)")
+        default: Console.oneLine(ErrorText.describe(error))
         }
     }
 }

@@ -39,7 +39,7 @@ struct ImportCommand: ParsableCommand {
                 root = given
             }
         }
-        let report = try ImportReporting.run(store: store, options: try labels.importOptions(root: root))
+        let report = try ImportReporting.run(store: store, options: try labels.importOptions(root: root, store: store))
         // New images in a project that has embeddings: queue their embedding for the background queue.
         if report.added + report.changed > 0, !(try store.models(kind: "encoder")).isEmpty {
             let id = try store.enqueueJob(kind: "embed", time: Date())

@@ -27,6 +27,9 @@ enum ImportReporting {
                      + " · vanished \(r.vanished.count) · reappeared \(r.reappeared) · failed \(r.failed.count)")
         for f in r.failed.prefix(20) { lines.append("  failed: \(Console.oneLine(f.path)): \(Console.oneLine(f.reason))") }
         if r.failed.count > 20 { lines.append("  … \(r.failed.count - 20) more (plankterm status lists them all)") }
+        if !r.skipped.isEmpty { lines.append("skipped \(r.skipped.count) entries under the images folder:") }
+        for f in r.skipped.prefix(20) { lines.append("  skipped: \(Console.oneLine(f.path)): \(Console.oneLine(f.reason))") }
+        if r.skipped.count > 20 { lines.append("  … \(r.skipped.count - 20) more skipped") }
         for v in r.vanished.prefix(20) { lines.append("  vanished (labels kept): \(Console.oneLine(v))") }
         if r.vanished.count > 20 { lines.append("  … \(r.vanished.count - 20) more vanished") }
         if !r.labelSources.isEmpty {
@@ -38,6 +41,14 @@ enum ImportReporting {
             }
             for u in r.unmatchedLabels.prefix(10) { lines.append("  no image for label row: \(Console.oneLine(u))") }
             if r.unmatchedLabels.count > 10 { lines.append("  … \(r.unmatchedLabels.count - 10) more unmatched") }
+            if !r.emptyLabelRows.isEmpty {
+                let rows = r.emptyLabelRows.prefix(10).map(String.init).joined(separator: ", ")
+                lines.append("  \(r.emptyLabelRows.count) rows give no class (rows \(rows)\(r.emptyLabelRows.count > 10 ? ", …" : "")): their images keep their labels")
+            }
+            if !r.conflictingRows.isEmpty {
+                lines.append("  \(r.conflictingRows.count) images have rows with different labels: none of them taken")
+                for c in r.conflictingRows.prefix(10) { lines.append("  conflicting rows for \(Console.oneLine(c))") }
+            }
         }
         lines.append(String(format: "import took %.2f s", r.seconds))
         return lines.joined(separator: "\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Imaging
 import Project
+import Store
 
 extension FolderLabels: ExpressibleByArgument {}
 
@@ -24,9 +25,10 @@ struct LabelImportOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("""
         Take DIR/<class>/image as labelled <class>: auto (when no --labels is given and two or more \
-        top-level folders hold images), on, or off.
+        top-level folders hold images), on, or off. The project remembers the choice: a later import without \
+        this option makes the same one.
         """, valueName: "MODE"))
-    var folderLabels: FolderLabels = .auto
+    var folderLabels: FolderLabels?
 
     @Option(help: ArgumentHelp("Who gave the imported labels when the file does not say (default: $USER).",
                                valueName: "NAME"))
@@ -35,11 +37,18 @@ struct LabelImportOptions: ParsableArguments {
     @Flag(help: "Let imported labels replace labels that were given in plankterm (by default those are kept).")
     var replaceLabels = false
 
-    @Option(help: ArgumentHelp("Refuse images whose header claims more pixels than this.", valueName: "N"))
-    var maxPixels: Int = ImageDecoder.defaultMaxPixels
+    @Option(help: ArgumentHelp("""
+        Refuse images whose header claims more pixels than this (default \(ImageDecoder.defaultMaxPixels); \
+        remembered by the project like --folder-labels).
+        """, valueName: "N"))
+    var maxPixels: Int?
 
-    func importOptions(root: String) throws -> ImportOptions {
-        guard maxPixels > 0 else { throw CommandFailure(message: "--max-pixels must be positive") }
+    /// The import's options; the project's recorded choices fill in what was not given, and what was given
+    /// is recorded (all of it at `init`).
+    func importOptions(root: String, store: ProjectStore, creating: Bool = false) throws -> ImportOptions {
+        if let maxPixels, maxPixels <= 0 { throw CommandFailure(message: "--max-pixels must be positive") }
+        let (folderLabels, maxPixels) = try ImportDefaults.resolve(store: store, folderLabels: folderLabels,
+                                                                   maxPixels: maxPixels, recordAll: creating)
         return ImportOptions(
             imagesRoot: root, labelFile: labelFile.map(ProjectLocation.absolute),
             labelColumns: LabelColumns(path: pathColumn, label: labelColumn, status: statusColumn),

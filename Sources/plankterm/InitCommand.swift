@@ -30,12 +30,14 @@ struct InitCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw ProjectError.imagesFolder(path: images, reason: "no such folder")
         }
-        let options = try labels.importOptions(root: root)
-        if let file = options.labelFile {
-            _ = try LabelFile.read(path: file, columns: options.labelColumns)  // fail before creating anything
+        if let maxPixels = labels.maxPixels, maxPixels <= 0 { throw CommandFailure(message: "--max-pixels must be positive") }
+        if let file = labels.labelFile.map(ProjectLocation.absolute) {
+            _ = try LabelFile.read(path: file, columns: LabelColumns(path: labels.pathColumn, label: labels.labelColumn,
+                                                                     status: labels.statusColumn))  // fail before creating anything
         }
         let store = try ProjectStore.create(at: project)
         try store.setMeta(ProjectLocation.imagesRootKey, root)
+        let options = try labels.importOptions(root: root, store: store, creating: true)
         _ = try ImportReporting.run(store: store, options: options)
         print("")
         print(try StatusCommand.describe(store: store, root: root, failedLimit: 20))

@@ -86,7 +86,8 @@ struct ClassifierRunTests {
         #expect(try store.classifiers().map(\.id) == [report.modelId])
 
         // CSV export: validated labels with probability 1, and the model's predictions for the rest.
-        let out = images.path + "/export.csv"
+        let out = images.path + "-export.csv"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
         _ = try Exporter(store: store, imagesRoot: images.path).run(ExportOptions(format: .csv, output: out,
                                                                                    statuses: [.validated, .predicted]))
         let exported = try LabelFile.read(path: out)
