@@ -1,4 +1,5 @@
 import Foundation
+import PlanktermCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -98,14 +99,14 @@ public struct NeighborGraph: Sendable, Equatable {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .cannotWrite(path: path, reason: error.localizedDescription)
+            throw .cannotWrite(path: path, reason: ErrorText.describe(error))
         }
     }
 
     public static func read(from path: String) throws(NeighborsError) -> NeighborGraph {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw .cannotRead(path: path, reason: error.localizedDescription)
+            throw .cannotRead(path: path, reason: ErrorText.describe(error))
         }
         guard data.count >= 16 else { throw .malformed(path: path, reason: "shorter than its header") }
         let header = (0..<4).map { i in data.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) } }
@@ -118,6 +119,14 @@ public struct NeighborGraph: Sendable, Equatable {
         data.withUnsafeBytes { raw in
             indices.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[16..<(16 + rows * k * 4)])) }
             sims.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(16 + rows * k * 4)...])) }
+        }
+        // Every entry is a row of the graph (or -1, no neighbour) with a cosine similarity, so that a damaged
+        // file is refused here instead of sending a reader out of bounds.
+        for i in 0..<(rows * k) {
+            let index = indices[i], sim = sims[i]
+            let valid = index == -1 ? (sim == -.infinity || sim.isNaN || (-1.001...1.001).contains(sim))
+                : (index >= 0 && Int(index) < rows && (-1.001...1.001).contains(sim))
+            if !valid { throw .malformed(path: path, reason: "entry \(i) (row \(i / k)) is not a neighbour") }
         }
         return NeighborGraph(lists: NeighborLists(k: k, indices: indices, similarities: sims))
     }

@@ -67,6 +67,10 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     public var folds: Int
     /// Relative to the project: calibrated posteriors under π_train, float32 (images × classes).
     public var posteriorsFile: String
+    /// The posteriors file's rows and SHA-256, checked whenever it is read (nil for models trained before
+    /// they were recorded: those files get the size and value checks only).
+    public var posteriorsRows: Int? = nil
+    public var posteriorsSHA256: String? = nil
 }
 
 /// Fits, calibrates and applies a classifier to a project and installs it as the current model.
@@ -117,42 +121,52 @@ public struct ClassifierRun: Sendable {
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
         let relative = Self.posteriorsFile(modelId: modelId)
-        try Self.writeFloats(predictions.posteriors, to: store.directory + "/" + relative)
-        let parameters = ClassifierParameters(
-            head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
-            classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
-            trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
-            targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
-            seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative)
-        var records: [PredictionRecord] = []
-        records.reserveCapacity(allRows.count)
-        for (i, row) in allRows.enumerated() {
-            let top = predictions.top(i)
-            let u = predictions.uncertainty(i)
-            records.append(PredictionRecord(
-                imageID: embeddings.rowImage[row]!, classID: classIds[top[0].index], confidence: top[0].probability,
-                top: top.map { (classIds[$0.index], Float($0.probability)) }, leastConfidence: u.leastConfidence,
-                margin: u.margin, entropy: u.entropy, row: i))
+        let posteriorsPath = store.directory + "/" + relative
+        let reportPath = ModelChangeReport.file(project: store.directory, modelId: modelId)
+        let checksum = try Self.writeFloats(predictions.posteriors, to: posteriorsPath)
+        // Until the model is installed its files are orphans: any failure from here removes them.
+        do {
+            let parameters = ClassifierParameters(
+                head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
+                classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
+                trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
+                targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
+                seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative, posteriorsRows: allRows.count,
+                posteriorsSHA256: checksum)
+            var records: [PredictionRecord] = []
+            records.reserveCapacity(allRows.count)
+            for (i, row) in allRows.enumerated() {
+                let top = predictions.top(i)
+                let u = predictions.uncertainty(i)
+                records.append(PredictionRecord(
+                    imageID: embeddings.rowImage[row]!, classID: classIds[top[0].index], confidence: top[0].probability,
+                    top: top.map { (classIds[$0.index], Float($0.probability)) }, leastConfidence: u.leastConfidence,
+                    margin: u.margin, entropy: u.entropy, row: i))
+            }
+            let seconds = clock.now().timeIntervalSince(started)
+            try progress("comparing with the current model", 0.9)
+            let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
+                                       labels: rows.count, seconds: seconds)
+            // The report is on disk before the model is installed: a current model always has one.
+            try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
+                                       names: names, validated: validated,
+                                       records: records, metrics: metrics).write(project: store.directory)
+            try progress("installing the new model", 0.95)
+            try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
+                                        createdAt: createdAt, predictions: records)
+            try? progress("done", 1)
+            return TrainReport(modelId: modelId, head: settings.head.kind.rawValue, labelsUsed: rows.count,
+                               classes: classIds.count, imagesPredicted: records.count,
+                               outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
+                               outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
+                               eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
+                               temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
+                               priorCorrection: predictions.priorSource)
+        } catch {
+            unlink(posteriorsPath)
+            unlink(reportPath)
+            throw error
         }
-        let seconds = clock.now().timeIntervalSince(started)
-        try progress("comparing with the current model", 0.9)
-        let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
-                                   labels: rows.count, seconds: seconds)
-        // The report is on disk before the model is installed: a current model always has one.
-        try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
-                                   names: names, validated: validated,
-                                   records: records, metrics: metrics).write(project: store.directory)
-        try progress("installing the new model", 0.95)
-        try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
-                                    createdAt: createdAt, predictions: records)
-        try? progress("done", 1)
-        return TrainReport(modelId: modelId, head: settings.head.kind.rawValue, labelsUsed: rows.count,
-                           classes: classIds.count, imagesPredicted: records.count,
-                           outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
-                           outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
-                           eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
-                           temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
-                           priorCorrection: predictions.priorSource)
     }
 
     /// The current classifier with its parameters, posteriors file and predictions; `ProjectError.noModel`
@@ -162,8 +176,14 @@ public struct ClassifierRun: Sendable {
             predictions: [ImageID: PredictionRecord]) {
         guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
         let parameters = try parameters(of: record)
-        return (record, parameters, try posteriors(project: store.directory, parameters: parameters),
-                try store.predictions(model: record.id))
+        let matrix = try posteriors(project: store.directory, parameters: parameters)
+        let predictions = try store.predictions(model: record.id)
+        if let bad = predictions.values.first(where: { $0.row < 0 || $0.row >= matrix.rows }) {
+            throw ProjectError.damaged(path: store.directory + "/" + parameters.posteriorsFile,
+                                       reason: "it has \(matrix.rows) rows, but a prediction refers to row \(bad.row)",
+                                       remedy: "train a new model ('plankterm train \(store.directory)')")
+        }
+        return (record, parameters, matrix, predictions)
     }
 
     /// Where a classifier version's posteriors go, relative to the project.
@@ -175,8 +195,32 @@ public struct ClassifierRun: Sendable {
     }
 
     /// The calibrated posteriors (π_train) of a classifier version: rows in `prediction.row` order.
+    /// A file that is missing, of the wrong size, not what was written (SHA-256) or not probabilities is
+    /// refused with `ProjectError.damaged`: nothing is ever computed from a damaged file.
     public static func posteriors(project: String, parameters: ClassifierParameters) throws -> MappedMatrix {
-        try MappedMatrix(path: project + "/" + parameters.posteriorsFile, columns: parameters.classIds.count)
+        let path = project + "/" + parameters.posteriorsFile
+        let remedy = "train a new model ('plankterm train \(project)') or make an earlier one current ('plankterm models \(project) --use ID')"
+        func damaged(_ reason: String) -> ProjectError { .damaged(path: path, reason: reason, remedy: remedy) }
+        let classes = parameters.classIds.count
+        let matrix: MappedMatrix
+        do {
+            matrix = try MappedMatrix(path: path, columns: classes)
+        } catch {
+            throw damaged(ErrorText.describe(error))
+        }
+        if let expected = parameters.posteriorsRows {
+            guard matrix.rows == expected, DerivedFile.size(path) == Int64(expected * classes * 4) else {
+                throw damaged("\(DerivedFile.size(path) ?? 0) bytes, \(expected * classes * 4) expected (\(expected) images × \(classes) classes)")
+            }
+        }
+        let bytes = UnsafeRawBufferPointer(start: matrix.pointer, count: matrix.rows * classes * 4)
+        if let expected = parameters.posteriorsSHA256, DerivedFile.sha256(bytes) != expected {
+            throw damaged("its content is not what was written (SHA-256 differs)")
+        }
+        for i in 0..<(matrix.rows * classes) where !(matrix.pointer[i] >= 0 && matrix.pointer[i] <= 1.0001) {
+            throw damaged("row \(i / classes) holds \(matrix.pointer[i]), not a probability")
+        }
+        return matrix
     }
 
     static func modelId(encoder: String, settings: ClassifierSettings, labels: Int, time: Date) -> String {
@@ -193,20 +237,12 @@ public struct ClassifierRun: Sendable {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Writes float32 values durably: a temporary file, fsync, rename.
-    static func writeFloats(_ values: [Double], to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = path + ".partial"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ProjectError.exportFailed(path: temporary, reason: String(cString: strerror(errno))) }
+    /// Writes float32 values durably (a temporary file, fsync, rename); returns their SHA-256.
+    static func writeFloats(_ values: [Double], to path: String) throws -> String {
         let floats = values.map { Float($0) }
-        let written = floats.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == floats.count * 4, synced, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno)))
+        return try floats.withUnsafeBytes { bytes in
+            try DerivedFile.write(bytes, to: path)
+            return DerivedFile.sha256(bytes)
         }
     }
 }

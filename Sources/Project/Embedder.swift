@@ -8,6 +8,8 @@ import Glibc
 
 /// What `embed` did.
 public struct EmbedResult: Sendable {
+    /// Why the embeddings file was rebuilt from nothing (it was missing or damaged), if it was.
+    public var rebuilt: String? = nil
     public var modelId: String
     public var dimension: Int
     public var added: Int
@@ -65,23 +67,37 @@ public struct Embedder {
         let d = encoder.config.embeddingDimension
         let images = try store.usableImages()
         var rows = try store.embeddingRows(modelId: modelId)
-        let todo = images.filter { rows[$0.id] == nil }
         let folder = store.directory + "/embeddings"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = Self.file(project: store.directory, modelId: modelId)
+        // Rows already recorded must be in the file as written; a missing or damaged file is rebuilt from
+        // nothing (and the neighbour graph made from it goes too), never extended.
+        var rebuilt: String?
+        if !rows.isEmpty {
+            do {
+                _ = try ProjectEmbeddings.verified(project: store.directory, encoderId: modelId, dimension: d, rows: rows)
+            } catch {
+                if case .damaged(_, let reason, _) = error { rebuilt = reason } else { rebuilt = error.description }
+                try store.forgetEmbeddingRows(modelId: modelId)
+                rows = [:]
+                unlink(path)
+                unlink(ProjectEmbeddings.graphFile(project: store.directory, encoderId: modelId))
+            }
+        }
+        let todo = images.filter { rows[$0.id] == nil }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw ProjectError.writeFailed(path: path, reason: ErrorText.lastErrno()) }
         defer { close(fd) }
         var nextRow = (rows.values.max() ?? -1) + 1
         guard ftruncate(fd, off_t(nextRow * d * 4)) == 0 else {
-            throw ProjectError.exportFailed(path: path, reason: String(cString: strerror(errno)))
+            throw ProjectError.writeFailed(path: path, reason: ErrorText.lastErrno())
         }
         let info = try JSONSerialization.data(withJSONObject: ["modelId": modelId, "dimension": d, "dtype": "float32",
                                                                "normalised": "L2", "rows": "see table embeddingRow"],
                                               options: [.sortedKeys, .prettyPrinted])
         try info.write(to: URL(fileURLWithPath: folder + "/\(modelId).json"), options: .atomic)
         guard !todo.isEmpty else {
-            return EmbedResult(modelId: modelId, dimension: d, added: 0, total: rows.count, file: path)
+            return EmbedResult(rebuilt: rebuilt, modelId: modelId, dimension: d, added: 0, total: rows.count, file: path)
         }
         let cache = try PixelCache(directory: store.directory, side: encoder.config.side, images: todo,
                                    imagesRoot: imagesRoot)
@@ -105,11 +121,17 @@ public struct Embedder {
                 for k in 0..<d { norm += h[k] * h[k] }
                 let scale = 1 / max(norm.squareRoot(), 1e-12)
                 for k in 0..<d { out[i * d + k] = h[k] * scale }
+                // Every stored row has unit length (readers check it): an encoder output of zeros, which has
+                // no direction, is stored as the first axis.
+                if !(norm > 1e-24) || !norm.isFinite {
+                    for k in 0..<d { out[i * d + k] = k == 0 ? 1 : 0 }
+                }
             }
             let offset = off_t(nextRow * d * 4)
             let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, count * d * 4, offset) }
             guard written == count * d * 4, fsync(fd) == 0 else {
-                throw ProjectError.exportFailed(path: path, reason: "cannot write embeddings: \(String(cString: strerror(errno)))")
+                throw ProjectError.writeFailed(path: path, reason: written < 0 || written == count * d * 4
+                                               ? ErrorText.lastErrno() : "short write (\(written) of \(count * d * 4) bytes; disk full?)")
             }
             let added = (0..<count).map { (todo[done + $0].id, nextRow + $0) }
             try store.addEmbeddingRows(modelId: modelId, added)
@@ -118,7 +140,7 @@ public struct Embedder {
             done += count
             progress(done, todo.count)
         }
-        return EmbedResult(modelId: modelId, dimension: d, added: todo.count, total: rows.count, file: path)
+        return EmbedResult(rebuilt: rebuilt, modelId: modelId, dimension: d, added: todo.count, total: rows.count, file: path)
     }
 }
 

@@ -29,10 +29,8 @@ public struct ProjectEmbeddings: Sendable {
             throw ProjectError.noEmbeddings(project: store.directory)
         }
         let dimension = try Self.dimension(project: store.directory, encoderId: encoderId)
-        let count = (rows.values.max() ?? -1) + 1
-        let matrix = try MappedMatrix(path: Embedder.file(project: store.directory, modelId: encoderId),
-                                      columns: dimension, rows: count)
-        var rowImage = [ImageID?](repeating: nil, count: count)
+        let matrix = try verified(project: store.directory, encoderId: encoderId, dimension: dimension, rows: rows)
+        var rowImage = [ImageID?](repeating: nil, count: matrix.rows)
         var byId: [ImageID: ImageSummary] = [:]
         for image in images { byId[image.id] = image }
         var rowOf: [ImageID: Int] = [:]
@@ -41,6 +39,37 @@ public struct ProjectEmbeddings: Sendable {
             rowOf[image] = row
         }
         return ProjectEmbeddings(encoderId: encoderId, matrix: matrix, rowImage: rowImage, rowOf: rowOf, images: byId)
+    }
+
+    /// The embeddings file of `encoderId`, mapped, after checking it holds every recorded row and that each
+    /// of them is what `Embedder` writes: finite and of unit length. A missing, truncated, zeroed or
+    /// overwritten file is `ProjectError.damaged` (`plankterm embed` rebuilds it), never features.
+    static func verified(project: String, encoderId: String, dimension: Int,
+                         rows: [ImageID: Int]) throws(ProjectError) -> MappedMatrix {
+        let path = Embedder.file(project: project, modelId: encoderId)
+        let remedy = "run 'plankterm embed \(project)': it embeds every image again"
+        let count = (rows.values.max() ?? -1) + 1
+        let matrix: MappedMatrix
+        do {
+            matrix = try MappedMatrix(path: path, columns: dimension, rows: count)
+        } catch {
+            throw .damaged(path: path, reason: ErrorText.describe(error), remedy: remedy)
+        }
+        if let row = firstBadRow(matrix, rows: rows.values) {
+            throw .damaged(path: path, reason: "row \(row) is not a unit-length embedding", remedy: remedy)
+        }
+        return matrix
+    }
+
+    /// The first of `rows` whose vector is not finite and of length 1 (±1 %), if any.
+    static func firstBadRow(_ matrix: MappedMatrix, rows: some Sequence<Int>) -> Int? {
+        for r in rows.sorted() {
+            let v = matrix.row(r)
+            var squares: Float = 0
+            for x in v { squares += x * x }
+            if !(squares > 0.98 && squares < 1.02) { return r }
+        }
+        return nil
     }
 
     static func dimension(project: String, encoderId: String) throws -> Int {

@@ -18,6 +18,11 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
     case noEmbeddings(project: String)
     /// A file plankterm wrote itself is damaged.
     case malformedFile(path: String, reason: String)
+    /// A derived file (embeddings, posteriors) is missing or not what was written; `remedy` says how to
+    /// rebuild it. Nothing is computed from it.
+    case damaged(path: String, reason: String, remedy: String)
+    /// A file could not be written (the OS error in words).
+    case writeFailed(path: String, reason: String)
     /// Training needs more validated labels.
     case notEnoughLabels(project: String, reason: String)
     /// A command needs a trained classifier.
@@ -35,6 +40,8 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
         case .invalidOption(let m): return m
         case .noEmbeddings(let p): return "\(p): no image has an embedding yet"
         case .malformedFile(let p, let r): return "\(p): \(r)"
+        case .damaged(let p, let r, _): return "\(p): damaged: \(r)"
+        case .writeFailed(let p, let r): return "\(p): cannot write: \(r)"
         case .notEnoughLabels(let p, let r): return "\(p): \(r)"
         case .noModel(let p): return "\(p): no classifier has been trained yet"
         }
@@ -50,6 +57,7 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
         case .noEmbeddings(let p): return "run 'plankterm embed \(p)' first"
         case .notEnoughLabels(let p, _): return "label more images ('plankterm label \(p) …') and train again"
         case .noModel(let p): return "run 'plankterm train \(p)' first"
+        case .damaged(_, _, let remedy): return remedy
         default: return nil
         }
     }

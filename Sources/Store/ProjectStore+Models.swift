@@ -48,6 +48,11 @@ extension ProjectStore {
         }
     }
 
+    /// Forgets every row of `modelId`'s embeddings file (the file was found damaged and is rebuilt).
+    public func forgetEmbeddingRows(modelId: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "DELETE FROM embeddingRow WHERE modelId = ?", arguments: [modelId]) }
+    }
+
     /// Records rows of an embeddings file, in one transaction.
     public func addEmbeddingRows(modelId: String, _ rows: [(ImageID, Int)]) throws(StoreError) {
         try write { db in

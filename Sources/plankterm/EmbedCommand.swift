@@ -32,11 +32,19 @@ struct EmbedCommand: ParsableCommand {
         let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch) { done, total in
             if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
         }
+        Self.noteRebuilt(result, tty: tty)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8)) }
         try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory, threads: threads)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print("model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
               + "\(result.dimension) dimensions, in \(result.file)")
+    }
+
+    /// Says so on standard error when `Embedder` found the embeddings file damaged and rebuilt it.
+    static func noteRebuilt(_ result: EmbedResult, tty: Bool) {
+        guard let reason = result.rebuilt else { return }
+        Console.printError("\(tty ? "\r\u{1B}[K" : "")note: the embeddings file was damaged (\(Console.oneLine(reason))): "
+                           + "every image was embedded again")
     }
 
     /// The weights to use: the given file, the project's newest encoder, or the shipped default.

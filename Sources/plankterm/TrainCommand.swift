@@ -91,9 +91,10 @@ enum EmbeddingPreparation {
         let root = try ProjectLocation.imagesRoot(of: store)
         let weights = try EmbedCommand.resolveWeights(nil, store: store)
         let tty = Console.stderrIsTTY && !quiet
-        _ = try Embedder(store: store).run(weights: weights, imagesRoot: root) { done, total in
+        let result = try Embedder(store: store).run(weights: weights, imagesRoot: root) { done, total in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
         }
+        EmbedCommand.noteRebuilt(result, tty: tty)
         try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
     }
 }
