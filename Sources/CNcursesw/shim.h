@@ -70,4 +70,26 @@ static inline int pt_apply_resize(void) {
     clearok(curscr, TRUE);
     return 1;
 }
+/* Line-buffered standard output, so that every line reaches a log file as it is printed. */
+static inline void pt_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+/* Whether the terminal can move the cursor: a screen needs it, and TERM=dumb (or an unknown entry) cannot. */
+static inline int pt_can_address_cursor(void) {
+    char *cup = tigetstr("cup");
+    return cup != NULL && cup != (char *)-1;
+}
+
+/* Bracketed paste: the terminal wraps pasted text in ESC[200~ … ESC[201~, which curses reports as these keys. */
+#define PT_KEY_PASTE_START (KEY_MAX + 101)
+#define PT_KEY_PASTE_END (KEY_MAX + 102)
+static inline int pt_key_paste_start(void) { return PT_KEY_PASTE_START; }
+static inline int pt_key_paste_end(void) { return PT_KEY_PASTE_END; }
+static inline void pt_set_bracketed_paste(int on) {
+    if (on) {
+        define_key("\033[200~", PT_KEY_PASTE_START);
+        define_key("\033[201~", PT_KEY_PASTE_END);
+    }
+    putp(on ? "\033[?2004h" : "\033[?2004l");
+    fflush(stdout);
+}
 #endif

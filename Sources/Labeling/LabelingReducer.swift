@@ -51,6 +51,10 @@ public enum LabelingReducer {
         case .command(let typed):
             return commandLine(&state, typed, key)
         case .normal:
+            if case .paste = key {
+                state.message = "pasted text is taken only by the class picker (t) and the command line (:)"
+                return [.redraw]
+            }
             if let effects = global(&state, key) { return effects }
             switch state.screen {
             case .label: return normal(&state, key)
@@ -218,6 +222,9 @@ public enum LabelingReducer {
         case .character(let c) where !c.isNewline:
             state.mode = .picker(typed + String(c))
             return [.redraw]
+        case .paste(let text):
+            state.mode = .picker(typed + Key.pastedText(text))
+            return [.redraw]
         case .resize, .control("l"):
             return [.redraw]
         default:
@@ -244,6 +251,9 @@ extension LabelingReducer {
             return text.isEmpty ? [.redraw] : [.command(text)]
         case .character(let c) where !c.isNewline:
             state.mode = .command(typed + String(c))
+            return [.redraw]
+        case .paste(let text):
+            state.mode = .command(typed + Key.pastedText(text))
             return [.redraw]
         case .resize, .control("l"):
             return [.redraw]

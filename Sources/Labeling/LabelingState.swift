@@ -73,6 +73,16 @@ public enum Key: Sendable, Equatable {
     case enter, escape, backspace, up, down, left, right, tab
     case control(Character)
     case resize
+    /// Text the terminal marked as pasted (bracketed paste): taken as text by the picker and the command
+    /// line, never run as keys.
+    case paste(String)
+
+    /// `text` as one line of typed text: control characters and line breaks dropped.
+    public static func pastedText(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { s in
+            !(s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value))
+        }))
+    }
 }
 
 /// The state of a labeling session (the Label screen).

@@ -13,9 +13,13 @@ public struct LabelScreen: Sendable {
 
     public init(blitter: any Blitter) { self.blitter = blitter }
 
+    /// Whether a terminal of this size shows the screens; a smaller one shows only "window too small", so
+    /// the shell takes no key there but quitting and redrawing.
+    public static func fits(width: Int, height: Int) -> Bool { width >= minimumWidth && height >= minimumHeight }
+
     public func render(_ state: LabelingState, width: Int, height: Int) -> ScreenBuffer {
         var screen = ScreenBuffer(width: width, height: height, fill: Cell(" ", background: .role(.background)))
-        guard width >= Self.minimumWidth, height >= Self.minimumHeight else {
+        guard Self.fits(width: width, height: height) else {
             let lines = ["window too small", "need \(Self.minimumWidth)×\(Self.minimumHeight),", "have \(width)×\(height)"]
             for (i, line) in lines.enumerated() where i < height {
                 screen.write(line, x: 0, y: i, foreground: .role(.warning))

@@ -16,6 +16,13 @@ public enum TerminalError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Standard output, as the commands print to it.
+public enum StandardOutput {
+    /// Makes standard output line-buffered, also when it is a file or a pipe: each line of a long-running
+    /// command (`worker --follow > worker.log`) is in the log as soon as it is printed.
+    public static func flushEachLine() { pt_line_buffer_stdout() }
+}
+
 /// The only code that calls ncursesw: takes over the screen, writes `ScreenBuffer`s (only the cells
 /// that changed), reads keys, and gives the terminal back with `endwin` on every way out.
 /// Use from one thread.
@@ -35,6 +42,12 @@ public final class TerminalDriver {
         setlocale(LC_ALL, "")
         unicode = pt_is_utf8() == 1
         guard initscr() != nil else { throw TerminalError.cannotStart("initscr failed (is TERM set?)") }
+        guard pt_can_address_cursor() == 1 else {
+            endwin()
+            let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+            throw TerminalError.cannotStart("TERM=\(term) cannot move the cursor, so the screen would not show what "
+                                            + "the keys do; use a terminal such as TERM=xterm-256color")
+        }
         self.theme = theme
         raw()
         noecho()
@@ -45,6 +58,7 @@ public final class TerminalDriver {
         pt_install_stop_handlers()
         pt_install_resize_handler()
         pt_unblock_terminal_signals()
+        pt_set_bracketed_paste(1)
         var detected = ColorDepth.mono
         if has_colors() {
             start_color()
@@ -76,6 +90,7 @@ public final class TerminalDriver {
     public func end() {
         guard !ended else { return }
         ended = true
+        pt_set_bracketed_paste(0)
         endwin()
     }
 
@@ -116,6 +131,8 @@ public final class TerminalDriver {
         if result == ERR { return nil }
         let code = Int32(value)
         if result == pt_key_code_yes() {
+            if code == pt_key_paste_start() { return .paste(readPaste()) }
+            if code == pt_key_paste_end() { return nil }
             switch code {
             case KEY_UP: return .up
             case KEY_DOWN: return .down
@@ -129,7 +146,11 @@ public final class TerminalDriver {
         }
         switch code {
         case 10, 13: return .enter
-        case 27: return .escape
+        case 27:
+            // A person's Escape comes alone (curses waited ESCDELAY for more). An ESC with more input
+            // right behind it is part of a burst: a paste without bracketing, or a sequence curses does
+            // not know. It must not cancel the picker and let the rest run as keys: drop the ESC only.
+            return inputPending() ? nil : .escape
         case 9: return .tab
         case 8, 127: return .backspace
         case 1...26: return .control(Character(Unicode.Scalar(UInt8(code) + 96)))
@@ -137,6 +158,33 @@ public final class TerminalDriver {
             guard let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
             return .character(Character(scalar))
         }
+    }
+
+    /// The text of a bracketed paste, up to its end marker (or a quiet second: a paste whose end was lost).
+    private func readPaste() -> String {
+        var scalars = String.UnicodeScalarView()
+        wtimeout(pt_stdscr(), 1000)
+        while scalars.count < 100_000 {
+            var value: wint_t = 0
+            let result = wget_wch(pt_stdscr(), &value)
+            if result == ERR { break }
+            if result == pt_key_code_yes() {
+                if Int32(value) == pt_key_paste_end() { break }
+                continue
+            }
+            if let scalar = Unicode.Scalar(UInt32(value)) { scalars.append(scalar) }
+        }
+        return String(scalars)
+    }
+
+    /// Whether more input is already waiting (without waiting for it).
+    private func inputPending() -> Bool {
+        wtimeout(pt_stdscr(), 0)
+        var value: wint_t = 0
+        let result = wget_wch(pt_stdscr(), &value)
+        guard result != ERR else { return false }
+        if result == pt_key_code_yes() { ungetch(Int32(value)) } else { unget_wch(wchar_t(value)) }
+        return true
     }
 
     /// What the screens' few non-ASCII glyphs become in a non-UTF-8 locale.

@@ -178,6 +178,17 @@ enum LabelScreenShell {
             checkForNewModel()
             guard let key else { continue }
             if key == .control("c") { break }
+            let size = driver.size
+            if !LabelScreen.fits(width: size.width, height: size.height) {
+                // The screen shows only "window too small": a key's result would not be seen, so none is
+                // taken but quitting and redrawing.
+                if key == .character("q") { break }
+                if key == .resize || key == .control("l") {
+                    driver.invalidate()
+                    draw()
+                }
+                continue
+            }
             state.message = ""
             for effect in LabelingReducer.reduce(&state, key) {
                 do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Terminal
 import Linalg
 import PlanktermCore
 
@@ -24,6 +25,9 @@ struct Plankterm: ParsableCommand {
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {
+        // Each line reaches a log as it is printed (`worker --follow > worker.log`), not when a 4 KB
+        // buffer fills or the process ends.
+        StandardOutput.flushEachLine()
         unblockStopSignals()
         selectBLASKernel()
         do {
