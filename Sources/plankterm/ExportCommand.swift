@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Leave out labels whose confidence is below P (0–1).", valueName: "P"))
     var minConfidence: Double?
 
-    @Flag(help: "Replace PATH if it exists.")
+    @Flag(help: "Replace PATH if it exists (never allowed for, around or inside the project or the images folder).")
     var force = false
 
     @Option(help: ArgumentHelp("npy: the encoder whose embeddings to write (default: the newest).", valueName: "ID"))

@@ -132,6 +132,33 @@ struct NothingLostTests {
         #expect(intact.added == 0 && intact.rebuilt == nil)
     }
 
+    @Test("a damaged pixel cache is decoded again, never fed to the encoder")
+    func damagedPixelCacheIsRebuilt() throws {
+        let images = try TemporaryDirectory("plankterm-pixel-cache")
+        defer { images.remove() }
+        try blobImages(6, into: images)
+        let store = try ProjectStore.create(at: images.path + "-project")
+        defer { try? FileManager.default.removeItem(atPath: store.directory) }
+        _ = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, annotator: "t"))
+        let list = try store.usableImages().map { (id: $0.id, path: $0.path) }
+        func pixels(_ cache: PixelCache) -> [[UInt8]] {
+            list.map { image in
+                var row = [UInt8](repeating: 0, count: cache.rowBytes)
+                row.withUnsafeMutableBufferPointer { cache.read(row: cache.rows[image.id]!, into: $0.baseAddress!) }
+                return row
+            }
+        }
+        let original = pixels(try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path))
+        for damage in Damage.allCases {
+            try damage.apply(to: store.directory + "/cache/pixels-16.u8")
+            let reopened = try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path)
+            #expect(pixels(reopened) == original, "\(damage)")
+        }
+        // A damaged hash file costs a rebuild, not wrong pixels.
+        try Damage.randomBytes.apply(to: store.directory + "/cache/pixels-16.sum")
+        #expect(pixels(try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path)) == original)
+    }
+
     @Test("a damaged neighbour graph is refused on reading (and rebuilt by updateGraph)")
     func damagedGraphIsRebuilt() throws {
         let (images, store, _) = try projectWithClusters(24)
