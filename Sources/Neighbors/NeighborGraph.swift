@@ -5,10 +5,18 @@ import Glibc
 #endif
 
 /// Errors of the neighbour files.
-public enum NeighborsError: Error, Sendable, Equatable {
+public enum NeighborsError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotRead(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
     case malformed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotRead(let p, let r): "\(p): cannot read: \(r)"
+        case .cannotWrite(let p, let r): "\(p): cannot write: \(r)"
+        case .malformed(let p, let r): "\(p): \(r)"
+        }
+    }
 }
 
 /// A read-only, memory-mapped float32 matrix file (rows × columns, row-major, no header): the

@@ -16,6 +16,7 @@ public enum ErrorText {
         if !(type(of: error) is NSError.Type) {
             if let posix = error as? POSIXError { return errno(posix.code.rawValue) }
             if let cocoa = error as? CocoaError { return describe(cocoa) }
+            if let decoding = error as? DecodingError { return describe(decoding) }
             // A Swift error of ours or of a library: its own words.
             return String(describing: error)
         }
@@ -60,6 +61,19 @@ public enum ErrorText {
         case .fileLocking: return "the file is locked"
         default:
             return "cannot read or write the file (\(error.code.rawValue))"
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func at(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "" : " at \(path)"
+        }
+        switch error {
+        case .dataCorrupted(let context): return "not valid JSON\(at(context))"
+        case .keyNotFound(let key, let context): return "no field \(key.stringValue)\(at(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "a field of the wrong kind\(at(context))"
+        @unknown default: return "not the expected JSON"
         }
     }
 

@@ -46,6 +46,19 @@ public struct Embedder {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
+    /// The project's encoders newer than the newest one with its weights on disk, whose recorded weights
+    /// file is gone (id, path): embedding now falls back past them, which a person should be told.
+    public static func missingWeights(store: ProjectStore) throws -> [(id: String, path: String)] {
+        var missing: [(id: String, path: String)] = []
+        for model in try store.models(kind: "encoder") {
+            if weights(of: model, project: store.directory) != nil { break }
+            guard let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
+                  let recorded = json["weights"] as? String else { continue }
+            missing.append((model.id, recorded.hasPrefix("/") ? recorded : store.directory + "/" + recorded))
+        }
+        return missing
+    }
+
     /// The weights of the project's newest encoder that has a weights file on disk.
     public static func newestWeights(store: ProjectStore) throws -> String? {
         try store.models(kind: "encoder").lazy.compactMap { weights(of: $0, project: store.directory) }.first

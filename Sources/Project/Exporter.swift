@@ -256,28 +256,21 @@ public struct Exporter: Sendable {
                                             ?? "the project has no embeddings yet (run 'plankterm embed')")
         }
         let rows = try store.embeddingRows(modelId: model.id)
-        let file = Embedder.file(project: store.directory, modelId: model.id)
-        let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .mappedIfSafe)
-        let maxRow = rows.values.max() ?? -1
-        let info = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file.replacingOccurrences(of: ".f32", with: ".json"))))) as? [String: Any]
-        guard let dimension = info?["dimension"] as? Int, dimension > 0, data.count >= 4 * dimension * (maxRow + 1) else {
-            throw ProjectError.exportFailed(path: file, reason: "the embeddings file is shorter than its index, or its .json is missing")
-        }
+        // The same checks as every other reader: a damaged file is refused, never exported.
+        let dimension = try ProjectEmbeddings.dimension(project: store.directory, encoderId: model.id)
+        let matrix = try ProjectEmbeddings.verified(project: store.directory, encoderId: model.id, dimension: dimension,
+                                                    rows: rows)
         var labels = [ImageID: CurrentLabel]()
         for l in try store.currentLabels(statuses: options.statuses) where (l.confidence ?? 1) >= (options.minConfidence ?? 0) {
             labels[l.imageID] = l
         }
         let images = try store.usableImages().filter { rows[$0.id] != nil }.sorted { $0.path < $1.path }
-        var matrix = [Float](repeating: 0, count: images.count * dimension)
-        data.withUnsafeBytes { raw in
-            for (i, image) in images.enumerated() {
-                let row = rows[image.id]!
-                for k in 0..<dimension {
-                    matrix[i * dimension + k] = raw.loadUnaligned(fromByteOffset: 4 * (row * dimension + k), as: Float.self)
-                }
-            }
+        var values = [Float](repeating: 0, count: images.count * dimension)
+        for (i, image) in images.enumerated() {
+            let row = matrix.row(rows[image.id]!)
+            for k in 0..<dimension { values[i * dimension + k] = row[k] }
         }
-        try matrix.withUnsafeBytes { try NumPyFile.write(rows: images.count, columns: dimension, values: $0, to: folder + "/embeddings.npy") }
+        try values.withUnsafeBytes { try NumPyFile.write(rows: images.count, columns: dimension, values: $0, to: folder + "/embeddings.npy") }
         var index = [["path", "label", "status"]]
         for image in images {
             let l = labels[image.id]

@@ -95,7 +95,7 @@ public final class JobRunner: @unchecked Sendable {
         } catch is JobCancelled {
             // Already marked cancelled by whoever cancelled it.
         } catch {
-            try store.finishJob(job.id, state: .failed, message: "failed", error: "\(error)", time: Date())
+            try store.finishJob(job.id, state: .failed, message: "failed", error: ErrorText.describe(error), time: Date())
         }
         let finished = try store.job(job.id) ?? job
         progress(finished)

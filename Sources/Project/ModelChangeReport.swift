@@ -95,7 +95,7 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do { return try decoder.decode(ModelChangeReport.self, from: data) } catch {
-            throw ProjectError.malformedFile(path: path, reason: "not a model report (\(error))")
+            throw ProjectError.malformedFile(path: path, reason: "not a model report: \(ErrorText.describe(error))")
         }
     }
 

@@ -77,7 +77,8 @@ public struct ProjectEmbeddings: Sendable {
         guard let data = FileManager.default.contents(atPath: path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let d = json["dimension"] as? Int, d > 0 else {
-            throw ProjectError.malformedFile(path: path, reason: "no embedding dimension")
+            throw ProjectError.damaged(path: path, reason: "missing, or no embedding dimension in it",
+                                       remedy: "run 'plankterm embed \(project)': it writes the file again")
         }
         return d
     }

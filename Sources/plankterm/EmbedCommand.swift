@@ -55,6 +55,10 @@ struct EmbedCommand: ParsableCommand {
             }
             return given
         }
+        for gone in try Embedder.missingWeights(store: store) {
+            Console.printError("warning: the weights of encoder \(gone.id) are missing (\(Console.oneLine(gone.path))); "
+                               + "embedding with an earlier or the shipped encoder instead")
+        }
         if let newest = try Embedder.newestWeights(store: store) { return newest }
         if let shipped = DefaultEncoder.path { return shipped }
         throw CommandFailure(message: "\(store.directory): no encoder to embed with",
