@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: C libraries (system-library targets; apt packages named for `swift build` hints)
@@ -46,6 +47,7 @@ let package = Package(
             "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning", "Labeling",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CSV", package: "CSV.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "plankterm", dependencies: [
             "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal", "TUI",
@@ -65,7 +67,9 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"], exclude: ["Golden"]),
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
-        .testTarget(name: "ProjectTests", dependencies: ["Project", "Store", "Imaging", "TestSupport"]),
+        .testTarget(name: "ProjectTests", dependencies: [
+            "Project", "Store", "Imaging", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .testTarget(name: "CLITests", dependencies: [
             "plankterm", "Store", "NN", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

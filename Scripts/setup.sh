@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages plankterm builds against, if any is missing. Safe to run again.
 set -euo pipefail
-packages=(libncursesw5-dev ncurses-term libopenblas-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev sqlite3 tmux pkg-config)
+packages=(libncursesw5-dev ncurses-term libopenblas-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev zlib1g-dev sqlite3 tmux pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -71,6 +71,9 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     /// they were recorded: those files get the size and value checks only).
     public var posteriorsRows: Int? = nil
     public var posteriorsSHA256: String? = nil
+    /// The newest expert annotation when the model was trained (`latestExpertAnnotationId`): labels
+    /// after it are new to the model.
+    public var labelsThrough: Int64? = nil
 }
 
 /// Fits, calibrates and applies a classifier to a project and installs it as the current model.
@@ -93,6 +96,7 @@ public struct ClassifierRun: Sendable {
         let features = embeddings.features
         let names = try store.classNames()
         var labelled: [(row: Int, classId: Int64)] = []
+        let labelsThrough = try store.latestExpertAnnotationId()
         let validated = try store.validatedLabels()
         for (image, classId) in validated {
             if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
@@ -132,7 +136,7 @@ public struct ClassifierRun: Sendable {
                 trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
                 targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
                 seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative, posteriorsRows: allRows.count,
-                posteriorsSHA256: checksum)
+                posteriorsSHA256: checksum, labelsThrough: labelsThrough)
             var records: [PredictionRecord] = []
             records.reserveCapacity(allRows.count)
             for (i, row) in allRows.enumerated() {
@@ -184,6 +188,23 @@ public struct ClassifierRun: Sendable {
                                        remedy: "train a new model ('plankterm train \(store.directory)')")
         }
         return (record, parameters, matrix, predictions)
+    }
+
+    /// Why the project's model is behind its labels, if it is: validated labels given or changed after the
+    /// current model was trained (or labels of two classes and no model yet). nil when training is not due.
+    public static func trainingDue(store: ProjectStore) throws -> String? {
+        guard let record = try store.currentClassifier() else {
+            let classes = Set(try store.validatedLabels().values).count
+            return classes >= 2 ? "validated labels of \(classes) classes and no model yet" : nil
+        }
+        let parameters = try parameters(of: record)
+        if let through = parameters.labelsThrough {
+            let latest = try store.latestExpertAnnotationId()
+            return latest > through ? "labels were given after model \(record.id) was trained" : nil
+        }
+        // A model from before `labelsThrough`: compare how many validated labels it had.
+        let now = try store.validatedLabels().count, then = parameters.counts.reduce(0, +)
+        return now != then ? "\(now) validated labels, model \(record.id) was trained on \(then)" : nil
     }
 
     /// Where a classifier version's posteriors go, relative to the project.

@@ -95,7 +95,7 @@ public struct Importer: Sendable {
         let root = options.imagesRoot
         var report = ImportReport()
         // Parse the label file first: a bad label file stops the import before anything is written.
-        let labelFile = try options.labelFile.map { try LabelFile.read(path: $0, columns: options.labelColumns) }
+        let labelFiles = try options.labelFile.map { try LabelSource.read(path: $0, columns: options.labelColumns) } ?? []
         let scan = try FolderScanner.scan(root: root)
         report.scanned = scan.files.count
         report.otherFiles = scan.otherFiles
@@ -171,7 +171,7 @@ public struct Importer: Sendable {
                 let parts = f.path.split(separator: "/")
                 return parts.count == 2 ? parts[0] : nil
             })
-            useFolders = labelFile == nil && topFolders.count >= 2
+            useFolders = labelFiles.isEmpty && topFolders.count >= 2
         }
         var wanted: [String: LabelRecord] = [:]  // image path → label
         if useFolders {
@@ -185,13 +185,17 @@ public struct Importer: Sendable {
             }
             report.labelSources.append("folders")
         }
-        if let labelFile {
-            let resolver = PathResolver(root: root, labelFile: labelFile.path, known: Set(known.keys))
+        if !labelFiles.isEmpty {
             var fields: [(ImageID, name: String, value: String)] = []
             var fromFile: [String: LabelRecord] = [:]
             var conflicting = Set<String>()
-            for record in labelFile.records {
-                guard let path = resolver.resolve(record.path) else {
+            // One resolver per file: relative paths in a sample's TSV are relative to that TSV.
+            let records = labelFiles.flatMap { file in
+                let resolver = PathResolver(root: root, labelFile: file.path, known: Set(known.keys))
+                return file.records.map { (record: $0, resolved: resolver.resolve($0.path)) }
+            }
+            for (record, resolved) in records {
+                guard let path = resolved else {
                     report.unmatchedLabels.append(record.path)
                     continue
                 }
@@ -211,7 +215,9 @@ public struct Importer: Sendable {
             for path in conflicting { wanted.removeValue(forKey: path) }
             report.conflictingRows = conflicting.sorted()
             try store.setFields(fields)
-            report.labelSources.append(labelFile.path)
+            let source = options.labelFile ?? ""
+            report.labelSources.append(labelFiles.count == 1 && labelFiles[0].path == source
+                                       ? source : "\(source) (\(labelFiles.count) tables)")
         }
         try applyLabels(wanted, known: known, options: options, report: &report)
         report.seconds = Date().timeIntervalSince(started)

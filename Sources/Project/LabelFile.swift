@@ -60,13 +60,23 @@ public struct LabelFile: Sendable {
 
     /// Reads the label file at `path`.
     public static func read(path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
-        let text: String
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw .labelFileUnreadable(path: path, reason: "it is a folder, not a file")
         }
+        let data: Data
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .labelFileUnreadable(path: path, reason: ErrorText.describe(error))
+        }
+        return try parse(data, path: path, columns: columns)
+    }
+
+    /// Parses the bytes of a label file; `path` names it in messages and anchors its relative paths.
+    public static func parse(_ data: Data, path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
+        let text: String
+        do {
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw ProjectError.labelFileUnreadable(path: path, reason: "not UTF-8 text")
             }
@@ -151,7 +161,7 @@ public struct LabelFile: Sendable {
         let used = Set([pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
             .compactMap { $0 })
         // Columns that plankterm's own exports add and that are not metadata.
-        let notMetadata: Set<String> = ["hash", "probability", "original_path", "object_id", "orig", "png_mode",
+        let notMetadata: Set<String> = ["hash", "probability", "original_path", "orig", "png_mode",
                                         "source_path", "source_id", "width", "height"]
         let extra = header.indices.filter {
             !used.contains($0) && !header[$0].isEmpty && !notMetadata.contains(lower[$0])

@@ -155,6 +155,12 @@ extension ProjectStore {
     }
 
     /// The id of the current classifier, if any: one small read, for screens that poll for a new model.
+    /// The id of the newest annotation that is an expert's (anything but a prediction), 0 when none:
+    /// a model trained before it has not seen every label.
+    public func latestExpertAnnotationId() throws(StoreError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM annotation WHERE status != 'predicted'") ?? 0 }
+    }
+
     public func currentClassifierId() throws(StoreError) -> String? {
         try meta("currentModel")
     }

@@ -11,8 +11,9 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Build a demo project from real plankton images and open the labeling screen on it.",
         discussion: """
-            Imports --images (default: ../shared/data/ndsb-planktonset/png, the NDSB dev set, when it is \
-            there; without it, give any folder of PNG/JPEG images) into --project without taking its folder \
+            Imports --images (default: the demo images that ship with plankterm, 10 real ISIIS images of each \
+            of the 121 NDSB classes — Demo/README.md gives their source and citation; or give any folder of \
+            PNG/JPEG images) into --project without taking its folder \
             names as labels, then plays the expert's first minutes: where the images sit in class folders, \
             --seed-labels images per class (chosen with --seed) get a validated label from their folder. Then \
             embeds every image with the shipped encoder, trains the linear head, and opens the labeling \
@@ -20,7 +21,7 @@ struct DemoCommand: ParsableCommand {
             project's status instead of opening the screen.
             """)
 
-    @Option(help: ArgumentHelp("The images (default: the NDSB dev set in ../shared/data).", valueName: "DIR")) var images: String?
+    @Option(help: ArgumentHelp("The images (default: the shipped demo images, Demo/images).", valueName: "DIR")) var images: String?
     @Option(help: ArgumentHelp("The demo project folder.", valueName: "DIR")) var project = "demo-project"
     @Option(help: "Validated labels per class folder to start from.") var seedLabels = 5
     @Option(help: "Seed for choosing them.") var seed: UInt64 = 0
@@ -34,7 +35,7 @@ struct DemoCommand: ParsableCommand {
             root = try ProjectLocation.imagesRoot(of: store)
         } else {
             guard let folder = images ?? Self.defaultImages() else {
-                throw CommandFailure(message: "no images for the demo: ../shared/data/ndsb-planktonset/png is not here",
+                throw CommandFailure(message: "no images for the demo: the shipped Demo/images folder is not beside this plankterm",
                                      hint: "give a folder of PNG or JPEG images with --images DIR")
             }
             root = ProjectLocation.absolute(folder)
@@ -70,9 +71,21 @@ struct DemoCommand: ParsableCommand {
         print(outcome.summary(project: store.directory))
     }
 
+    /// The demo images that ship with plankterm (10 of each of the 121 NDSB classes, Demo/README.md): beside
+    /// an installed binary in `PREFIX/share/plankterm/demo/images`, or in the source tree the binary was
+    /// built in (`Demo/images`); `PLANKTERM_DEMO_IMAGES` overrides both.
     static func defaultImages() -> String? {
-        let candidates = ["../shared/data/ndsb-planktonset/png", "../../shared/data/ndsb-planktonset/png"]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        if let given = ProcessInfo.processInfo.environment["PLANKTERM_DEMO_IMAGES"], !given.isEmpty { return given }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var folder = (ProjectLocation.absolute(executable) as NSString).deletingLastPathComponent
+        var candidates = [folder + "/../share/plankterm/demo/images"]
+        for _ in 0..<5 {
+            candidates.append(folder + "/Demo/images")
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        candidates.append(FileManager.default.currentDirectoryPath + "/Demo/images")
+        return candidates.map { ($0 as NSString).standardizingPath }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// `seedLabels` images of every top-level folder, as validated labels of that folder's name.

@@ -8,8 +8,13 @@ extension FolderLabels: ExpressibleByArgument {}
 /// The options `init` and `import` share: where labels come from and how to read them.
 struct LabelImportOptions: ParsableArguments {
     @Option(name: .customLong("labels"), help: ArgumentHelp(
-        "A label file: CSV with a header (path and label columns found by name), or an EcoTaxa TSV.",
-        valueName: "FILE"))
+        """
+        A label file (CSV with a header, path and label columns found by name; or an EcoTaxa TSV), a folder \
+        of EcoTaxa exports (every ecotaxa_*.tsv below it), or a .zip of such a folder. EcoTaxa's other \
+        columns (object_id, sample_id, object_lat, object_depth_min, process_pixel…) are kept as image \
+        metadata ('plankterm abundance --by sample_id').
+        """,
+        valueName: "PATH"))
     var labelFile: String?
 
     @Option(help: ArgumentHelp("The label file's column holding image paths (default: found by name).",

@@ -32,8 +32,8 @@ struct InitCommand: ParsableCommand {
         }
         if let maxPixels = labels.maxPixels, maxPixels <= 0 { throw CommandFailure(message: "--max-pixels must be positive") }
         if let file = labels.labelFile.map(ProjectLocation.absolute) {
-            _ = try LabelFile.read(path: file, columns: LabelColumns(path: labels.pathColumn, label: labels.labelColumn,
-                                                                     status: labels.statusColumn))  // fail before creating anything
+            _ = try LabelSource.read(path: file, columns: LabelColumns(path: labels.pathColumn, label: labels.labelColumn,
+                                                                       status: labels.statusColumn))  // fail before creating anything
         }
         let store = try ProjectStore.create(at: project)
         try store.setMeta(ProjectLocation.imagesRootKey, root)

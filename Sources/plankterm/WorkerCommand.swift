@@ -20,7 +20,10 @@ struct WorkerCommand: ParsableCommand {
             process died is marked failed and the previous model stays current. The worker runs at nice 10 so \
             that labeling screens on the same machine stay responsive.
 
-            Without --follow, exits 0 once the queue is empty. To keep working after logging out of a ship's \
+            Before it takes jobs (and, with --follow, at every look at the queue) the worker queues training \
+            itself when validated labels were given after the current model was trained — imported with \
+            'plankterm import --labels' or 'plankterm label --stdin' by a script — so a nightly run keeps the \
+            model up to date. Without --follow, exits 0 once the queue is empty. To keep working after logging out of a ship's \
             server: nohup plankterm worker PROJECT --follow > worker.log 2>&1 &  (or run it in tmux, or as a \
             systemd user unit).
             """)
@@ -36,9 +39,15 @@ struct WorkerCommand: ParsableCommand {
         let runner = JobRunner(store: store, imagesRoot: try? ProjectLocation.imagesRoot(of: store),
                                weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
         var failed = 0
+        var queuedFor: Int64?
         repeat {
+            try queueTrainingIfDue(store, queuedFor: &queuedFor)
             let finished = try runner.drain { job in
-                if job.state != .running { print("job \(job.id) \(job.kind): \(job.state.rawValue) · \(job.error ?? job.message)") }
+                guard job.state != .running else { return }
+                let line = "job \(job.id) \(job.kind): \(job.state.rawValue) · \(Console.oneLine(job.error ?? job.message))"
+                print(line)
+                // A failure also goes to standard error, where scripts and cron mail look for it.
+                if job.state == .failed { Console.printError("error: " + line) }
             }
             failed += finished.filter { $0.state == .failed }.count
             if follow { Thread.sleep(forTimeInterval: interval) }
@@ -47,5 +56,25 @@ struct WorkerCommand: ParsableCommand {
             print("job \(running.id) \(running.kind) is running in another process (\(running.owner ?? "?")); left to it")
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Labels imported (`import --labels`, `label --stdin`) or given since the current model was trained:
+    /// queue its training, unless one is queued or running already, or nothing is embedded yet. Once per
+    /// state of the labels (`queuedFor`): a training that fails is not queued again and again.
+    func queueTrainingIfDue(_ store: ProjectStore, queuedFor: inout Int64?) throws {
+        let latest = try store.latestExpertAnnotationId()
+        guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(store: store) else { return }
+        let jobs = try store.jobs(limit: 50)
+        guard !jobs.contains(where: { $0.kind == "train" && ($0.state == .pending || $0.state == .running) }) else { return }
+        guard (try? ProjectEmbeddings.load(store: store)) != nil else {
+            queuedFor = latest
+            print("training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'")
+            return
+        }
+        let head = try store.currentClassifier().flatMap { try? ClassifierRun.parameters(of: $0).head } ?? .linear
+        let id = try store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: head, reason: reason).json,
+                                      time: Date())
+        queuedFor = latest
+        print("job \(id) train: queued · \(reason)")
     }
 }
