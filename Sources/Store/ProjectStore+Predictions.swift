@@ -161,6 +161,13 @@ extension ProjectStore {
         try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM annotation WHERE status != 'predicted'") ?? 0 }
     }
 
+    /// When the newest expert annotation was given (its recorded time), nil when there is none.
+    public func latestExpertAnnotationTime() throws(StoreError) -> Date? {
+        try read { db in
+            try Date.fetchOne(db, sql: "SELECT time FROM annotation WHERE status != 'predicted' ORDER BY id DESC LIMIT 1")
+        }
+    }
+
     public func currentClassifierId() throws(StoreError) -> String? {
         try meta("currentModel")
     }

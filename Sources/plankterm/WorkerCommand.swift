@@ -23,7 +23,8 @@ struct WorkerCommand: ParsableCommand {
             Before it takes jobs (and, with --follow, at every look at the queue) the worker queues training \
             itself when validated labels were given after the current model was trained — imported with \
             'plankterm import --labels' or 'plankterm label --stdin' by a script — so a nightly run keeps the \
-            model up to date. Without --follow, exits 0 once the queue is empty. To keep working after logging out of a ship's \
+            model up to date (with --follow, once no label has been given for --settle seconds). Without \
+            --follow, exits 0 once the queue is empty. To keep working after logging out of a ship's \
             server: nohup plankterm worker PROJECT --follow > worker.log 2>&1 &  (or run it in tmux, or as a \
             systemd user unit).
             """)
@@ -31,6 +32,10 @@ struct WorkerCommand: ParsableCommand {
     @Argument(help: "The project folder.") var project: String
     @Flag(help: "Keep waiting for new jobs instead of exiting when the queue is empty.") var follow = false
     @Option(help: "Seconds between looks at the queue with --follow.") var interval: Double = 5
+    @Option(help: ArgumentHelp("""
+        With --follow: queue training for new labels only once none has been given for this many seconds, \
+        so that someone labelling on a screen is not retrained after every key (the screen trains by itself).
+        """, valueName: "SECONDS")) var settle: Double = 120
 
     func run() throws {
         let store = try ProjectStore.open(at: project)
@@ -64,6 +69,7 @@ struct WorkerCommand: ParsableCommand {
     func queueTrainingIfDue(_ store: ProjectStore, queuedFor: inout Int64?) throws {
         let latest = try store.latestExpertAnnotationId()
         guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(store: store) else { return }
+        if follow, let last = try store.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
         let jobs = try store.jobs(limit: 50)
         guard !jobs.contains(where: { $0.kind == "train" && ($0.state == .pending || $0.state == .running) }) else { return }
         guard (try? ProjectEmbeddings.load(store: store)) != nil else {
