@@ -10,6 +10,15 @@ public enum NeighborsError: Error, Sendable, Equatable, CustomStringConvertible 
     case cannotWrite(path: String, reason: String)
     case malformed(path: String, reason: String)
 
+    /// What is wrong, without the path.
+    public var reason: String {
+        switch self {
+        case .cannotRead(_, let r): "cannot read: \(r)"
+        case .cannotWrite(_, let r): "cannot write: \(r)"
+        case .malformed(_, let r): r
+        }
+    }
+
     public var description: String {
         switch self {
         case .cannotRead(let p, let r): "\(p): cannot read: \(r)"

@@ -227,7 +227,7 @@ public struct ClassifierRun: Sendable {
         do {
             matrix = try MappedMatrix(path: path, columns: classes)
         } catch {
-            throw damaged(ErrorText.describe(error))
+            throw damaged(error.reason)
         }
         if let expected = parameters.posteriorsRows {
             guard matrix.rows == expected, DerivedFile.size(path) == Int64(expected * classes * 4) else {

@@ -53,7 +53,7 @@ public struct ProjectEmbeddings: Sendable {
         do {
             matrix = try MappedMatrix(path: path, columns: dimension, rows: count)
         } catch {
-            throw .damaged(path: path, reason: ErrorText.describe(error), remedy: remedy)
+            throw .damaged(path: path, reason: error.reason, remedy: remedy)
         }
         if let row = firstBadRow(matrix, rows: rows.values) {
             throw .damaged(path: path, reason: "row \(row) is not a unit-length embedding", remedy: remedy)
