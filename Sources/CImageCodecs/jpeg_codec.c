@@ -26,14 +26,38 @@ static void jpeg_error_exit_jump(j_common_ptr cinfo) {
     longjmp(error->jump, 1);
 }
 
-/* A premature end of data is only a warning for libjpeg (it pads with grey): we make it an error. */
+/*
+ * libjpeg reports damaged data as warnings and goes on: it pads what is missing with grey and returns a
+ * whole image. We refuse the warnings that mean the pixels are not all in the file:
+ *   JWRN_JPEG_EOF       the file ends inside the image data;
+ *   JWRN_HIT_MARKER     the entropy data stops at a marker (an EOI, an RST, anything) before the scan is
+ *                       done: a cut file with an EOI put back, or a header claiming more rows than sent;
+ * and, as corrupt, those that mean the data that is there decodes wrongly:
+ *   JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE   the entropy data is not a valid code (noise from there on);
+ *   JWRN_MUST_RESYNC    a restart marker is missing or out of order (a band of the image is lost);
+ *   JWRN_BOGUS_PROGRESSION  a progressive scan refines bits it never received.
+ * Accepted, because real cameras and instrument software write them and the pixels are whole:
+ *   JWRN_EXTRANEOUS_DATA  padding or junk bytes between the end of a scan and the next marker (seen in
+ *                         files from many cameras; all MCUs were decoded before it);
+ *   JWRN_NOT_SEQUENTIAL   odd but harmless SOS parameters in a sequential file;
+ *   JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR, JWRN_BOGUS_ICC   metadata we do not use.
+ */
 static void jpeg_emit_message_checked(j_common_ptr cinfo, int level) {
     pt_jpeg_error *error = (pt_jpeg_error *)cinfo->err;
     if (level < 0) {
         error->base.num_warnings++;
-        if (error->base.msg_code == JWRN_JPEG_EOF) {
+        switch (error->base.msg_code) {
+        case JWRN_JPEG_EOF:
+        case JWRN_HIT_MARKER:
             error->truncated = 1;
             longjmp(error->jump, 1);
+        case JWRN_HUFF_BAD_CODE:
+        case JWRN_ARITH_BAD_CODE:
+        case JWRN_MUST_RESYNC:
+        case JWRN_BOGUS_PROGRESSION:
+            longjmp(error->jump, 1);
+        default:
+            break;
         }
     }
 }
@@ -59,13 +83,17 @@ int pt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int he
     struct jpeg_decompress_struct cinfo;
     pt_jpeg_error error;
     uint8_t *volatile buffer = NULL;
+    uint8_t *volatile row = NULL;
     volatile int status = PT_OK;
     install_error_manager(&cinfo, &error);
     if (setjmp(error.jump)) {
         if (status == PT_OK) {
             if (error.truncated) {
                 status = PT_ERR_TRUNCATED;
-                set_message(message, message_size, "truncated: the file ends before the image data does");
+                set_message(message, message_size,
+                            error.base.msg_code == JWRN_HIT_MARKER
+                                ? "truncated: the image data ends before the image does"
+                                : "truncated: the file ends before the image data does");
             } else {
                 char text[JMSG_LENGTH_MAX];
                 error.base.format_message((j_common_ptr)&cinfo, text);
@@ -75,6 +103,7 @@ int pt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int he
         }
         jpeg_destroy_decompress(&cinfo);
         free(buffer);
+        free(row);
         return status;
     }
     jpeg_create_decompress(&cinfo);
@@ -118,13 +147,30 @@ int pt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int he
         cinfo.out_color_space = JCS_RGB;
     }
     jpeg_start_decompress(&cinfo);
+    /*
+     * A progressive file is read whole by jpeg_start_decompress. One cut between two scans and closed
+     * with an EOI raises no warning: the scans that never came leave coefficients unsent (-1) or
+     * unrefined (> 0), and the picture is blurred or a component is flat grey. Complete progressive
+     * files (libjpeg's and mozjpeg's scripts, cameras', editors') end every coefficient at bit 0.
+     */
+    if (cinfo.progressive_mode && cinfo.coef_bits) {
+        for (int c = 0; c < cinfo.num_components; c++) {
+            for (int k = 0; k < DCTSIZE2; k++) {
+                if (cinfo.coef_bits[c][k] != 0) {
+                    status = PT_ERR_TRUNCATED;
+                    set_message(message, message_size,
+                                "truncated: the progressive scans end before the image is complete");
+                    longjmp(error.jump, 1);
+                }
+            }
+        }
+    }
     size_t width = cinfo.output_width, height = cinfo.output_height;
     size_t in_components = (size_t)cinfo.output_components;
     size_t out_channels = info->channels;
     buffer = (uint8_t *)malloc(width * height * out_channels ? width * height * out_channels : 1);
-    uint8_t *row = is_cmyk ? (uint8_t *)malloc(width * in_components) : NULL;
+    row = is_cmyk ? (uint8_t *)malloc(width * in_components) : NULL;
     if (!buffer || (is_cmyk && !row)) {
-        free(row);
         status = PT_ERR_NO_MEMORY;
         set_message(message, message_size, "out of memory");
         longjmp(error.jump, 1);
@@ -145,9 +191,9 @@ int pt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int he
             }
         }
     }
-    free(row);
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
+    free(row);
     *pixels = buffer;
     return PT_OK;
 }

@@ -84,6 +84,20 @@ int pt_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, int hea
     png_set_read_fn(png, &reader, png_read_from_memory);
     /* Our own limit is checked below; lift libpng's 1,000,000-row limit so that we decide. */
     png_set_user_limits(png, 0x7fffffffL, 0x7fffffffL);
+    /*
+     * Bounded memory for chunks we never use. libpng 1.6 allocates (and clears) a tEXt, zTXt, iTXt,
+     * sPLT, pCAL, sCAL or eXIf chunk whole, as long as its length field says, before reading it; its
+     * check of that length against the chunk limit is only a "benign error", a warning on read. So a
+     * 41-byte file whose tEXt claims 0x7fffffff bytes cost 2 GB and seconds before failing. We decode
+     * IHDR, PLTE, tRNS and IDAT only (no gamma, colour management, background or metadata), so every
+     * other chunk, known or not, is skipped unread (libpng steps over it in small pieces, checking its
+     * CRC; a critical chunk it does not know is still an error), and a length past the end of the file
+     * reads as truncated at once. The two limits after it (what one compressed chunk may inflate to, how
+     * many ancillary chunks are kept) only matter should a chunk ever be read again.
+     */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_set_chunk_malloc_max(png, 8u << 20);
+    png_set_chunk_cache_max(png, 128);
     png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_DEFAULT);
     png_read_info(png, pinfo);
 

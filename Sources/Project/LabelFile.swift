@@ -144,7 +144,8 @@ public struct LabelFile: Sendable {
         if pathIndex == nil {
             // No known name: the first column whose first value looks like an image file.
             let sample = body.first(where: { !$0.allSatisfy(\.isEmpty) }) ?? []
-            pathIndex = sample.firstIndex { value in
+            // Only a column the header names: a data row may be longer than the header.
+            pathIndex = sample.prefix(header.count).firstIndex { value in
                 let ext = (value as NSString).pathExtension.lowercased()
                 return ["png", "jpg", "jpeg"].contains(ext)
             }

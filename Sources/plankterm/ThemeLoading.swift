@@ -52,6 +52,19 @@ enum ThemeLoading {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw CommandFailure(message: "\(path): cannot read the file")
         }
+        // toml++ 3.4.0 (inside TOMLKit) aborts the process on a table header without a key ("[" or "[["
+        // followed by anything but a key character or a quote; found by Fuzz/ toml): refuse those first.
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" }
+            guard trimmed.hasPrefix("[") else { continue }
+            let afterBrackets = trimmed.drop { $0 == "[" }.drop { $0 == " " || $0 == "\t" }
+            let ok = afterBrackets.first.map { c in
+                c == "\"" || c == "'" || c == "_" || c == "-" || (c.isASCII && (c.isLetter || c.isNumber))
+            } ?? false
+            if !ok && trimmed.dropFirst().first != "=" {
+                throw CommandFailure(message: "\(path): line \(number + 1): a table header needs a name, as in [colors]")
+            }
+        }
         do {
             return try TOMLTable(string: text)
         } catch let error as TOMLParseError {

@@ -1,0 +1,1 @@
+../../../../Sources/Project/LabelFile.swift

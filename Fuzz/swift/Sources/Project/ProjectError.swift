@@ -1,0 +1,1 @@
+../../../../Sources/Project/ProjectError.swift

@@ -1,0 +1,1 @@
+../../../../Sources/plankterm/ThemeLoading.swift
