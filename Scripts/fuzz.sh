@@ -101,6 +101,17 @@ export UBSAN_OPTIONS="print_stacktrace=1"
 # print the stack instead.
 export SWIFT_BACKTRACE="enable=no"
 stamp="$(date +%Y%m%d-%H%M%S)"
+# One input's report: its first error line and its first frame in our code (or in a package's).
+replay() {
+  local report what where
+  report=$("$bin/$h" -runs=1 -rss_limit_mb="$rss" -malloc_limit_mb="$rss_mb" -timeout="$timeout_s" \
+    "$1" 2>&1 </dev/null || true)
+  what=$(grep -m1 -E 'ERROR: |contract broken: |runtime error: |Fatal error: |Assertion ' <<<"$report" \
+    | sed -E 's/^==[0-9]+== ?//')
+  where=$(grep -m1 -E '#[0-9]+ .* in .*(CImageCodecs/|/Sources/|/Fuzz/)' <<<"$report" \
+    | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //')
+  echo "${what:-no report on replay}${where:+ — at $where}"
+}
 summary=()
 for h in "${harnesses[@]}"; do
   run="$scratch_root/$h-$stamp"
@@ -131,13 +142,22 @@ for h in "${harnesses[@]}"; do
   # first few of each kind and print each one's first error line and first frame in our code.
   for kind in crash leak oom timeout; do
     find "$run/artifacts" -maxdepth 1 -name "$kind-*" | sort | head -3 | while read -r input; do
-      report=$("$bin/$h" -runs=1 -rss_limit_mb="$rss" -malloc_limit_mb="$rss_mb" -timeout="$timeout_s" \
-        "$input" 2>&1 </dev/null || true)
-      what=$(grep -m1 -E 'ERROR: |contract broken: |runtime error: |Fatal error: ' <<<"$report" | sed -E 's/^==[0-9]+== ?//')
-      where=$(grep -m1 -E '#[0-9]+ .* in .*(CImageCodecs/|/Sources/|/Fuzz/)' <<<"$report" | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //')
-      echo "    $(basename "$input"): ${what:-no report on replay}${where:+ — at $where}"
+      echo "    $(basename "$input"): $(replay "$input")"
     done
   done
+  # Fork mode drops seeds that fail without a word, so the regression seeds are replayed one by one.
+  failing=0
+  total=0
+  for input in Fuzz/corpus/"$h"/regression-*; do
+    [ -e "$input" ] || continue
+    total=$((total + 1))
+    if ! "$bin/$h" -runs=1 -rss_limit_mb="$rss" -malloc_limit_mb="$rss_mb" -timeout="$timeout_s" \
+      "$input" >/dev/null 2>&1 </dev/null; then
+      failing=$((failing + 1))
+      echo "    still failing: $(basename "$input"): $(replay "$input")"
+    fi
+  done
+  echo "    regression seeds: $((total - failing)) of $total pass"
   summary+=("$h: $run")
 done
 echo "fuzz: logs, corpora and findings:" >&2

@@ -57,7 +57,10 @@ enum ThemeLoading {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" }
             guard trimmed.hasPrefix("[") else { continue }
-            let afterBrackets = trimmed.drop { $0 == "[" }.drop { $0 == " " || $0 == "\t" }
+            // "[" or "[[" opens a header; what follows (after blanks) must start a key.
+            var rest = trimmed.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            let afterBrackets = rest.drop { $0 == " " || $0 == "\t" }
             let ok = afterBrackets.first.map { c in
                 c == "\"" || c == "'" || c == "_" || c == "-" || (c.isASCII && (c.isLetter || c.isNumber))
             } ?? false
