@@ -41,18 +41,8 @@ mkdir -p "$bin" "$scratch_root"
 
 # MARK: tools
 [ -d /opt/swift/usr/bin ] && PATH="$PATH:/opt/swift/usr/bin"
-packages=(libpng-dev libjpeg62-turbo-dev pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# The codec libraries and pkg-config come with the project's own packages (Scripts/setup.sh).
+"$root/Scripts/setup.sh"
 command -v clang >/dev/null || { echo "fuzz: no clang (the Swift toolchain's, in /opt/swift/usr/bin, has libFuzzer)" >&2; exit 1; }
 
 # MARK: build
