@@ -94,10 +94,8 @@ public struct ClassifierTraining: Sendable {
             // line search, votes) are single-threaded, so this keeps both cores busy.
             let heldOut = (0..<folds).map { f in fold.indices.filter { fold[$0] == f } }
             var results = [(logits: [Double], epochs: Int?)?](repeating: nil, count: folds)
-            let previousThreads = Gemm.threads
-            Gemm.setThreads(1)
             let settings = self.settings
-            results.withUnsafeMutableBufferPointer { buffer in
+            Gemm.singleThreaded { results.withUnsafeMutableBufferPointer { buffer in
                 let out = UnsafeSendable(buffer.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: folds) { f in
                     guard !heldOut[f].isEmpty else { return }
@@ -106,8 +104,7 @@ public struct ClassifierTraining: Sendable {
                                             classes: k)
                     out.pointer[f] = (head.logits(features, rows: heldOut[f].map { rows[$0] }), (head as? MLPHead)?.epochs)
                 }
-            }
-            Gemm.setThreads(previousThreads)
+            } }
             for f in 0..<folds {
                 guard let result = results[f] else { continue }
                 oofLogits += result.logits

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// Matrix products on row-major `Float` buffers: OpenBLAS, and a naive reference beside it.
 ///
@@ -30,8 +31,35 @@ public enum Gemm {
         }
     }
 
-    /// Sets how many threads OpenBLAS uses.
-    public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// Sets how many threads the program computes on (`--threads`): OpenBLAS's pool, and what lanes and
+    /// search parts size themselves by. Inside a `singleThreaded` section OpenBLAS stays at one until the
+    /// last such section ends.
+    public static func setThreads(_ count: Int) {
+        threadState.lock.withLock {
+            threadState.configured = max(1, count)
+            if threadState.singleThreadedSections == 0 { openblas_set_num_threads(Int32(threadState.configured)) }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread (the caller brings its own parallelism), then gives OpenBLAS
+    /// back the configured count once no other section still needs one thread. Sections on different
+    /// threads nest safely; `threads` keeps answering the configured count throughout, so what sizes itself
+    /// by it (a workspace's lanes) does not depend on what else happens to be running.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        threadState.lock.withLock {
+            threadState.singleThreadedSections += 1
+            openblas_set_num_threads(1)
+        }
+        defer {
+            threadState.lock.withLock {
+                threadState.singleThreadedSections -= 1
+                if threadState.singleThreadedSections == 0 {
+                    openblas_set_num_threads(Int32(threadState.configured))
+                }
+            }
+        }
+        return try body()
+    }
 
     /// OpenBLAS's description of its build and the kernel it picked for this CPU.
     public static var configuration: String { String(cString: openblas_get_config()) }
@@ -47,6 +75,16 @@ extension Gemm {
                     beta, c, Int32(n))
     }
 
-    /// The threads OpenBLAS currently uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The threads the program computes on: what `setThreads` last set, else OpenBLAS's own default
+    /// (`OPENBLAS_NUM_THREADS` or the cores). Not lowered by `singleThreaded` sections.
+    public static var threads: Int { threadState.lock.withLock { threadState.configured } }
 }
+
+/// The configured thread count and how many single-threaded sections are open, under one lock.
+private final class GemmThreadState: @unchecked Sendable {
+    let lock = NSLock()
+    var configured = max(1, Int(openblas_get_num_threads()))
+    var singleThreadedSections = 0
+}
+
+private let threadState = GemmThreadState()

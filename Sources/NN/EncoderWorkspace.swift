@@ -34,8 +34,7 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// Weight gradients of lanes 1…: summed into the parameter set's at the end of a backward pass.
     let laneGradients: [FloatBuffer]
 
-    /// A workspace for `batch` images on `lanes` lanes (nil: as many as OpenBLAS has threads now, which is
-    /// what `--threads` sets). With more than one lane, every GEMM inside a pass runs single-threaded.
+    /// A workspace for `batch` images on `lanes` lanes (nil: `Gemm.threads`, which is what `--threads` sets). With more than one lane, every GEMM inside a pass runs single-threaded.
     public init(encoder: Encoder, batch: Int, lanes: Int? = nil) {
         precondition(batch > 0, "batch")
         self.encoder = encoder
@@ -90,10 +89,7 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// Runs `body` on every lane with OpenBLAS single-threaded (the lanes are the parallelism).
     func onLanes(_ body: (LaneContext) -> Void) {
         guard team.lanes > 1 else { return team.run(body) }
-        let threads = Gemm.threads
-        Gemm.setThreads(1)
-        defer { Gemm.setThreads(threads) }
-        team.run(body)
+        Gemm.singleThreaded { team.run(body) }
     }
 
     /// Runs the encoder on `input` into `embedding`; with `head`, also the projection into `projection`.

@@ -42,9 +42,17 @@ public struct ExactSearch: Sendable {
                        dimension d: Int, k: Int, selfOffset: Int? = nil, indexOffset: Int = 0) -> NeighborLists {
         var result = NeighborLists(queries: queryCount, k: k)
         guard queryCount > 0, baseCount > 0, k > 0 else { return result }
-        let previousThreads = Gemm.threads
-        Gemm.setThreads(1)
-        defer { Gemm.setThreads(previousThreads) }
+        return Gemm.singleThreaded {
+            searchParts(queries: queries, queryCount: queryCount, base: base, baseCount: baseCount, dimension: d, k: k,
+                        selfOffset: selfOffset, indexOffset: indexOffset, into: &result)
+            return result
+        }
+    }
+
+    /// The search split over `threads` parts, each part's GEMMs single-threaded.
+    private func searchParts(queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>, baseCount: Int,
+                             dimension d: Int, k: Int, selfOffset: Int?, indexOffset: Int,
+                             into result: inout NeighborLists) {
         let parts = threads
         let q = ReadPointer(queries), b = ReadPointer(base)
         if queryCount >= 4 * parts || parts == 1 {
@@ -84,7 +92,6 @@ public struct ExactSearch: Sendable {
             }
             for list in partial { result.merge(list) }
         }
-        return result
     }
 
     /// One thread's work: queries × base rows in `baseRange`, heaps in `indices`/`sims` (k per query).
