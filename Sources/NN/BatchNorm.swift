@@ -38,6 +38,14 @@ public struct BatchNorm: Sendable {
     public func forward(_ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
                         training: Bool, relu: Bool, parameters: ParameterSet, cache: UnsafeMutablePointer<Float>,
                         lane: LaneContext) {
+        forward(x, rows: m, totalRows: totalRows, output: y, training: training, activation: relu ? .relu : .none,
+                parameters: parameters, cache: cache, lane: lane)
+    }
+
+    /// As above, with the activation that follows (none, ReLU or ReLU6) applied in the same pass.
+    public func forward(_ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
+                        training: Bool, activation: Activation, parameters: ParameterSet,
+                        cache: UnsafeMutablePointer<Float>, lane: LaneContext) {
         let c = channels
         let gamma = parameters.value(weight), beta = parameters.value(bias)
         let scratch = Scratch(channels: c)
@@ -79,7 +87,7 @@ public struct BatchNorm: Sendable {
             scale[j] = gamma[j] * invStd[j]
             shift[j] = beta[j] - mean[j] * scale[j]
         }
-        pk_affine(x, m, c, scale, shift, relu ? 1 : 0, y)
+        pk_affine(x, m, c, scale, shift, activation.upper, y)
     }
 
     /// Training-mode backward: accumulates dγ, dβ and writes dx (which may alias dy).
@@ -92,18 +100,20 @@ public struct BatchNorm: Sendable {
 
     /// One lane's share of a training-mode backward (rows as in `forward`); lane 0 accumulates dγ and dβ.
     /// With `reluOutput` (the output of a ReLU applied after this layer), dy is first zeroed where that
-    /// output is not positive: the ReLU's backward in the same pass.
+    /// output is not positive (with `activation` .relu6, also where it is 6): the activation's backward
+    /// in the same pass.
     public func backward(_ x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
-                         reluOutput: UnsafePointer<Float>?, rows m: Int, totalRows: Int,
-                         gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
+                         reluOutput: UnsafePointer<Float>?, activation: Activation = .relu, rows m: Int,
+                         totalRows: Int, gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
                          cache: UnsafePointer<Float>, lane: LaneContext) {
+        let upper = activation.upper
         let c = channels
         let gamma = parameters.value(weight)
         let mean = cache, invStd = cache + c
         let scratch = Scratch(channels: 2 * c)
         defer { scratch.free() }
         lane.allReduce(count: 2 * c, into: scratch.totals) { out in
-            pk_norm_gradient_sums(x, dy, reluOutput, m, c, mean, invStd, out)
+            pk_norm_gradient_sums(x, dy, reluOutput, upper, m, c, mean, invStd, out)
         }
         let sumDy = scratch.totals, sumDyXhat = scratch.totals + c
         if lane.lane == 0 {
@@ -126,9 +136,9 @@ public struct BatchNorm: Sendable {
             let copy = UnsafeMutablePointer<Float>.allocate(capacity: m * c)
             defer { copy.deallocate() }
             copy.update(from: dy, count: m * c)
-            pk_norm_backward(x, copy, reluOutput, m, c, a, b, c0, dx)
+            pk_norm_backward(x, copy, reluOutput, upper, m, c, a, b, c0, dx)
         } else {
-            pk_norm_backward(x, dy, reluOutput, m, c, a, b, c0, dx)
+            pk_norm_backward(x, dy, reluOutput, upper, m, c, a, b, c0, dx)
         }
     }
 

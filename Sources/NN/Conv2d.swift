@@ -14,20 +14,26 @@ public struct Conv2d: Sendable {
     public let outChannels: Int
     public let kernel: Int
     public let stride: Int
+    /// Zero padding above and left of the input.
     public let padding: Int
+    /// Zero padding below and right (TensorFlow's "same" padding puts the odd pixel here).
+    public let paddingAfter: Int
     public let weight: ParameterView
     /// Upper bound on GEMM rows (output pixels) per chunk.
     public var rowsPerChunk = Conv2d.defaultRowsPerChunk
     /// The chunk size new convolutions get (PLANKTERM_CONV_ROWS overrides it, for tuning).
     public static let defaultRowsPerChunk = ProcessInfo.processInfo.environment["PLANKTERM_CONV_ROWS"].flatMap { Int($0) } ?? 2048
 
+    /// A convolution padded by `padding` on every side, or by `padding` above/left and `paddingAfter`
+    /// below/right.
     public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
-                padding: Int = 0, parameters: ParameterSet) {
+                padding: Int = 0, paddingAfter: Int? = nil, parameters: ParameterSet) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.paddingAfter = paddingAfter ?? padding
         // PyTorch's default for nn.Conv2d (kaiming_uniform_ with a = √5): U(±1/√fan_in). With Adam every
         // weight moves about lr per step whatever its size, so a larger start (He's √(6/fan_in), 2.45×)
         // trains the convolutions as if at a lower learning rate; it cost ~0.02 of linear-probe accuracy.
@@ -37,10 +43,18 @@ public struct Conv2d: Sendable {
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+        ((height + padding + paddingAfter - kernel) / stride + 1, (width + padding + paddingAfter - kernel) / stride + 1)
     }
 
-    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    /// TensorFlow's "same" padding for a `kernel` with `stride` on `size` pixels: the output has
+    /// ⌈size / stride⌉ pixels and the padding it needs is split with the odd pixel after.
+    public static func samePadding(size: Int, kernel: Int, stride: Int) -> (before: Int, after: Int) {
+        let out = (size + stride - 1) / stride
+        let total = max((out - 1) * stride + kernel - size, 0)
+        return (total / 2, total - total / 2)
+    }
+
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 && paddingAfter == 0 }
     var columns: Int { kernel * kernel * inChannels }
 
     /// Images per GEMM chunk at this input size.

@@ -1,6 +1,20 @@
 import CKernels
 import Linalg
 
+/// One architecture's activations, caches and scratch for a fixed batch, and its share of a pass on one
+/// lane: the images of `lane.shard(of: batch)` from the workspace's `input` to its `embedding`, and back.
+protocol EncoderPass: AnyObject, Sendable {
+    /// Runs the lane's images from `input` to `embedding` (pooled features).
+    func forward(lane: LaneContext, training: Bool, trainingFrom: Int)
+    /// Back-propagates `gradEmbedding` for the lane's images down to block `firstBlock` (0: the stem too),
+    /// accumulating weight gradients into `gradients` (the lane's copy of the parameter set's buffer).
+    func backward(lane: LaneContext, firstBlock: Int, gradients: UnsafeMutablePointer<Float>)
+    /// The first block of the last stage (what a partial fine-tune trains, with any head after it).
+    var lastStageFirstBlock: Int { get }
+    /// Channels of the widest BatchNorm (its all-reduce scratch).
+    var widestNorm: Int { get }
+}
+
 /// Every activation, cache and scratch buffer one forward/backward pass of an `Encoder` needs for a
 /// fixed batch size, allocated once and reused for every batch.
 ///
@@ -12,6 +26,110 @@ public final class EncoderWorkspace: @unchecked Sendable {
     public let input: FloatBuffer
     public let embedding: FloatBuffer
     public let projection: FloatBuffer
+    let hidden: FloatBuffer, hiddenAct: FloatBuffer
+    let gradEmbedding: FloatBuffer, gradHidden: FloatBuffer
+    /// The lanes a pass runs on, each on its own shard of the batch (see `LaneTeam`).
+    public let team: LaneTeam
+    /// Weight gradients of lanes 1…: summed into the parameter set's at the end of a backward pass.
+    let laneGradients: [FloatBuffer]
+    /// The architecture's own buffers and lane code.
+    let pass: any EncoderPass
+
+    /// A workspace for `batch` images on `lanes` lanes (nil: `Gemm.threads`, which is what `--threads`
+    /// sets). With more than one lane, every GEMM inside a pass runs single-threaded.
+    public init(encoder: Encoder, batch: Int, lanes: Int? = nil) {
+        precondition(batch > 0, "batch")
+        self.encoder = encoder
+        self.batch = batch
+        let laneCount = max(1, min(batch, lanes ?? Gemm.threads))
+        team = LaneTeam(lanes: laneCount)
+        let config = encoder.config
+        input = FloatBuffer(count: batch * config.side * config.side * config.inChannels)
+        let d = config.embeddingDimension
+        embedding = FloatBuffer(count: batch * d)
+        hidden = FloatBuffer(count: batch * config.hidden)
+        hiddenAct = FloatBuffer(count: batch * config.hidden)
+        projection = FloatBuffer(count: batch * config.projectionOut)
+        laneGradients = (1..<max(1, laneCount)).map { _ in FloatBuffer(count: encoder.parameters.count) }
+        gradEmbedding = FloatBuffer(count: batch * d)
+        gradHidden = FloatBuffer(count: batch * config.hidden)
+        if let mobile = encoder.mobile {
+            pass = EfficientNetPass(encoder: encoder, network: mobile, batch: batch, lanes: laneCount, input: input,
+                                    embedding: embedding, gradEmbedding: gradEmbedding)
+        } else {
+            pass = ResNetPass(encoder: encoder, batch: batch, lanes: laneCount, input: input, embedding: embedding,
+                              gradEmbedding: gradEmbedding)
+        }
+        team.reserveReduction(2 * pass.widestNorm)
+    }
+
+    /// Runs `body` on every lane with OpenBLAS single-threaded (the lanes are the parallelism).
+    func onLanes(_ body: (LaneContext) -> Void) {
+        guard team.lanes > 1 else { return team.run(body) }
+        Gemm.singleThreaded { team.run(body) }
+    }
+
+    /// Runs the encoder on `input` into `embedding`; with `head`, also the projection into `projection`.
+    /// `training` uses batch statistics (and updates the running ones); otherwise running statistics.
+    /// `trainingFrom` > 0 keeps the stem and the blocks before it in evaluation mode (a partial fine-tune:
+    /// frozen layers compute exactly what they will at inference).
+    public func forward(training: Bool, head: Bool, trainingFrom: Int = 0) {
+        let pass = self.pass
+        onLanes { lane in pass.forward(lane: lane, training: training, trainingFrom: trainingFrom) }
+        guard head else { return }
+        let e = encoder, p = e.parameters
+        e.projection1.forward(embedding.pointer, batch: batch, output: hidden.pointer, parameters: p)
+        ReLU.forward(hidden.pointer, count: hidden.count, output: hiddenAct.pointer)
+        e.projection2.forward(hiddenAct.pointer, batch: batch, output: projection.pointer, parameters: p)
+    }
+
+    /// Back-propagates `gradProjection` ([batch, projectionOut]) through a training-mode forward pass
+    /// (with head), accumulating every parameter's gradient.
+    public func backward(gradProjection: UnsafePointer<Float>) {
+        let e = encoder, p = e.parameters
+        e.projection2.backward(hiddenAct.pointer, gradOutput: gradProjection, batch: batch,
+                               gradInput: gradHidden.pointer, parameters: p)
+        ReLU.backward(output: hiddenAct.pointer, gradOutput: gradHidden.pointer, count: gradHidden.count,
+                      gradInput: gradHidden.pointer)
+        e.projection1.backward(embedding.pointer, gradOutput: gradHidden.pointer, batch: batch,
+                               gradInput: gradEmbedding.pointer, parameters: p)
+        backwardFromEmbedding(firstBlock: 0)
+    }
+
+    /// The first block of the last stage (what a partial fine-tune trains).
+    public var lastStageFirstBlock: Int { pass.lastStageFirstBlock }
+
+    /// Back-propagates `gradient` ([batch, D], of the loss with respect to `embedding`) through a
+    /// training-mode forward pass, down to block `firstBlock` only (0: the whole encoder, stem included):
+    /// the parameters below it get no gradient.
+    public func backward(gradEmbedding gradient: UnsafePointer<Float>, firstBlock: Int) {
+        gradEmbedding.pointer.update(from: gradient, count: gradEmbedding.count)
+        backwardFromEmbedding(firstBlock: firstBlock)
+    }
+
+    func backwardFromEmbedding(firstBlock: Int) {
+        let pass = self.pass
+        onLanes { lane in
+            let grads = lane.lane == 0 ? encoder.parameters.gradients.pointer : laneGradients[lane.lane - 1].pointer
+            pass.backward(lane: lane, firstBlock: firstBlock, gradients: grads)
+            guard lane.lanes > 1 else { return }
+            // Sum the lanes' weight gradients into the parameter set's, each lane a slice of them.
+            lane.barrier()
+            let total = encoder.parameters.gradients.pointer
+            let slice = lane.shard(of: encoder.parameters.count)
+            for other in laneGradients {
+                pk_add(total + slice.lowerBound, other.pointer + slice.lowerBound, slice.count)
+                (other.pointer + slice.lowerBound).update(repeating: 0, count: slice.count)
+            }
+        }
+    }
+}
+
+/// The small ResNet's buffers and lane code.
+final class ResNetPass: EncoderPass, @unchecked Sendable {
+    let encoder: Encoder
+    let batch: Int
+    let input: FloatBuffer, embedding: FloatBuffer, gradEmbedding: FloatBuffer
 
     struct BlockBuffers {
         let inSide: Int, outSide: Int
@@ -23,27 +141,20 @@ public final class EncoderWorkspace: @unchecked Sendable {
     let stemSide: Int
     let stemConvOut: FloatBuffer, stemOut: FloatBuffer, stemCache: FloatBuffer
     let blocks: [BlockBuffers]
-    let hidden: FloatBuffer, hiddenAct: FloatBuffer
     // gradient scratch, each as large as the largest activation
     let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer, gradD: FloatBuffer
-    let gradEmbedding: FloatBuffer, gradHidden: FloatBuffer
-    /// The lanes a pass runs on, each on its own shard of the batch (see `LaneTeam`).
-    public let team: LaneTeam
     /// One im2col workspace per lane.
     let convWorkspaces: [FloatBuffer]
-    /// Weight gradients of lanes 1…: summed into the parameter set's at the end of a backward pass.
-    let laneGradients: [FloatBuffer]
 
-    /// A workspace for `batch` images on `lanes` lanes (nil: `Gemm.threads`, which is what `--threads` sets). With more than one lane, every GEMM inside a pass runs single-threaded.
-    public init(encoder: Encoder, batch: Int, lanes: Int? = nil) {
-        precondition(batch > 0, "batch")
+    init(encoder: Encoder, batch: Int, lanes laneCount: Int, input: FloatBuffer, embedding: FloatBuffer,
+         gradEmbedding: FloatBuffer) {
         self.encoder = encoder
         self.batch = batch
-        let laneCount = max(1, min(batch, lanes ?? Gemm.threads))
-        team = LaneTeam(lanes: laneCount)
+        self.input = input
+        self.embedding = embedding
+        self.gradEmbedding = gradEmbedding
         let shard = (batch + laneCount - 1) / laneCount
         let config = encoder.config
-        input = FloatBuffer(count: batch * config.side * config.side * config.inChannels)
         stemSide = encoder.stemConv.outputSize(height: config.side, width: config.side).height
         let stemCount = batch * stemSide * stemSide * config.widths[0]
         stemConvOut = FloatBuffer(count: stemCount)
@@ -70,43 +181,18 @@ public final class EncoderWorkspace: @unchecked Sendable {
             side = outSide
         }
         blocks = buffers
-        let d = config.embeddingDimension
-        embedding = FloatBuffer(count: batch * d)
-        hidden = FloatBuffer(count: batch * config.hidden)
-        hiddenAct = FloatBuffer(count: batch * config.hidden)
-        projection = FloatBuffer(count: batch * config.projectionOut)
         convWorkspaces = (0..<laneCount).map { _ in FloatBuffer(count: workspace) }
-        laneGradients = (1..<max(1, laneCount)).map { _ in FloatBuffer(count: encoder.parameters.count) }
         gradA = FloatBuffer(count: largest)
         gradB = FloatBuffer(count: largest)
         gradC = FloatBuffer(count: largest)
         gradD = FloatBuffer(count: largest)
-        gradEmbedding = FloatBuffer(count: batch * d)
-        gradHidden = FloatBuffer(count: batch * config.hidden)
-        team.reserveReduction(2 * (config.widths.max() ?? 0))
     }
 
-    /// Runs `body` on every lane with OpenBLAS single-threaded (the lanes are the parallelism).
-    func onLanes(_ body: (LaneContext) -> Void) {
-        guard team.lanes > 1 else { return team.run(body) }
-        Gemm.singleThreaded { team.run(body) }
-    }
-
-    /// Runs the encoder on `input` into `embedding`; with `head`, also the projection into `projection`.
-    /// `training` uses batch statistics (and updates the running ones); otherwise running statistics.
-    /// `trainingFrom` > 0 keeps the stem and the blocks before it in evaluation mode (a partial fine-tune:
-    /// frozen layers compute exactly what they will at inference).
-    public func forward(training: Bool, head: Bool, trainingFrom: Int = 0) {
-        onLanes { lane in forward(lane: lane, training: training, trainingFrom: trainingFrom) }
-        guard head else { return }
-        let e = encoder, p = e.parameters
-        e.projection1.forward(embedding.pointer, batch: batch, output: hidden.pointer, parameters: p)
-        ReLU.forward(hidden.pointer, count: hidden.count, output: hiddenAct.pointer)
-        e.projection2.forward(hiddenAct.pointer, batch: batch, output: projection.pointer, parameters: p)
-    }
+    var lastStageFirstBlock: Int { encoder.blocks.count - encoder.config.blocksPerStage }
+    var widestNorm: Int { encoder.config.widths.max() ?? 0 }
 
     /// One lane's share of the encoder's forward pass: the images of `lane.shard(of: batch)`.
-    private func forward(lane: LaneContext, training: Bool, trainingFrom: Int) {
+    func forward(lane: LaneContext, training: Bool, trainingFrom: Int) {
         let e = encoder, c = e.config, p = e.parameters, ws = convWorkspaces[lane.lane].pointer
         let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
         let inPixels = c.side * c.side * c.inChannels
@@ -150,50 +236,10 @@ public final class EncoderWorkspace: @unchecked Sendable {
                                   output: embedding.pointer + first * c.embeddingDimension)
     }
 
-    /// Back-propagates `gradProjection` ([batch, projectionOut]) through a training-mode forward pass
-    /// (with head), accumulating every parameter's gradient.
-    public func backward(gradProjection: UnsafePointer<Float>) {
-        let e = encoder, p = e.parameters
-        e.projection2.backward(hiddenAct.pointer, gradOutput: gradProjection, batch: batch,
-                               gradInput: gradHidden.pointer, parameters: p)
-        ReLU.backward(output: hiddenAct.pointer, gradOutput: gradHidden.pointer, count: gradHidden.count,
-                      gradInput: gradHidden.pointer)
-        e.projection1.backward(embedding.pointer, gradOutput: gradHidden.pointer, batch: batch,
-                               gradInput: gradEmbedding.pointer, parameters: p)
-        backwardFromEmbedding(firstBlock: 0)
-    }
-
-    /// The first block of the last stage (what a partial fine-tune trains).
-    public var lastStageFirstBlock: Int { encoder.blocks.count - encoder.config.blocksPerStage }
-
-    /// Back-propagates `gradient` ([batch, D], of the loss with respect to `embedding`) through a
-    /// training-mode forward pass, down to block `firstBlock` only (0: the whole encoder, stem included):
-    /// the parameters below it get no gradient.
-    public func backward(gradEmbedding gradient: UnsafePointer<Float>, firstBlock: Int) {
-        gradEmbedding.pointer.update(from: gradient, count: gradEmbedding.count)
-        backwardFromEmbedding(firstBlock: firstBlock)
-    }
-
-    func backwardFromEmbedding(firstBlock: Int) {
-        onLanes { lane in
-            backward(lane: lane, firstBlock: firstBlock)
-            guard lane.lanes > 1 else { return }
-            // Sum the lanes' weight gradients into the parameter set's, each lane a slice of them.
-            lane.barrier()
-            let total = encoder.parameters.gradients.pointer
-            let slice = lane.shard(of: encoder.parameters.count)
-            for other in laneGradients {
-                pk_add(total + slice.lowerBound, other.pointer + slice.lowerBound, slice.count)
-                (other.pointer + slice.lowerBound).update(repeating: 0, count: slice.count)
-            }
-        }
-    }
-
     /// One lane's share of the backward pass (the images of `lane.shard(of: batch)`); its weight
-    /// gradients go to `laneGradients` (lane 0: the parameter set's own).
-    private func backward(lane: LaneContext, firstBlock: Int) {
+    /// gradients go to `grads`.
+    func backward(lane: LaneContext, firstBlock: Int, gradients grads: UnsafeMutablePointer<Float>) {
         let e = encoder, c = e.config, p = e.parameters, ws = convWorkspaces[lane.lane].pointer
-        let grads = lane.lane == 0 ? p.gradients.pointer : laneGradients[lane.lane - 1].pointer
         let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
         let last = blocks.last!
         let d = c.embeddingDimension

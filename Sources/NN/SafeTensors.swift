@@ -115,6 +115,12 @@ extension Encoder {
                     torch[((o * cin + i) * k + y) * kw + x] = values[((y * kw + x) * cin + i) * cout + o]
                 } } } }
                 result[view.name] = SafeTensors.Tensor(shape: [cout, cin, k, kw], values: torch)
+            } else if view.shape.count == 3 {
+                // a depthwise filter [k, k, C] is PyTorch's grouped weight [C, 1, k, k]
+                let (k, kw, c) = (view.shape[0], view.shape[1], view.shape[2])
+                var torch = [Float](repeating: 0, count: values.count)
+                for y in 0..<k { for x in 0..<kw { for j in 0..<c { torch[(j * k + y) * kw + x] = values[(y * kw + x) * c + j] } } }
+                result[view.name] = SafeTensors.Tensor(shape: [c, 1, k, kw], values: torch)
             } else {
                 result[view.name] = SafeTensors.Tensor(shape: view.shape, values: values)
             }
@@ -146,6 +152,12 @@ extension Encoder {
                 for y in 0..<k { for x in 0..<kw { for i in 0..<cin { for o in 0..<cout {
                     target[((y * kw + x) * cin + i) * cout + o] = t.values[((o * cin + i) * k + y) * kw + x]
                 } } } }
+            } else if view.shape.count == 3 {
+                let (k, kw, c) = (view.shape[0], view.shape[1], view.shape[2])
+                guard t.shape == [c, 1, k, kw] else {
+                    throw SafeTensors.Error.malformed(path: source, reason: "\(view.name) has shape \(t.shape), expected \([c, 1, k, kw])")
+                }
+                for y in 0..<k { for x in 0..<kw { for j in 0..<c { target[(y * kw + x) * c + j] = t.values[(j * k + y) * kw + x] } } }
             } else {
                 guard t.shape == view.shape else {
                     throw SafeTensors.Error.malformed(path: source, reason: "\(view.name) has shape \(t.shape), expected \(view.shape)")

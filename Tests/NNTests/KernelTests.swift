@@ -52,21 +52,22 @@ struct KernelTests {
             return d * d
         }))
 
-        for relu in [false, true] {
+        // no activation, ReLU, ReLU6 (the clamp at 1 makes ReLU6's upper edge show on these values)
+        for upper: Float in [0, .infinity, 1] {
             var out = [Float](repeating: .nan, count: m * c)
-            pk_affine(x, m, c, a, b, relu ? 1 : 0, &out)
+            pk_affine(x, m, c, a, b, upper, &out)
             let want = (0..<m * c).map { i in
                 let v = x[i] * a[i % c] + b[i % c]
-                return relu ? max(v, 0) : v
+                return upper > 0 ? min(max(v, 0), upper) : v
             }
             #expect(close(out, want))
         }
 
-        for masked in [false, true] {
-            func g(_ i: Int) -> Float { masked && y[i] <= 0 ? 0 : dy[i] }
+        for (masked, upper) in [(false, Float.infinity), (true, .infinity), (true, 0.5)] {
+            func g(_ i: Int) -> Float { masked && !(y[i] > 0 && y[i] < upper) ? 0 : dy[i] }
             var gradSums = [Double](repeating: .nan, count: 2 * c)
             y.withUnsafeBufferPointer { yp in
-                pk_norm_gradient_sums(x, dy, masked ? yp.baseAddress : nil, m, c, mean, invStd, &gradSums)
+                pk_norm_gradient_sums(x, dy, masked ? yp.baseAddress : nil, upper, m, c, mean, invStd, &gradSums)
             }
             let wantDy = naiveSums { r, j in Double(g(r * c + j)) }
             let wantDyXhat = naiveSums { r, j in
@@ -75,7 +76,7 @@ struct KernelTests {
             #expect(near(gradSums, wantDy + wantDyXhat))
             var dx = [Float](repeating: .nan, count: m * c)
             y.withUnsafeBufferPointer { yp in
-                pk_norm_backward(x, dy, masked ? yp.baseAddress : nil, m, c, a, b, k, &dx)
+                pk_norm_backward(x, dy, masked ? yp.baseAddress : nil, upper, m, c, a, b, k, &dx)
             }
             #expect(close(dx, (0..<m * c).map { i in a[i % c] * g(i) + b[i % c] * x[i] + k[i % c] }, 1e-5))
         }
