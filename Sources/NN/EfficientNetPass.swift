@@ -22,7 +22,12 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
     let stemConvOut: FloatBuffer, stemOut: FloatBuffer, stemCache: FloatBuffer
     let blocks: [BlockBuffers]
     let headConvOut: FloatBuffer, headOut: FloatBuffer, headCache: FloatBuffer
-    let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer, gradD: FloatBuffer
+    /// The gradient buffers, allocated by the first backward pass (an embedding run never needs them).
+    private var scratch: [FloatBuffer] = []
+    var gradA: FloatBuffer { scratch[0] }
+    var gradB: FloatBuffer { scratch[1] }
+    var gradC: FloatBuffer { scratch[2] }
+    var gradD: FloatBuffer { scratch[3] }
     /// Floats of each gradient buffer per image: the largest activation of one image.
     let scratchPerImage: Int
     /// One im2col workspace per lane (the stem's 3×3 convolution; the others are 1×1 or depthwise).
@@ -65,16 +70,23 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         headOut = FloatBuffer(count: headCount)
         headCache = FloatBuffer(count: network.headBN.cacheCount)
         scratchPerImage = largest / batch
-        gradA = FloatBuffer(count: largest)
-        gradB = FloatBuffer(count: largest)
-        gradC = FloatBuffer(count: largest)
-        gradD = FloatBuffer(count: largest)
         let shard = (batch + lanes - 1) / lanes
         let stemWorkspace = network.stemConv.workspaceCount(batch: shard, height: config.side, width: config.side)
         convWorkspaces = (0..<lanes).map { _ in FloatBuffer(count: stemWorkspace) }
     }
 
     var lastStageFirstBlock: Int { network.stageStarts.last! }
+
+    var forwardFloats: Int {
+        let perBlock = blocks.reduce(0) { total, b in
+            total + (b.expanded?.count ?? 0) * 2 + b.depthwise.count * 2 + b.projected.count * 2
+        }
+        return normalised.count + 2 * stemConvOut.count + perBlock + 2 * headConvOut.count
+    }
+
+    func prepareBackward() {
+        if scratch.isEmpty { scratch = (0..<4).map { _ in FloatBuffer(count: scratchPerImage * batch) } }
+    }
     var widestNorm: Int { EfficientNetLite0.headChannels }
 
     func forward(lane: LaneContext, training: Bool, trainingFrom: Int) {

@@ -13,6 +13,10 @@ protocol EncoderPass: AnyObject, Sendable {
     var lastStageFirstBlock: Int { get }
     /// Channels of the widest BatchNorm (its all-reduce scratch).
     var widestNorm: Int { get }
+    /// Floats of the activations a forward pass keeps (for the whole batch).
+    var forwardFloats: Int { get }
+    /// Allocates what only a backward pass needs; called before the lanes start one.
+    func prepareBackward()
 }
 
 /// Every activation, cache and scratch buffer one forward/backward pass of an `Encoder` needs for a
@@ -96,6 +100,13 @@ public final class EncoderWorkspace: @unchecked Sendable {
         backwardFromEmbedding(firstBlock: 0)
     }
 
+    /// The largest batch, up to `limit`, whose forward activations fit in `bytes` (an embedding run's
+    /// memory then stays the same whatever the project's size).
+    public static func batch(for encoder: Encoder, limit: Int, bytes: Int = 768 << 20) -> Int {
+        let perImage = EncoderWorkspace(encoder: encoder, batch: 1, lanes: 1).pass.forwardFloats * 4
+        return max(1, min(limit, bytes / max(1, perImage)))
+    }
+
     /// The first block of the last stage (what a partial fine-tune trains).
     public var lastStageFirstBlock: Int { pass.lastStageFirstBlock }
 
@@ -109,6 +120,7 @@ public final class EncoderWorkspace: @unchecked Sendable {
 
     func backwardFromEmbedding(firstBlock: Int) {
         let pass = self.pass
+        pass.prepareBackward()
         onLanes { lane in
             let grads = lane.lane == 0 ? encoder.parameters.gradients.pointer : laneGradients[lane.lane - 1].pointer
             pass.backward(lane: lane, firstBlock: firstBlock, gradients: grads)
@@ -190,6 +202,8 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
 
     var lastStageFirstBlock: Int { encoder.blocks.count - encoder.config.blocksPerStage }
     var widestNorm: Int { encoder.config.widths.max() ?? 0 }
+    func prepareBackward() {}
+    var forwardFloats: Int { 2 * stemConvOut.count + blocks.reduce(0) { $0 + 4 * $1.c1.count } }
 
     /// One lane's share of the encoder's forward pass: the images of `lane.shard(of: batch)`.
     func forward(lane: LaneContext, training: Bool, trainingFrom: Int) {

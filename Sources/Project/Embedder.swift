@@ -114,7 +114,7 @@ public struct Embedder {
         }
         let cache = try PixelCache(directory: store.directory, side: encoder.config.side, images: todo,
                                    imagesRoot: imagesRoot)
-        let workspace = EncoderWorkspace(encoder: encoder, batch: min(batch, todo.count))
+        let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)))
         let pixels = encoder.config.side * encoder.config.side
         var bytes = [UInt8](repeating: 0, count: pixels)
         var out = [Float](repeating: 0, count: workspace.batch * d)

@@ -34,12 +34,27 @@ public struct PretrainJobParameters: Codable, Sendable, Equatable {
     public var batch = 128
     public var side = 64
     public var seed: UInt64 = 0
+    /// The weights to start from (nil: random weights; jobs queued before there was a choice).
+    public var initialWeights: String?
+    public var learningRate: Float?
 
-    public init(epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0) {
+    public init(epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0, initialWeights: String? = nil,
+                learningRate: Float? = nil) {
         self.epochs = epochs
         self.batch = batch
         self.side = side
         self.seed = seed
+        self.initialWeights = initialWeights
+        self.learningRate = learningRate
+    }
+
+    /// An adaptation of the shipped encoder (at its side, learning rate 10⁻⁴) for `epochs`; from scratch
+    /// when the shipped encoder is not installed.
+    public static func adaptingShipped(epochs: Int) -> PretrainJobParameters {
+        guard let shipped = DefaultEncoder.path, let side = try? Pretrainer.side(ofWeightsAt: shipped) else {
+            return PretrainJobParameters(epochs: epochs)
+        }
+        return PretrainJobParameters(epochs: epochs, side: side, initialWeights: shipped, learningRate: 1e-4)
     }
 }
 
@@ -140,7 +155,9 @@ public final class JobRunner: @unchecked Sendable {
             simclr.epochs = parameters.epochs
             simclr.batch = parameters.batch
             simclr.seed = parameters.seed
-            let pretrainer = Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr)
+            if let rate = parameters.learningRate { simclr.learningRate = rate }
+            let pretrainer = Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr,
+                                        initialWeights: parameters.initialWeights)
             // Cancelling stops at the next step with a checkpoint; a retried (or crashed) job resumes it.
             let cancelled = StopFlag()
             let resume = FileManager.default.fileExists(atPath: pretrainer.checkpointPath)

@@ -41,13 +41,39 @@ public struct Pretrainer {
     public var encoderConfig: EncoderConfig
     public var simclr: SimCLRConfig
     public var clock: any Clock
+    /// The weights the run starts from (the shipped ImageNet EfficientNet-Lite0, an encoder of the
+    /// project…); nil starts from random weights of `encoderConfig`. With a start, the network is the
+    /// file's and only `encoderConfig.side` is taken from `encoderConfig`; the projection head is new.
+    public var initialWeights: String?
 
     public init(store: ProjectStore, encoderConfig: EncoderConfig = EncoderConfig(),
-                simclr: SimCLRConfig = SimCLRConfig(), clock: any Clock = SystemClock()) {
+                simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, clock: any Clock = SystemClock()) {
         self.store = store
         self.encoderConfig = encoderConfig
         self.simclr = simclr
+        self.initialWeights = initialWeights
         self.clock = clock
+    }
+
+    /// The input side recorded in an encoder file (64, the ResNet's, when it records none).
+    public static func side(ofWeightsAt path: String) throws -> Int {
+        let (_, metadata) = try SafeTensors.read(path: path)
+        guard let json = metadata[Encoder.configKey] else { return 64 }
+        return try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8)).side
+    }
+
+    /// The encoder a run starts with: `initialWeights` at `encoderConfig.side`, or random weights.
+    func startingEncoder() throws -> (encoder: Encoder, from: String) {
+        guard let initialWeights else { return (Encoder(encoderConfig, seed: simclr.seed), "random") }
+        let (tensors, metadata) = try SafeTensors.read(path: initialWeights)
+        var config = EncoderConfig()
+        if let json = metadata[Encoder.configKey] {
+            config = try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8))
+        }
+        config.side = encoderConfig.side
+        let encoder = Encoder(config, seed: simclr.seed)
+        try encoder.load(tensors, source: initialWeights)
+        return (encoder, try Self.modelId(ofWeightsAt: initialWeights))
     }
 
     public var checkpointPath: String { store.directory + "/models/pretrain-checkpoint.safetensors" }
@@ -55,6 +81,7 @@ public struct Pretrainer {
     public func run(imagesRoot: String, resume: Bool, shouldStop: @escaping @Sendable () -> Bool = { false },
                     cacheProgress: (Int, Int) -> Void = { _, _ in },
                     progress: (PretrainProgress) -> Void = { _ in }) throws -> PretrainResult {
+        let (encoder, start) = try startingEncoder()
         let images = try store.usableImages()
         let cache = try PixelCache(directory: store.directory, side: encoderConfig.side, images: images,
                                    imagesRoot: imagesRoot, progress: cacheProgress)
@@ -65,9 +92,9 @@ public struct Pretrainer {
         }
         let stepsPerEpoch = rows.count / batch
         let total = stepsPerEpoch * simclr.epochs
-        let trainer = SimCLRTrainer(encoder: Encoder(encoderConfig, seed: simclr.seed), config: simclr,
-                                    stepsPerEpoch: stepsPerEpoch)
-        let fingerprint = "\(rows.count)/\(stepsPerEpoch)/\(simclr.seed)/\(simclr.batch)/\(simclr.epochs)"
+        let trainer = SimCLRTrainer(encoder: encoder, config: simclr, stepsPerEpoch: stepsPerEpoch)
+        var fingerprint = "\(rows.count)/\(stepsPerEpoch)/\(simclr.seed)/\(simclr.batch)/\(simclr.epochs)"
+        if start != "random" { fingerprint += "/from \(start)" }
         try FileManager.default.createDirectory(atPath: store.directory + "/models", withIntermediateDirectories: true)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
@@ -125,7 +152,7 @@ public struct Pretrainer {
         try trainer.encoder.save(to: temporary, metadata: [
             "plankterm.trainer": "plankterm pretrain", "plankterm.epochs": String(simclr.epochs),
             "plankterm.seed": String(simclr.seed), "plankterm.batch": String(batch),
-            "plankterm.images": String(rows.count),
+            "plankterm.images": String(rows.count), "plankterm.start": start,
         ])
         let modelId = try Self.modelId(ofWeightsAt: temporary)
         let weights = store.directory + "/models/encoder-\(modelId).safetensors"
@@ -133,7 +160,7 @@ public struct Pretrainer {
         try FileManager.default.moveItem(atPath: temporary, toPath: weights)
         let parameters = try JSONSerialization.data(withJSONObject: [
             "weights": "models/encoder-\(modelId).safetensors", "epochs": simclr.epochs, "seed": simclr.seed,
-            "batch": batch, "images": rows.count, "finalLoss": Double(lastLoss),
+            "batch": batch, "images": rows.count, "finalLoss": Double(lastLoss), "start": start,
         ], options: [.sortedKeys])
         try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: parameters, as: UTF8.self),
                                 createdAt: clock.now())

@@ -21,9 +21,16 @@ struct BenchModelOptions: ParsableArguments {
     @Option(help: "Input side in pixels.") var side = 64
     @Option(help: "Stage widths, comma-separated.") var widths = "32,64,128,256"
     @Option(help: "BasicBlocks per stage.") var blocks = 1
+    @Option(help: "Architecture: resnet (with --widths, --blocks) or efficientnet-lite0.") var arch = "resnet"
+    @Option(name: .customLong("in-ch"), help: "Input channels.") var inChannels = 1
 
     func encoderConfig() throws -> EncoderConfig {
+        guard let architecture = EncoderConfig.Architecture(rawValue: arch) else {
+            throw ValidationError("--arch is resnet or efficientnet-lite0, not \(arch)")
+        }
+        if architecture == .efficientNetLite0 { return .efficientNetLite0(side: side, channels: inChannels) }
         var c = EncoderConfig()
+        c.inChannels = inChannels
         c.side = side
         c.widths = widths.split(separator: ",").compactMap { Int($0) }
         guard c.widths.count == 4 else { throw ValidationError("--widths needs four numbers") }

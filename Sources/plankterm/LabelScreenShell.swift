@@ -269,9 +269,9 @@ enum LabelScreenShell {
                 if words.count > 1 && head == nil { state.message = "heads: knn, linear, mlp"; return }
                 queueTraining(reason: "asked for", head: head)
             case "pretrain":
-                let epochs = words.count > 1 ? Int(words[1]) : 100
+                let epochs = words.count > 1 ? Int(words[1]) : 15
                 guard let epochs, epochs > 0 else { state.message = "pretrain [EPOCHS]"; return }
-                let parameters = try ClassifierRun.json(PretrainJobParameters(epochs: epochs))
+                let parameters = try ClassifierRun.json(PretrainJobParameters.adaptingShipped(epochs: epochs))
                 let id = try store.enqueueJob(kind: "pretrain", parameters: parameters, time: Date())
                 state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
             case "finetune":

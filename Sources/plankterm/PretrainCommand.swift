@@ -31,9 +31,11 @@ struct PretrainCommand: ParsableCommand {
         commandName: "pretrain",
         abstract: "Train the image encoder on the project's images with SimCLR (no labels needed).",
         discussion: """
-            Learns features from the images alone (METHODS §2): a small ResNet sees two random views of each \
-            image (crop, rotation, flips, jitter, blur, noise) and learns to tell the pairs apart (NT-Xent), \
-            on the CPU with OpenBLAS. Images are preprocessed once into PROJECT/cache. A checkpoint is written \
+            Adapts the encoder to the project's images alone (METHODS §2): the network sees two random views \
+            of each image (crop, rotation, flips, jitter, blur, noise) and learns to tell the pairs apart \
+            (NT-Xent), on the CPU with OpenBLAS. By default it starts from the shipped encoder (EfficientNet-Lite0 \
+            with ImageNet weights, 128 px); --from FILE starts from another encoder file, --from scratch \
+            trains plankterm's small ResNet from random weights (--side 64). Images are preprocessed once into PROJECT/cache. A checkpoint is written \
             after every epoch and on Ctrl-C (PROJECT/models/pretrain-checkpoint.safetensors); --resume \
             continues exactly where it stopped. The finished encoder is saved as \
             PROJECT/models/encoder-<id>.safetensors (PyTorch tensor names) and used by 'plankterm embed'. \
@@ -43,24 +45,31 @@ struct PretrainCommand: ParsableCommand {
     @Argument(help: "The project folder.") var project: String
     @Option(help: "Passes over all images.") var epochs = 15
     @Option(help: "Images per step (each gives two views).") var batch = 128
-    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr: Float = 1e-3
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine); default 1e-4 from trained weights, 1e-3 from scratch.")
+    var lr: Float?
+    @Option(help: "Start from: shipped (the shipped encoder), scratch (random small ResNet) or a weights file.")
+    var from = "shipped"
     @Option(help: "Seed for the initial weights, image order and augmentations.") var seed: UInt64 = 0
     @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
-    @Option(help: "Input side in pixels.") var side = 64
+    @Option(help: "Input side in pixels (default: the starting encoder's; 64 from scratch).") var side: Int?
     @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
     @Flag(help: "Queue the pretraining as a background job ('plankterm worker' or an open labeling screen runs it, resumes it after an interruption, then embeds every image and queues training).")
     var queue = false
 
     func validate() throws {
-        guard epochs > 0, batch > 1, lr > 0, threads > 0, side >= 16 else {
+        guard epochs > 0, batch > 1, (lr ?? 1) > 0, threads > 0, (side ?? 16) >= 16 else {
             throw ValidationError("--epochs, --batch (≥ 2), --lr and --threads must be positive, --side ≥ 16")
         }
     }
 
     func run() throws {
         let store = try ProjectStore.open(at: project)
+        let start = try startingWeights()
+        let side = try self.side ?? start.map { try Pretrainer.side(ofWeightsAt: $0) } ?? 64
+        let lr = self.lr ?? (start == nil ? 1e-3 : 1e-4)
         if queue {
-            let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed)
+            let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed,
+                                                   initialWeights: start, learningRate: lr)
             let id = try store.enqueueJob(kind: "pretrain", parameters: try ClassifierRun.json(parameters), time: Date())
             print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
@@ -77,7 +86,7 @@ struct PretrainCommand: ParsableCommand {
         let stop = StopFlag()
         stop.install()
         let tty = Console.stderrIsTTY
-        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr).run(
+        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start).run(
             imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
             cacheProgress: { done, total in
                 if tty { FileHandle.standardError.write(Data("\rpreprocessing \(done)/\(total) images…".utf8)) }
@@ -96,6 +105,23 @@ struct PretrainCommand: ParsableCommand {
         }
         print("encoder \(result.modelId!) saved to \(result.weightsPath!) (final loss \(String(format: "%.4f", result.finalLoss)))")
         print("next: plankterm embed \(project)")
+    }
+
+    /// The weights file `--from` names (nil: from scratch).
+    func startingWeights() throws -> String? {
+        switch from {
+        case "scratch": return nil
+        case "shipped":
+            guard let shipped = DefaultEncoder.path else {
+                throw CommandFailure(message: "the shipped encoder is not installed", hint: "give --from FILE or --from scratch")
+            }
+            return shipped
+        default:
+            guard FileManager.default.fileExists(atPath: from) else {
+                throw CommandFailure(message: "\(from): no such weights file")
+            }
+            return from
+        }
     }
 
     static func describe(_ p: PretrainProgress) -> String {

@@ -93,6 +93,43 @@ struct PretrainTests {
         }
     }
 
+    @Test("a run from given weights starts from them (EfficientNet-Lite0 at another side), records its start, and resumes only with the same start")
+    func fromWeights() throws {
+        let images = try TemporaryDirectory("plankterm-pretrain-from")
+        defer { images.remove() }
+        try blobImages(8, into: images)
+        let store = try ProjectStore.create(at: images.path + "-p")
+        defer { try? FileManager.default.removeItem(atPath: store.directory) }
+        _ = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, annotator: "t"))
+        let start = Encoder(EncoderConfig.efficientNetLite0(side: 64), seed: 5)
+        let startPath = store.directory + "/start.safetensors"
+        try start.save(to: startPath, includeHead: false)
+        #expect(try Pretrainer.side(ofWeightsAt: startPath) == 64)
+        var config = EncoderConfig()
+        config.side = 32  // only the side is taken from here: the network is the file's
+        var simclr = tinySimCLR()
+        simclr.epochs = 1
+        simclr.learningRate = 1e-4
+        let run = try Pretrainer(store: store, encoderConfig: config, simclr: simclr, initialWeights: startPath)
+            .run(imagesRoot: images.path, resume: false)
+        let (trained, metadata) = try Encoder.load(from: try #require(run.weightsPath))
+        #expect(trained.config.architecture == .efficientNetLite0 && trained.config.side == 32)
+        #expect(metadata["plankterm.start"] == (try Pretrainer.modelId(ofWeightsAt: startPath)))
+        // it moved from the start, but not far (two steps at 1e-4)
+        let moved = start.parameters.parameters.filter { !$0.name.hasPrefix("proj.") }.map { view in
+            (0..<view.count).map { abs(start.parameters.value(view)[$0] - trained.parameters.value(view)[$0]) }.max() ?? 0
+        }.max() ?? 0
+        #expect(moved > 0 && moved < 0.01, "\(moved)")
+        // a checkpoint of this run is not resumed by a run from random weights
+        let stopper = StopAfter(1)
+        _ = try Pretrainer(store: store, encoderConfig: config, simclr: simclr, initialWeights: startPath)
+            .run(imagesRoot: images.path, resume: false, shouldStop: { stopper.check() })
+        #expect(throws: ProjectError.self) {
+            try Pretrainer(store: store, encoderConfig: .efficientNetLite0(side: 32), simclr: simclr)
+                .run(imagesRoot: images.path, resume: true)
+        }
+    }
+
     @Test("embeddings are L2-normalised, incremental after an import, and export as .npy")
     func embedIncremental() throws {
         let images = try TemporaryDirectory("plankterm-embed-images")
