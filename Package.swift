@@ -27,7 +27,9 @@ let package = Package(
         // The codec shim: libpng/libjpeg error longjmps stay inside these C frames.
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
         // The encoder's elementwise loops, where C's `restrict` lets the compiler vectorise.
-        .target(name: "CKernels"),
+        // The encoder's inner loops are optimised in debug builds too: at -O0 the depthwise convolutions of
+        // EfficientNet-Lite0 made every test that embeds images several times slower.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: Swift layers (a target depends only on targets below it)
         .target(name: "PlanktermCore"),

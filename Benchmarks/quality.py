@@ -48,6 +48,10 @@ def npy_features(folder):
     with open(os.path.join(folder, "index.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     labels = np.array([r["label"] for r in rows])
+    # rows in one order (class, file name) whoever wrote the folder, so that every feature set gets the
+    # same label draws for a seed
+    order = np.argsort(np.array([r["label"] + "/" + os.path.basename(r["path"]) for r in rows]), kind="stable")
+    x, labels = x[order], labels[order]
     keep = labels != ""
     return x[keep], labels[keep]
 

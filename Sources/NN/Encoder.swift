@@ -140,6 +140,18 @@ public final class Encoder: @unchecked Sendable {
         parameters.allocate(seed: seed)
     }
 
+    /// Whether the tensor `name` belongs to what a partial fine-tune trains: the last stage's blocks and,
+    /// for EfficientNet-Lite0, the 1×1 head after them.
+    public func isInLastStage(_ name: String) -> Bool {
+        if let mobile {
+            let first = mobile.stageStarts.last!
+            return (first..<mobile.blocks.count).contains { name.hasPrefix("_blocks.\($0).") }
+                || name.hasPrefix("_conv_head.") || name.hasPrefix("_bn1.")
+        }
+        let first = blocks.count - config.blocksPerStage
+        return (first..<blocks.count).contains { name.hasPrefix("layers.\($0).") }
+    }
+
     /// Parameters of the encoder proper (without the projection head).
     public var encoderParameterCount: Int {
         parameters.parameters.filter { !$0.name.hasPrefix("proj.") }.reduce(0) { $0 + $1.count }

@@ -211,16 +211,15 @@ struct BackgroundJobTests {
         }
         let (before, _) = try Encoder.load(from: try #require(original))
         let (after, _) = try Encoder.load(from: project + "/models/" + tuned[0])
-        let last = "layers.\(after.config.widths.count * after.config.blocksPerStage - 1)."
         var changed = 0, frozenDiffers: [String] = []
         for view in after.parameters.parameters where !view.name.hasPrefix("proj.") {
             let a = Array(UnsafeBufferPointer(start: after.parameters.value(view), count: view.count))
             let b = before.parameters.parameters.first { $0.name == view.name }.map {
                 Array(UnsafeBufferPointer(start: before.parameters.value($0), count: $0.count))
             }
-            if view.name.hasPrefix(last) { changed += a != b ? 1 : 0 } else if a != b { frozenDiffers.append(view.name) }
+            if after.isInLastStage(view.name) { changed += a != b ? 1 : 0 } else if a != b { frozenDiffers.append(view.name) }
         }
-        for view in after.parameters.states where !view.name.hasPrefix(last) {
+        for view in after.parameters.states where !after.isInLastStage(view.name) {
             let a = Array(UnsafeBufferPointer(start: after.parameters.stateValue(view), count: view.count))
             let b = before.parameters.states.first { $0.name == view.name }.map {
                 Array(UnsafeBufferPointer(start: before.parameters.stateValue($0), count: $0.count))

@@ -180,6 +180,7 @@ struct EfficientNetTests {
             let touched = (0..<view.count).contains { g.gradient(view)[$0] != 0 }
             let trained = view.name.hasPrefix("_blocks.15.") || view.name.hasPrefix("_conv_head") || view.name.hasPrefix("_bn1.")
             #expect(touched == trained, "\(view.name)")
+            #expect(encoder.isInLastStage(view.name) == trained, "\(view.name)")
         }
     }
 
