@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // Sixel output for the labeling screen (chafa's canvas), and zlib for kitty and iTerm2 images.
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
+        .systemLibrary(name: "CLibZ", providers: [.apt(["zlib1g-dev"])]),
         // The codec shim: libpng/libjpeg error longjmps stay inside these C frames.
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
         // The encoder's elementwise loops, where C's `restrict` lets the compiler vectorise.
@@ -44,7 +47,7 @@ let package = Package(
         .target(name: "Learning", dependencies: ["PlanktermCore", "Linalg", "Neighbors", "NN"]),
         .target(name: "Labeling", dependencies: ["PlanktermCore"]),
         .target(name: "TUI", dependencies: ["PlanktermCore", "Labeling"]),
-        .target(name: "Terminal", dependencies: ["PlanktermCore", "TUI", "CNcursesw"]),
+        .target(name: "Terminal", dependencies: ["PlanktermCore", "TUI", "CNcursesw", "CChafa", "CLibZ"]),
         .target(name: "Project", dependencies: [
             "PlanktermCore", "Store", "Imaging", "NN", "Neighbors", "Learning", "Labeling",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -66,7 +69,7 @@ let package = Package(
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "PlanktermCore"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI", "PlanktermCore"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"], exclude: ["Golden"]),
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: [

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages plankterm builds against, if any is missing. Safe to run again.
 set -euo pipefail
-packages=(libncursesw5-dev ncurses-term libopenblas-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev zlib1g-dev sqlite3 tmux pkg-config)
+packages=(libncursesw5-dev ncurses-term libopenblas-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev zlib1g-dev sqlite3 tmux pkg-config
+  libchafa-dev libglib2.0-dev chafa xterm xvfb x11-apps imagemagick)  # chafa: sixel and iTerm2 images; the rest: the xterm screenshot
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

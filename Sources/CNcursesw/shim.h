@@ -70,6 +70,8 @@ static inline int pt_apply_resize(void) {
     clearok(curscr, TRUE);
     return 1;
 }
+/* Flushes curses' output before bytes written to the tty directly (graphics) follow it. */
+static inline void pt_flush_stdout(void) { fflush(stdout); }
 /* Line-buffered standard output, so that every line reaches a log file as it is printed. */
 static inline void pt_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 

@@ -100,9 +100,58 @@ public enum LabelingReducer {
         return [.redraw]
     }
 
+    /// Zoom, pan and the size-true switch of the Label screen; nil when the key is not one of them.
+    /// While zoomed the arrows pan the main image (h j k l keep their meanings).
+    static func view(_ state: inout LabelingState, _ key: Key) -> [Effect]? {
+        let levels = LabelingState.zoomLevels
+        switch key {
+        case .character("+"), .character("="):
+            guard state.current != nil else { return [] }
+            state.zoom = levels.first { $0 > state.zoom } ?? state.zoom
+            state.message = "zoom ×\(zoomText(state.zoom)) · arrows pan · - zooms out"
+            return [.redraw]
+        case .character("-"):
+            guard state.current != nil else { return [] }
+            state.zoom = levels.last { $0 < state.zoom } ?? 1
+            if state.zoom == 1 { state.resetZoom() }
+            state.message = state.zoom == 1 ? "fitted" : "zoom ×\(zoomText(state.zoom))"
+            return [.redraw]
+        case .character("z"):
+            toggleSizeTrue(&state)
+            return [.redraw]
+        case .left, .right, .up, .down:
+            guard state.zoom > 1 else { return nil }
+            let step = 0.25 / state.zoom
+            switch key {
+            case .left: state.panX -= step
+            case .right: state.panX += step
+            case .up: state.panY -= step
+            default: state.panY += step
+            }
+            // The centre stays where the box is still filled by the image.
+            let half = 0.5 / state.zoom
+            state.panX = min(1 - half, max(half, state.panX))
+            state.panY = min(1 - half, max(half, state.panY))
+            return [.redraw]
+        default:
+            return nil
+        }
+    }
+
+    static func toggleSizeTrue(_ state: inout LabelingState) {
+        state.sizeTrue.toggle()
+        state.message = state.sizeTrue ? "size-true: one scale for all thumbnails (z: fit each)"
+            : "each thumbnail fitted to its tile (z: one scale for all)"
+    }
+
+    static func zoomText(_ zoom: Double) -> String {
+        zoom == zoom.rounded() ? String(Int(zoom)) : String(zoom)
+    }
+
     static func next(_ state: LabelingState) -> Int { min(state.index + 1, max(0, state.items.count - 1)) }
 
     static func normal(_ state: inout LabelingState, _ key: Key) -> [Effect] {
+        if let effects = view(&state, key) { return effects }
         switch key {
         case .character("h"), .left:
             guard let item = state.current, !item.neighbors.isEmpty else { return [] }
@@ -274,6 +323,7 @@ extension LabelingReducer {
         case .character("N"): g.move(to: g.cursor - g.pageSize)
         case .character("g"): g.move(to: 0)
         case .character("G"): g.move(to: g.items.count - 1)
+        case .character("z"): toggleSizeTrue(&state)
         case .character(" "):
             guard g.items.indices.contains(g.cursor) else { return [] }
             if g.selected.contains(g.cursor) { g.selected.remove(g.cursor) } else { g.selected.insert(g.cursor) }

@@ -22,6 +22,8 @@ public struct NeighborView: Sendable, Equatable {
     /// The model's top class, if any.
     public var predicted: String?
     public var similarity: Float
+    /// The image's own width in pixels, when the thumbnail was made smaller (size-true thumbnails).
+    public var fullWidth: Int? = nil
 
     public init(imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
                 predicted: String?, similarity: Float) {
@@ -51,6 +53,9 @@ public struct ItemView: Sendable, Equatable {
     public var guesses: [Guess]
     public var reason: String
     public var neighbors: [NeighborView]
+    /// The image at its own resolution (the thumbnail is at most 128 px a side), for pixel graphics and
+    /// zoom; nil when only the thumbnail is at hand.
+    public var picture: Bitmap? = nil
 
     public init(imageID: ImageID, path: String, width: Int, height: Int, thumbnail: Bitmap?, label: String?,
                 status: LabelStatus?, guesses: [Guess], reason: String, neighbors: [NeighborView]) {
@@ -122,6 +127,23 @@ public struct LabelingState: Sendable, Equatable {
     public var neighborCursor = 0
     public var selected: Set<Int> = []
     var selectionAnchor: Int?
+    /// The main image's magnification: 1 fits it to its box; `+`/`-` step through `zoomLevels`.
+    public var zoom: Double = 1
+    /// When zoomed, the point of the image at the centre of the box, as fractions of its width and height
+    /// (the arrows pan).
+    public var panX = 0.5, panY = 0.5
+    /// The Grid and the neighbour strip at one scale for all their images (`z`), so that size shows;
+    /// off: each image fitted to its tile.
+    public var sizeTrue = false
+
+    public static let zoomLevels: [Double] = [1, 1.5, 2, 3, 4, 6, 8]
+
+    /// Back to the fitted, centred main image (a new image is shown).
+    public mutating func resetZoom() {
+        zoom = 1
+        panX = 0.5
+        panY = 0.5
+    }
 
     public init(project: String, queueName: String, items: [ImageID], classNames: [String], modelId: String?) {
         self.project = project

@@ -78,6 +78,8 @@ public struct GridTile: Sendable, Equatable {
     public var status: LabelStatus?
     public var predicted: String?
     public var probability: Double?
+    /// The image's own width in pixels, when the thumbnail was made smaller (size-true thumbnails).
+    public var fullWidth: Int? = nil
 
     public init(imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
                 predicted: String?, probability: Double?) {

@@ -24,6 +24,10 @@ public final class LabelingSession {
     private var embeddings: ProjectEmbeddings?
     private var graph: NeighborGraph?
     private var thumbnails: [ImageID: Bitmap] = [:]
+    /// Images' own widths where the thumbnail is smaller (size-true thumbnails).
+    private var fullWidths: [ImageID: Int] = [:]
+    /// The last image decoded at its own resolution (the main image, for pixel graphics and zoom).
+    private var lastPicture: (ImageID, Bitmap)?
     private let decoder = ImageDecoder()
 
     /// Opens a session on the queue `strategy` (when a model exists; otherwise the unlabelled images).
@@ -84,16 +88,20 @@ public final class LabelingSession {
             for (other, similarity) in graph.lists.neighbors(of: row).prefix(9) {
                 guard let otherID = embeddings.rowImage[other], let summary = paths[otherID] else { continue }
                 let label = labels[otherID]
-                neighbors.append(NeighborView(imageID: otherID, path: summary.path, thumbnail: thumbnail(otherID),
-                                              label: label?.0, status: label?.1,
-                                              predicted: predictions[otherID].flatMap { names[$0.classID] },
-                                              similarity: similarity))
+                var neighbor = NeighborView(imageID: otherID, path: summary.path, thumbnail: thumbnail(otherID),
+                                            label: label?.0, status: label?.1,
+                                            predicted: predictions[otherID].flatMap { names[$0.classID] },
+                                            similarity: similarity)
+                neighbor.fullWidth = fullWidths[otherID]
+                neighbors.append(neighbor)
             }
         }
         let label = labels[id]
-        return ItemView(imageID: id, path: image.path, width: image.width, height: image.height, thumbnail: thumbnail(id),
-                        label: label?.0, status: label?.1, guesses: guesses,
-                        reason: reasons[id] ?? (modelId == nil ? "unlabelled (no model yet)" : ""), neighbors: neighbors)
+        var view = ItemView(imageID: id, path: image.path, width: image.width, height: image.height, thumbnail: thumbnail(id),
+                            label: label?.0, status: label?.1, guesses: guesses,
+                            reason: reasons[id] ?? (modelId == nil ? "unlabelled (no model yet)" : ""), neighbors: neighbors)
+        view.picture = lastPicture?.0 == id ? lastPicture?.1 : nil
+        return view
     }
 
     /// Writes a label (one transaction) and updates the session's view of it.
@@ -155,8 +163,10 @@ public final class LabelingSession {
         guard let image = paths[id] else { return nil }
         let prediction = predictions[id]
         let label = labels[id]
-        return GridTile(imageID: id, path: image.path, thumbnail: thumbnail(id), label: label?.0, status: label?.1,
-                        predicted: prediction.flatMap { names[$0.classID] }, probability: prediction?.confidence)
+        var tile = GridTile(imageID: id, path: image.path, thumbnail: thumbnail(id), label: label?.0, status: label?.1,
+                            predicted: prediction.flatMap { names[$0.classID] }, probability: prediction?.confidence)
+        tile.fullWidth = fullWidths[id]
+        return tile
     }
 
     /// Every class with its counts and, from the current model's out-of-fold evaluation, its precision
@@ -211,6 +221,31 @@ public final class LabelingSession {
     }
 
     /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.
+    /// The image at its own resolution (up to 2,048 px a side), kept for the last image asked for.
+    public func picture(_ id: ImageID) -> Bitmap? {
+        if let last = lastPicture, last.0 == id { return last.1 }
+        guard let summary = paths[id],
+              let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path) else { return nil }
+        var bitmap = Self.bitmap(PixelImage(decoded))
+        let longest = max(bitmap.width, bitmap.height)
+        if longest > 2_048 {
+            bitmap = bitmap.resized(width: max(1, bitmap.width * 2_048 / longest), height: max(1, bitmap.height * 2_048 / longest))
+        }
+        lastPicture = (id, bitmap)
+        return bitmap
+    }
+
+    static func bitmap(_ image: PixelImage) -> Bitmap {
+        let channels = image.channels >= 3 ? 3 : 1
+        var pixels = [UInt8](repeating: 0, count: image.width * image.height * channels)
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                for c in 0..<channels { pixels[(y * image.width + x) * channels + c] = image[x, y, c] }
+            }
+        }
+        return Bitmap(width: image.width, height: image.height, channels: channels, pixels: pixels)
+    }
+
     private func thumbnail(_ id: ImageID) -> Bitmap? {
         if let known = thumbnails[id] { return known }
         guard let summary = paths[id],
@@ -226,6 +261,7 @@ public final class LabelingSession {
         var bitmap = Bitmap(width: image.width, height: image.height, channels: channels, pixels: pixels)
         let longest = max(bitmap.width, bitmap.height)
         if longest > 128 {
+            fullWidths[id] = bitmap.width
             bitmap = bitmap.resized(width: max(1, bitmap.width * 128 / longest), height: max(1, bitmap.height * 128 / longest))
         }
         if thumbnails.count > 2_000 { thumbnails.removeAll() }

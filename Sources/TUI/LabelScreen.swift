@@ -10,8 +10,19 @@ public struct LabelScreen: Sendable {
     public static let minimumHeight = 12
 
     public var blitter: any Blitter
+    /// When set, pictures are drawn in pixels by the terminal (kitty, sixel or iTerm2 graphics) at this
+    /// cell size: the screen leaves their cells blank and lists them in `ScreenBuffer.images`.
+    public var cellPixels: CellPixels?
+    /// The project's pixel size in µm (config `pixel_size_um`), for the size-true scale bar.
+    public var pixelSizeMicrometres: Double?
+    /// A line for the `?` help saying how images are drawn ("images: sixel (…)"); nil: none.
+    public var imagesLine: String?
 
-    public init(blitter: any Blitter) { self.blitter = blitter }
+    public init(blitter: any Blitter, cellPixels: CellPixels? = nil, pixelSizeMicrometres: Double? = nil) {
+        self.blitter = blitter
+        self.cellPixels = cellPixels
+        self.pixelSizeMicrometres = pixelSizeMicrometres
+    }
 
     /// Whether a terminal of this size shows the screens; a smaller one shows only "window too small", so
     /// the shell takes no key there but quitting and redrawing.
@@ -36,7 +47,11 @@ public struct LabelScreen: Sendable {
         }
         statusLine(&screen, state, y: height - 3)
         footer(&screen, state, y: height - 2)
-        if state.mode == .help { help(&screen, state.screen) }
+        if state.mode == .help {
+            // Pictures would cover the overlay: their cells stay blank while it is open.
+            screen.images = []
+            help(&screen, state.screen)
+        }
         return screen
     }
 
@@ -44,8 +59,10 @@ public struct LabelScreen: Sendable {
         let width = screen.width
         if let item = state.current {
             let leftWidth = max(16, width * 2 / 5)
-            if let thumbnail = item.thumbnail {
-                paint(&screen, blitter.render(thumbnail, columns: leftWidth, rows: bodyHeight - 1), x: 0, y: bodyTop)
+            let zoomed = state.zoom > 1
+            if let image = (cellPixels != nil || zoomed ? item.picture : nil) ?? item.thumbnail {
+                picture(&screen, image, id: "main \(item.imageID.rawValue)", x: 0, y: bodyTop, columns: leftWidth,
+                        rows: bodyHeight - 1, zoom: zoomed ? (state.zoom, state.panX, state.panY) : nil)
             }
             screen.write("\(item.path)  \(item.width)×\(item.height) px", x: 0, y: bodyTop + bodyHeight - 1,
                          maxWidth: leftWidth, foreground: .role(.dim))
@@ -116,22 +133,30 @@ public struct LabelScreen: Sendable {
             }
         }
         row += 1
-        neighbors(&screen, item.neighbors, cursor: state.neighborCursor, selected: state.selected, x: x, y: row,
-                  width: width, height: y + height - row)
+        neighbors(&screen, item.neighbors, cursor: state.neighborCursor, selected: state.selected, sizeTrue: state.sizeTrue,
+                  x: x, y: row, width: width, height: y + height - row)
     }
 
     /// The neighbour strip: tiles of a thumbnail and a caption "k class .93", as many as fit, at most 9.
-    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], cursor: Int, selected: Set<Int>, x: Int, y: Int,
-                   width: Int, height: Int) {
+    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], cursor: Int, selected: Set<Int>, sizeTrue: Bool = false,
+                   x: Int, y: Int, width: Int, height: Int) {
         guard height >= 2, width >= 8, !list.isEmpty else { return }
         let tileWidth = width >= 60 ? 15 : (width >= 36 ? 11 : 8)
         let thumbRows = height >= 12 ? 4 : (height >= 7 ? 3 : max(0, height - 2))
         let tileHeight = thumbRows + 1
         let columns = max(1, width / tileWidth), rows = max(1, height / tileHeight)
-        for (i, n) in list.prefix(min(9, columns * rows)).enumerated() {
+        let shown = Array(list.prefix(min(9, columns * rows)))
+        // Size-true: the scale that fits the largest of them, for all; a scale bar on the line above.
+        let sized = shown.map { n in n.thumbnail.map { SizedImage(thumbnail: $0, fullWidth: n.fullWidth) } }
+        let common = sizeTrue && thumbRows > 0 ? commonScale(sized.compactMap { $0 }, columns: tileWidth - 1, rows: thumbRows) : nil
+        if let common, y > 0 {
+            screen.write(scaleBar(scale: common), x: x, y: y - 1, maxWidth: width, foreground: .role(.dim))
+        }
+        for (i, n) in shown.enumerated() {
             let tx = x + (i % columns) * tileWidth, ty = y + (i / columns) * tileHeight
-            if thumbRows > 0, let t = n.thumbnail {
-                paint(&screen, blitter.render(t, columns: tileWidth - 1, rows: thumbRows), x: tx, y: ty)
+            if thumbRows > 0, let t = sized[i] {
+                picture(&screen, t.thumbnail, id: "thumb \(n.imageID.rawValue)", x: tx, y: ty, columns: tileWidth - 1,
+                        rows: thumbRows, scale: common.map { $0 / t.shrink })
             }
             let name = n.label ?? n.predicted.map { "\($0)?" } ?? "—"
             // The number: reversed under the cursor; "*" marks a selected neighbour.
@@ -242,12 +267,17 @@ public struct LabelScreen: Sendable {
     ]
 
     func help(_ screen: inout ScreenBuffer, _ kind: ScreenKind) {
-        let lines: [String]
+        var lines: [String]
         switch kind {
         case .label: lines = Self.helpLines
         case .grid: lines = Self.gridHelpLines
         case .classes: lines = Self.classesHelpLines
         case .jobs: lines = Self.jobsHelpLines
+        }
+        if let imagesLine, kind == .label || kind == .grid {
+            let extra = kind == .label ? ["+ / -       zoom the image · arrows pan while zoomed", "z           size-true thumbnails (one scale for all)", imagesLine]
+                : ["z           size-true thumbnails (one scale for all)", imagesLine]
+            lines = lines.dropLast() + extra + [lines.last!]
         }
         let w = min(screen.width - 2, 66), h = min(screen.height - 2, lines.count + 2)
         let x = (screen.width - w) / 2, y = (screen.height - h) / 2
@@ -255,6 +285,92 @@ public struct LabelScreen: Sendable {
         for (i, line) in lines.prefix(h - 2).enumerated() {
             screen.write(line, x: x + 2, y: y + 1 + i, maxWidth: w - 4, foreground: .role(.text), background: .role(.selection))
         }
+    }
+
+    /// Draws `image` in the box of `columns` × `rows` cells at (x, y): fitted (aspect kept), at `scale`
+    /// (box pixels per image pixel, from `fitScale`) when given, or zoomed (`zoom`: magnification and the
+    /// image point at the box's centre). With `cellPixels` the picture becomes an `ImagePlacement` over
+    /// blank cells; otherwise the blitter draws it in characters.
+    func picture(_ screen: inout ScreenBuffer, _ image: Bitmap, id: String, x: Int, y: Int, columns: Int, rows: Int,
+                 scale: Double? = nil, zoom: (Double, Double, Double)? = nil) {
+        guard columns > 0, rows > 0, image.width > 0, image.height > 0 else { return }
+        if cellPixels == nil, scale == nil, zoom == nil {
+            // Today's path, cell for cell (the golden files).
+            paint(&screen, blitter.render(image, columns: columns, rows: rows), x: x, y: y)
+            return
+        }
+        let box = boxPixels(columns: columns, rows: rows)
+        var s = scale ?? fitScale(image, columns: columns, rows: rows)
+        var source = image
+        var sourceRect = (x: 0, y: 0, w: image.width, h: image.height)
+        if let (magnification, panX, panY) = zoom {
+            s *= magnification
+            let w = min(image.width, max(1, Int((Double(box.width) / s).rounded(.down))))
+            let h = min(image.height, max(1, Int((Double(box.height) / s).rounded(.down))))
+            let x0 = max(0, min(image.width - w, Int((panX * Double(image.width) - Double(w) / 2).rounded())))
+            let y0 = max(0, min(image.height - h, Int((panY * Double(image.height) - Double(h) / 2).rounded())))
+            source = image.cropped(x: x0, y: y0, width: w, height: h)
+            sourceRect = (x0, y0, w, h)
+        }
+        let pw = max(1, min(box.width, Int((Double(source.width) * s).rounded())))
+        let ph = max(1, min(box.height, Int((Double(source.height) * s).rounded())))
+        if cellPixels != nil {
+            screen.images.append(ImagePlacement(
+                id: "\(id) \(sourceRect.x),\(sourceRect.y),\(sourceRect.w)x\(sourceRect.h)", image: source,
+                x: x, y: y, columns: columns, rows: rows,
+                pixelX: (box.width - pw) / 2, pixelY: (box.height - ph) / 2, pixelWidth: pw, pixelHeight: ph))
+            return
+        }
+        // Characters: a smaller box of cells, centred (a half-block cell is 1 × 2 pixels).
+        let c = max(1, min(columns, pw)), r = max(1, min(rows, (ph + 1) / 2))
+        paint(&screen, blitter.render(source, columns: c, rows: r), x: x + (columns - c) / 2, y: y + (rows - r) / 2)
+    }
+
+    /// A box's size in the pixels that `picture` scales to: the terminal's pixels with `cellPixels`, else
+    /// the half-block grid (1 × 2 a cell).
+    func boxPixels(columns: Int, rows: Int) -> (width: Int, height: Int) {
+        if let cell = cellPixels { return (columns * cell.width, rows * cell.height) }
+        return (columns, rows * 2)
+    }
+
+    /// Box pixels per image pixel that fit `image` in the box with its aspect kept.
+    func fitScale(_ image: Bitmap, columns: Int, rows: Int) -> Double {
+        let box = boxPixels(columns: columns, rows: rows)
+        return min(Double(box.width) / Double(max(1, image.width)), Double(box.height) / Double(max(1, image.height)))
+    }
+
+    /// A thumbnail and how many of the image's own pixels one of its pixels stands for.
+    struct SizedImage {
+        var thumbnail: Bitmap
+        var fullWidth: Int?
+        /// Thumbnail pixels per image pixel (1 when the thumbnail is the image).
+        var shrink: Double { Double(thumbnail.width) / Double(max(1, fullWidth ?? thumbnail.width)) }
+    }
+
+    /// One scale for all of `images`, in box pixels per image pixel: the one that fits the largest in
+    /// the box (size-true thumbnails).
+    func commonScale(_ images: [SizedImage], columns: Int, rows: Int) -> Double? {
+        images.map { fitScale($0.thumbnail, columns: columns, rows: rows) * $0.shrink }.min()
+    }
+
+    /// "├──┤ 50 px" (or µm with `pixelSizeMicrometres`): a bar whose length in columns is a round number of
+    /// image pixels at `scale` (box pixels per image pixel).
+    func scaleBar(scale: Double) -> String {
+        let columnPixels = Double(boxPixels(columns: 1, rows: 1).width) / scale  // image pixels a column
+        let unit = pixelSizeMicrometres ?? 1
+        let perColumn = columnPixels * unit
+        // The largest 1-2-5 number that fits in 12 columns.
+        var nice = 1.0
+        for exponent in -2...6 {
+            for m in [1.0, 2.0, 5.0] {
+                let v = m * pow(10, Double(exponent))
+                if v / perColumn <= 12 { nice = v }
+            }
+        }
+        let length = max(1, Int((nice / perColumn).rounded()))
+        let value = nice >= 1 ? String(Int(nice)) : String(nice)
+        return "size-true ├" + String(repeating: "─", count: max(0, length - 2)) + "┤ \(value) "
+            + (pixelSizeMicrometres == nil ? "px" : "µm")
     }
 
     func paint(_ screen: inout ScreenBuffer, _ cells: [[Cell]], x: Int, y: Int) {

@@ -26,14 +26,22 @@ extension LabelScreen {
             screen.write(hint, x: 2, y: y + 2, foreground: .role(.dim))
             return
         }
+        let sized = g.visible.map { g.tiles[g.items[$0]].flatMap { t in t.thumbnail.map { SizedImage(thumbnail: $0, fullWidth: t.fullWidth) } } }
+        let common = state.sizeTrue
+            ? commonScale(sized.compactMap { $0 }, columns: layout.tileWidth - 1, rows: layout.thumbRows) : nil
+        if let common {
+            let bar = scaleBar(scale: common)
+            screen.write(bar, x: max(0, screen.width - bar.count), y: y, maxWidth: bar.count, foreground: .role(.dim))
+        }
         for (slot, index) in g.visible.enumerated() {
             let tx = (slot % layout.columns) * layout.tileWidth
             let ty = y + 1 + (slot / layout.columns) * (layout.thumbRows + 1)
             guard ty + layout.thumbRows < y + height else { break }
             let id = g.items[index]
             let tile = g.tiles[id]
-            if let t = tile?.thumbnail {
-                paint(&screen, blitter.render(t, columns: layout.tileWidth - 1, rows: layout.thumbRows), x: tx, y: ty)
+            if let t = sized[slot] {
+                picture(&screen, t.thumbnail, id: "tile \(id.rawValue)", x: tx, y: ty, columns: layout.tileWidth - 1,
+                        rows: layout.thumbRows, scale: common.map { $0 / t.shrink })
             }
             let selected = g.selected.contains(index), atCursor = index == g.cursor
             // Caption: a mark (▶ cursor, * selected), the class (✓ when an expert gave it), the probability.

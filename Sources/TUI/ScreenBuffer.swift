@@ -4,6 +4,8 @@ public struct ScreenBuffer: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// Pictures drawn in pixels over blank cells (kitty, sixel, iTerm2); empty with block characters.
+    public var images: [ImagePlacement] = []
 
     public init(width: Int, height: Int, fill: Cell = .blank) {
         self.width = max(0, width)

@@ -33,13 +33,37 @@ public final class TerminalDriver {
     private var previous: ScreenBuffer?
     private var pairs: [PairKey: Int32] = [:]
     private var ended = false
+    /// How images are drawn, and why (for the `?` help).
+    public let graphics: GraphicsChoice
+    private let layer: GraphicsLayer?
+    /// Graphics bytes written so far (kitty, sixel, iTerm2), for tests and benchmarks.
+    public private(set) var graphicsBytes = 0
 
     struct PairKey: Hashable { var fg: Int32; var bg: Int32 }
 
-    /// Starts curses. `depth` overrides the detected colour depth.
-    public init(depth requested: ColorDepth?, theme: Theme) throws {
+    /// Starts curses. `depth` overrides the detected colour depth; `graphics` the image protocol (`auto`
+    /// asks the terminal first, waiting at most `probeTimeout` seconds for its answers).
+    public init(depth requested: ColorDepth?, theme: Theme, graphics: GraphicsMode = .blocks,
+                probeTimeout: Double = 0.3) throws {
         guard isatty(0) == 1, isatty(1) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
+        // Before curses takes the tty: ask what the terminal draws.
+        var choice = GraphicsProbe.choose(requested: .blocks, replies: TerminalReplies(), environment: [:], window: nil,
+                                          tmuxPassthrough: nil)
+        if graphics != .blocks {
+            let environment = ProcessInfo.processInfo.environment
+            let tmux = GraphicsProbe.tmuxState(environment: environment)
+            var replies = TerminalReplies()
+            if tmux?.passthrough ?? true {
+                replies = GraphicsProbe.ask(input: 0, output: 1, timeout: probeTimeout, tmux: tmux != nil)
+            }
+            choice = GraphicsProbe.choose(requested: graphics, replies: replies, environment: environment,
+                                          window: GraphicsProbe.windowSize(1), tmuxPassthrough: tmux?.passthrough,
+                                          tmuxPane: tmux?.pane)
+        }
+        self.graphics = choice
+        layer = choice.mode == .blocks ? nil
+            : GraphicsLayer(mode: choice.mode, cell: choice.cellPixels ?? CellPixels(width: 10, height: 20), tmuxPane: choice.tmuxPane)
         unicode = pt_is_utf8() == 1
         guard initscr() != nil else { throw TerminalError.cannotStart("initscr failed (is TERM set?)") }
         guard pt_can_address_cursor() == 1 else {
@@ -90,6 +114,7 @@ public final class TerminalDriver {
     public func end() {
         guard !ended else { return }
         ended = true
+        if let layer { writeGraphics(layer.end()) }
         pt_set_bracketed_paste(0)
         endwin()
     }
@@ -103,7 +128,11 @@ public final class TerminalDriver {
     /// Draws `screen`, writing only cells that differ from the last frame (all after `invalidate`).
     public func draw(_ screen: ScreenBuffer) {
         let full = previous == nil || previous!.width != screen.width || previous!.height != screen.height
-        if full { wclear(pt_stdscr()) }
+        var graphicsOut: [UInt8] = []
+        if full {
+            wclear(pt_stdscr())
+            if let layer { graphicsOut += layer.reset() }
+        }
         for y in 0..<screen.height {
             for x in 0..<screen.width {
                 let cell = screen[x, y]
@@ -114,8 +143,28 @@ public final class TerminalDriver {
             }
         }
         previous = screen
+        if let layer {
+            let update = layer.update(screen.images)
+            // Sixel and iTerm2 pictures are erased by repainting their rows whole.
+            for rows in update.repaintRows { wredrawln(pt_stdscr(), Int32(rows.lowerBound), Int32(rows.count)) }
+            graphicsOut += update.bytes
+        }
         wnoutrefresh(pt_stdscr())
         doupdate()
+        writeGraphics(graphicsOut)
+    }
+
+    /// Writes graphics bytes after curses' own output (flushed first, so they land in order).
+    private func writeGraphics(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        pt_flush_stdout()
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR || errno == EAGAIN { continue } else { break } }
+            offset += n
+        }
+        graphicsBytes += bytes.count
     }
 
     /// Forgets the last frame: the next `draw` repaints everything (Ctrl-L, resize).
@@ -150,7 +199,11 @@ public final class TerminalDriver {
             // A person's Escape comes alone (curses waited ESCDELAY for more). An ESC with more input
             // right behind it is part of a burst: a paste without bracketing, or a sequence curses does
             // not know. It must not cancel the picker and let the rest run as keys: drop the ESC only.
-            return inputPending() ? nil : .escape
+            guard inputPending() else { return .escape }
+            // A terminal's reply that came after the start-up wait (a slow link), or a sequence curses
+            // does not know: swallowed whole, so none of it becomes keys.
+            swallowSequence()
+            return nil
         case 9: return .tab
         case 8, 127: return .backspace
         case 1...26: return .control(Character(Unicode.Scalar(UInt8(code) + 96)))
@@ -175,6 +228,30 @@ public final class TerminalDriver {
             if let scalar = Unicode.Scalar(UInt32(value)) { scalars.append(scalar) }
         }
         return String(scalars)
+    }
+
+    /// Reads the rest of an escape sequence whose ESC was just read: CSI (`[` … final byte), or a string
+    /// (APC `_`, OSC `]`, DCS `P` … ST or BEL). Anything else is left to be read as keys.
+    private func swallowSequence() {
+        wtimeout(pt_stdscr(), 0)
+        var value: wint_t = 0
+        guard wget_wch(pt_stdscr(), &value) != ERR else { return }
+        switch Int32(value) {
+        case 0x5B:  // CSI: parameters and intermediates (0x20–0x3F), then a final byte
+            for _ in 0..<64 {
+                guard wget_wch(pt_stdscr(), &value) != ERR else { return }
+                if !(0x20...0x3F).contains(Int32(value)) { return }
+            }
+        case 0x5F, 0x5D, 0x50:  // APC, OSC, DCS: up to ESC \ or BEL
+            var escape = false
+            for _ in 0..<4096 {
+                guard wget_wch(pt_stdscr(), &value) != ERR else { return }
+                if value == 7 || (escape && value == 0x5C) { return }
+                escape = value == 27
+            }
+        default:
+            unget_wch(wchar_t(value))
+        }
     }
 
     /// Whether more input is already waiting (without waiting for it).

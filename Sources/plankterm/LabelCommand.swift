@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlanktermCore
 import Store
+import Terminal
 import TUI
 import Learning
 
@@ -21,8 +22,10 @@ struct LabelCommand: ParsableCommand {
             (train, queue STRATEGY, export FORMAT PATH, grid CLASS), ? help, q quit. Every label is committed \
             when its key is pressed. Training runs in the background after train_every (50) labels or \
             train_idle (120) seconds without a key, and the screen picks up each new model. --color overrides \
-            the detected colour depth (ssh does not forward COLORTERM); --theme picks a colour theme. Both, the \
-            annotator, blitter ("half" or "quadrant"), train_every, train_idle, train_head and jobs (false: \
+            the detected colour depth (ssh does not forward COLORTERM); --theme picks a colour theme; --graphics \
+            how images are drawn (auto asks the terminal for kitty graphics, sixel or iTerm2 images; blocks are \
+            half-block characters; + and - zoom, z shows thumbnails at one scale). These, the annotator, blitter \
+            ("half" or "quadrant"), graphics, pixel_size_um (for the size-true scale bar), train_every, train_idle, train_head and jobs (false: \
             leave jobs to 'plankterm worker') can be set in PROJECT/config.toml or ~/.config/plankterm/config.toml.
 
             plankterm label PROJECT IMAGE CLASS labels one image (IMAGE is its path relative to the images \
@@ -56,6 +59,9 @@ struct LabelCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Labeling screen theme: dark, light, high-contrast, mono, or a .toml file.", valueName: "NAME"))
     var theme: String?
 
+    @Option(help: ArgumentHelp("Labeling screen images: auto (ask the terminal), kitty, sixel, iterm or blocks.", valueName: "MODE"))
+    var graphics: String?
+
     @Option(help: ArgumentHelp("Labeling screen queue: margin, least-confidence, entropy, diverse, disagree or random.", valueName: "STRATEGY"))
     var queue = "margin"
 
@@ -69,8 +75,11 @@ struct LabelCommand: ParsableCommand {
         if let color, ColorDepth(rawValue: color) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
         }
-        if stdin || image != nil, theme != nil || color != nil {
-            throw ValidationError("--theme and --color are for the labeling screen (no IMAGE, no --stdin)")
+        if let graphics, GraphicsMode(rawValue: graphics) == nil {
+            throw ValidationError("--graphics must be auto, kitty, sixel, iterm or blocks, not '\(graphics)'")
+        }
+        if stdin || image != nil, theme != nil || color != nil || graphics != nil {
+            throw ValidationError("--theme, --color and --graphics are for the labeling screen (no IMAGE, no --stdin)")
         }
         if QueryStrategy(rawValue: queue) == nil {
             throw ValidationError("--queue must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -83,7 +92,7 @@ struct LabelCommand: ParsableCommand {
         if !stdin && image == nil {
             let root = try ProjectLocation.imagesRoot(of: store)
             let settings = LabelScreenSettings.resolve(project: store.directory, theme: theme, color: color,
-                                                       annotator: annotator)
+                                                       annotator: annotator, graphics: graphics.flatMap(GraphicsMode.init(rawValue:)))
             let outcome = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings,
                                                     strategy: QueryStrategy(rawValue: queue) ?? .margin)
             print(outcome.summary(project: store.directory))

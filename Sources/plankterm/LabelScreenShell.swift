@@ -28,14 +28,16 @@ enum LabelScreenShell {
                     strategy: QueryStrategy) throws -> Outcome {
         let annotator = settings.annotator
         let session = try LabelingSession(store: store, imagesRoot: imagesRoot, strategy: strategy)
-        let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme)
+        let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme, graphics: settings.graphics)
         defer { driver.end() }
         var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)
         state.current = session.item(at: 0)
-        let screen = LabelScreen(blitter: settings.quadrants
+        var screen = LabelScreen(blitter: settings.quadrants
             ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
-            : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode))
+            : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode),
+                                 cellPixels: driver.graphics.cellPixels, pixelSizeMicrometres: settings.pixelSizeMicrometres)
+        screen.imagesLine = driver.graphics.summary
         let board = JobBoard()
         let worker = settings.runJobs ? JobThread.start(store: store, imagesRoot: imagesRoot, board: board) : nil
         var validatedSinceTrain = 0
@@ -48,6 +50,11 @@ enum LabelScreenShell {
             state.grid.rows = layout.rows
             state.grid.move(to: state.grid.cursor)
             loadVisibleTiles()
+            // The main image at its own resolution where pixels or a zoom can show it (decoded once).
+            if state.screen == .label, driver.graphics.mode != .blocks || state.zoom > 1,
+               let current = state.current, current.picture == nil {
+                state.current?.picture = session.picture(current.imageID)
+            }
             driver.draw(screen.render(state, width: size.width, height: size.height))
         }
         func loadVisibleTiles() {
@@ -59,12 +66,16 @@ enum LabelScreenShell {
         func show(_ index: Int) {
             state.index = max(0, min(index, max(0, state.items.count - 1)))
             state.current = session.item(at: state.index)
+            state.resetZoom()
             state.selected = []
             state.neighborCursor = 0
         }
         /// Shows one image: at its queue position if it is in the queue.
         func showImage(_ id: ImageID) {
-            if let i = state.items.firstIndex(of: id) { show(i) } else { state.current = session.item(id) }
+            if let i = state.items.firstIndex(of: id) { show(i) } else {
+                state.current = session.item(id)
+                state.resetZoom()
+            }
         }
         /// After undo or redo: show the image it changed (in the queue if it is there).
         func showChanged(_ ids: [ImageID], done: String, nothing: String) {

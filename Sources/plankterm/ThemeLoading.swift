@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import Terminal
 import TOMLKit
 import TUI
 
@@ -86,7 +87,8 @@ enum ThemeLoading {
 /// ("half" or "quadrant"), and the background training (train_every labels, train_idle seconds,
 /// train_head, jobs = false to leave jobs to `plankterm worker`).
 struct PlanktermConfig {
-    static let keys = ["theme", "color", "annotator", "train_every", "train_idle", "train_head", "jobs", "blitter"]
+    static let keys = ["theme", "color", "annotator", "train_every", "train_idle", "train_head", "jobs", "blitter", "graphics",
+                       "pixel_size_um"]
     var theme: String?
     var color: String?
     var annotator: String?
@@ -96,6 +98,10 @@ struct PlanktermConfig {
     var jobs: Bool?
     /// "half" (default) or "quadrant".
     var blitter: String?
+    /// auto (default), kitty, sixel, iterm or blocks.
+    var graphics: String?
+    /// The size of an image pixel in µm, for the size-true scale bar.
+    var pixelSizeMicrometres: Double?
     var path: String?
 
     static func load(project: String) throws -> PlanktermConfig {
@@ -113,6 +119,13 @@ struct PlanktermConfig {
             if let blitter = table["blitter"], !["half", "quadrant"].contains(blitter.string ?? "") {
                 throw CommandFailure(message: "\(path): blitter must be \"half\" or \"quadrant\"", hint: nil)
             }
+            if let graphics = table["graphics"], GraphicsMode(rawValue: graphics.string ?? "") == nil {
+                throw CommandFailure(message: "\(path): graphics must be auto, kitty, sixel, iterm or blocks", hint: nil)
+            }
+            let pixelSize = table["pixel_size_um"].flatMap { $0.double ?? $0.int.map(Double.init) }
+            if table["pixel_size_um"] != nil, !(pixelSize.map { $0 > 0 } ?? false) {
+                throw CommandFailure(message: "\(path): pixel_size_um must be a number > 0 (µm per image pixel)", hint: nil)
+            }
             if let head = table["train_head"]?.string, HeadKind(rawValue: head) == nil {
                 throw CommandFailure(message: "\(path): train_head must be knn, linear or mlp", hint: nil)
             }
@@ -120,7 +133,8 @@ struct PlanktermConfig {
                                    annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
                                    trainIdle: table["train_idle"]?.int,
                                    trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool,
-                                   blitter: table["blitter"]?.string, path: path)
+                                   blitter: table["blitter"]?.string, graphics: table["graphics"]?.string,
+                                   pixelSizeMicrometres: pixelSize, path: path)
         }
         return PlanktermConfig()
     }
@@ -142,8 +156,12 @@ struct LabelScreenSettings {
     var runJobs = true
     /// Thumbnails from 2 × 2 pixels a cell (needs a font with quadrant glyphs).
     var quadrants = false
+    /// How images are drawn: asked of the terminal (auto) or forced.
+    var graphics = GraphicsMode.auto
+    var pixelSizeMicrometres: Double?
 
-    static func resolve(project: String, theme: String?, color: String?, annotator: String?) -> LabelScreenSettings {
+    static func resolve(project: String, theme: String?, color: String?, annotator: String?,
+                        graphics: GraphicsMode? = nil) -> LabelScreenSettings {
         var config = PlanktermConfig()
         do { config = try PlanktermConfig.load(project: project) } catch {
             Console.printError("warning: \(ErrorReporting.message(error)); using the defaults")
@@ -154,6 +172,8 @@ struct LabelScreenSettings {
         settings.trainHead = config.trainHead.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead
         settings.runJobs = config.jobs ?? settings.runJobs
         settings.quadrants = config.blitter == "quadrant"
+        settings.graphics = graphics ?? config.graphics.flatMap(GraphicsMode.init(rawValue:)) ?? .auto
+        settings.pixelSizeMicrometres = config.pixelSizeMicrometres
         if let name = theme ?? config.theme {
             do { settings.theme = try ThemeLoading.load(name) } catch {
                 Console.printError("warning: \(ErrorReporting.message(error)); using the default theme")

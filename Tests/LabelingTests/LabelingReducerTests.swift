@@ -100,3 +100,37 @@ import PlanktermCore
         #expect(LabelingReducer.reduce(&s, .character("q")) == [.quit] && s.quit)
     }
 }
+
+@Suite struct ZoomAndSizeTrueTests {
+    @Test("+ and - step through the zoom levels; arrows pan only while zoomed; a new image is fitted again")
+    func zoomKeys() {
+        var s = LabelingReducerTests.state()
+        #expect(LabelingReducer.reduce(&s, .down) == [.show(1)])
+        s.index = 0
+        _ = LabelingReducer.reduce(&s, .character("+"))
+        _ = LabelingReducer.reduce(&s, .character("+"))
+        #expect(s.zoom == 2)
+        #expect(LabelingReducer.reduce(&s, .right) == [.redraw])
+        #expect(s.panX > 0.5 && s.neighborCursor == 0)
+        for _ in 0..<20 { _ = LabelingReducer.reduce(&s, .right) }
+        #expect(s.panX == 0.75)  // the box stays filled: the centre goes no further than 1 - 1/(2·zoom)
+        _ = LabelingReducer.reduce(&s, .up)
+        #expect(s.panY < 0.5)
+        #expect(LabelingReducer.reduce(&s, .character("l")) == [.redraw] && s.neighborCursor == 1)
+        for _ in 0..<10 { _ = LabelingReducer.reduce(&s, .character("+")) }
+        #expect(s.zoom == LabelingState.zoomLevels.last)
+        for _ in 0..<10 { _ = LabelingReducer.reduce(&s, .character("-")) }
+        #expect(s.zoom == 1 && s.panX == 0.5 && s.panY == 0.5)
+        #expect(LabelingReducer.reduce(&s, .right) == [.redraw] && s.neighborCursor == 2)
+    }
+
+    @Test("z switches size-true thumbnails on the Label screen and the Grid")
+    func sizeTrueKey() {
+        var s = LabelingReducerTests.state()
+        _ = LabelingReducer.reduce(&s, .character("z"))
+        #expect(s.sizeTrue && s.message.contains("size-true"))
+        s.screen = .grid
+        _ = LabelingReducer.reduce(&s, .character("z"))
+        #expect(!s.sizeTrue)
+    }
+}

@@ -1,0 +1,4 @@
+#ifndef PLANKTERM_CLIBZ_H
+#define PLANKTERM_CLIBZ_H
+#include <zlib.h>
+#endif
