@@ -118,6 +118,9 @@ public struct LabelingState: Sendable, Equatable {
     public var current: ItemView?
     public var classNames: [String]
     public var modelId: String?
+    /// Set when the model's calibration is not yet to be trusted (few labels): the screen says so beside
+    /// the percentages.
+    public var modelCaution: String?
     public var mode: Mode = .normal
     /// One line for the status bar: what the last key did.
     public var message: String = ""

@@ -161,12 +161,13 @@ public struct QueueBuilder: Sendable {
     }
 
     /// The uncertainty is scored with every class equally likely (METHODS §6), which can rank classes
-    /// differently from the shown, prior-corrected probabilities: the reason says so.
+    /// differently from the shown, prior-corrected probabilities ("expected in this sample"): the reason
+    /// says so in words a biologist reads at a glance, "rare-class view".
     static func reason(_ u: Uncertainty, _ strategy: QueryStrategy, _ described: String, second: String) -> String {
         switch strategy {
-        case .leastConfidence: "least confident: \(described) (classes weighted equally)"
-        case .margin: "close call: \(described) vs \(second) (classes weighted equally)"
-        case .entropy: "spread-out guess: \(described), entropy \(String(format: "%.2f", u.entropy)) nats (classes weighted equally)"
+        case .leastConfidence: "least confident: \(described) (rare-class view)"
+        case .margin: "close call: \(described) vs \(second) (rare-class view)"
+        case .entropy: "spread-out guess: \(described), entropy \(String(format: "%.2f", u.entropy)) nats (rare-class view)"
         default: described
         }
     }

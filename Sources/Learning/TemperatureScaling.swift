@@ -15,14 +15,28 @@ public struct Calibration: Sendable, Codable, Equatable {
     /// For heads whose logits are log vote shares (kNN): z ← log(eᶻ + floor) first, so that a class
     /// without votes keeps a fitted, not arbitrary, probability.
     public var floor: Double?
+    /// BCTS: the standard deviation of the Gaussian prior the biases were fitted under (nil: none), so
+    /// that a class with few labels keeps a bias near 0 (`ClassifierTraining` chooses it).
+    public var biasPriorSD: Double?
 
     public static let identity = Calibration(method: .none, temperature: 1, bias: nil)
 
-    public init(method: Method, temperature: Double, bias: [Double]?, floor: Double? = nil) {
+    public init(method: Method, temperature: Double, bias: [Double]?, floor: Double? = nil, biasPriorSD: Double? = nil) {
         self.method = method
         self.temperature = temperature
         self.bias = bias
         self.floor = floor
+        self.biasPriorSD = biasPriorSD
+    }
+
+    /// In words, for reports: "temperature 1.43" or "BCTS, temperature 1.43, biases with prior sd 0.5".
+    public var summary: String {
+        let t = String(format: "temperature %.3f", temperature)
+        switch method {
+        case .none: return "none"
+        case .temperature: return t
+        case .bcts: return "BCTS, \(t)" + (biasPriorSD.map { String(format: ", biases with prior sd %g", $0) } ?? "")
+        }
     }
 
     /// Calibrated probabilities of `logits` (n × k).
@@ -37,14 +51,14 @@ public struct Calibration: Sendable, Codable, Equatable {
 
     /// `fit` for log-share logits: also chooses the floor from `floors` by the fitted NLL.
     public static func fit(_ method: Method, logShares logits: [Double], classes k: Int, truth: [Int],
-                           weights: [Double]? = nil,
+                           weights: [Double]? = nil, biasPriorSD: Double? = nil,
                            floors: [Double] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]) -> Calibration {
         guard method != .none, !truth.isEmpty else { return .identity }
         let w = weights ?? [Double](repeating: 1, count: truth.count)
         var best: (Double, Calibration)?
         for floor in floors {
             let floored = applyFloor(logits, floor)
-            var fitted = fit(method, logits: floored, classes: k, truth: truth, weights: w)
+            var fitted = fit(method, logits: floored, classes: k, truth: truth, weights: w, biasPriorSD: biasPriorSD)
             fitted.floor = floor
             let value = nll(logits: floored, classes: k, truth: truth, weights: w, total: w.reduce(0, +),
                             temperature: fitted.temperature, bias: fitted.bias)
@@ -56,9 +70,12 @@ public struct Calibration: Sendable, Codable, Equatable {
     /// Fits the map to held-out `logits` (n × k) with true classes `truth`, minimising the weighted mean
     /// negative log-likelihood (`weights` default to 1; pass class-balanced weights so that the fit matches
     /// a balanced π_train). Temperature: Brent's method on log T over T ∈ [0.05, 20]; BCTS: L-BFGS on
-    /// (log T, b) started from the temperature fit.
+    /// (log T, b) started from the temperature fit. With `biasPriorSD` σ the biases are the MAP estimate
+    /// under b_j ~ N(0, σ²): the penalty Σ b_j² / (2σ²) is added to the total (not mean) weighted NLL,
+    /// with the weights scaled to sum to n, so a bias moves from 0 only as far as its class's labels
+    /// support it.
     public static func fit(_ method: Method, logits: [Double], classes k: Int, truth: [Int],
-                           weights: [Double]? = nil) -> Calibration {
+                           weights: [Double]? = nil, biasPriorSD: Double? = nil) -> Calibration {
         guard method != .none, !truth.isEmpty else { return .identity }
         let w = weights ?? [Double](repeating: 1, count: truth.count)
         let total = w.reduce(0, +)
@@ -68,6 +85,8 @@ public struct Calibration: Sendable, Codable, Equatable {
         let temperature = exp(logT)
         guard method == .bcts else { return Calibration(method: .temperature, temperature: temperature, bias: nil) }
         let n = truth.count
+        // Per label of the mean objective: Σ b² / (2σ² n).
+        let penalty = biasPriorSD.map { 1 / (2 * $0 * $0 * Double(n)) } ?? 0
         var optimizer = LBFGS(maxIterations: 500, gradientTolerance: 1e-9)
         optimizer.relativeTolerance = 1e-14
         let result = optimizer.minimize(from: [logT] + [Double](repeating: 0, count: k)) { x, g in
@@ -94,13 +113,17 @@ public struct Calibration: Sendable, Codable, Equatable {
                 }
                 g[0] += wi * dLogT
             }
+            for j in 0..<k {
+                value += penalty * x[1 + j] * x[1 + j]
+                g[1 + j] += 2 * penalty * x[1 + j]
+            }
             return value
         }
         // Biases are defined up to a constant: centre them.
         var bias = Array(result.x[1...])
         let mean = bias.reduce(0, +) / Double(k)
         for j in 0..<k { bias[j] -= mean }
-        return Calibration(method: .bcts, temperature: exp(result.x[0]), bias: bias)
+        return Calibration(method: .bcts, temperature: exp(result.x[0]), bias: bias, biasPriorSD: biasPriorSD)
     }
 
     /// Weighted mean negative log-likelihood of softmax(z / T + b).

@@ -21,9 +21,14 @@ public struct AbundanceReport: Sendable, Codable {
         public var corrected: Double?
         public var lower: Double?
         public var upper: Double?
+        /// Adjusted classify-and-count (out-of-fold confusion) and its 95 % interval.
+        public var adjusted: Double?
+        public var adjustedLower: Double?
+        public var adjustedUpper: Double?
 
         enum CodingKeys: String, CodingKey {
             case name, validated, classifyAndCount = "classify_and_count", expected, corrected, lower, upper
+            case adjusted, adjustedLower = "adjusted_lower", adjustedUpper = "adjusted_upper"
         }
     }
 
@@ -56,6 +61,7 @@ public struct AbundanceReport: Sendable, Codable {
             for id in images.keys { groupOf[id] = values[id] ?? "(none)" }
         }
         let k = parameters.classIds.count
+        let outOfFold = try ClassifierRun.outOfFold(project: store.directory, parameters: parameters)
         let classIndex = Dictionary(uniqueKeysWithValues: parameters.classIds.enumerated().map { ($1, $0) })
         var members: [String: [ImageID]] = [:]
         for (id, _) in predictions { if let g = groupOf[id] { members[g, default: []].append(id) } }
@@ -70,12 +76,14 @@ public struct AbundanceReport: Sendable, Codable {
             }
             let enough = ids.count >= minimum
             let estimate = AbundanceEstimate(posteriors: p, classes: k, trainPrior: parameters.trainPrior,
-                                             bootstrap: enough ? bootstrap : 0, seed: seed)
+                                             bootstrap: enough ? bootstrap : 0, seed: seed, outOfFold: outOfFold)
             let rows = (0..<k).map { j in
                 ClassRow(name: parameters.classNames[j], validated: validatedCounts[j],
                          classifyAndCount: estimate.classifyAndCount[j], expected: estimate.expectedCounts[j],
                          corrected: enough ? estimate.corrected[j] : nil, lower: enough ? estimate.correctedLower[j] : nil,
-                         upper: enough ? estimate.correctedUpper[j] : nil)
+                         upper: enough ? estimate.correctedUpper[j] : nil,
+                         adjusted: estimate.adjusted?[j], adjustedLower: enough ? estimate.adjustedLower?[j] : nil,
+                         adjustedUpper: enough ? estimate.adjustedUpper?[j] : nil)
             }
             groups.append(Group(name: name, images: ids.count,
                                 refused: enough ? nil : "\(ids.count) images: EM needs at least \(minimum)",

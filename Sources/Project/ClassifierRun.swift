@@ -39,9 +39,17 @@ public struct TrainReport: Sendable, Codable, Equatable {
     public var seconds: Double
     /// em or mean-posterior: how the shown probabilities were corrected to the project's class mix.
     public var priorCorrection: String
+    /// Why EM was accepted or refused, in words.
+    public var priorReason: String?
+    /// The calibration chosen and the 95 % interval of the out-of-fold ECE; whether it can be trusted.
+    public var calibration: String
+    public var eceAfterLower: Double?
+    public var eceAfterUpper: Double?
+    public var calibrationTrusted: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case priorCorrection = "prior_correction"
+        case priorCorrection = "prior_correction", priorReason = "prior_reason", calibration
+        case eceAfterLower = "ece_after_lower", eceAfterUpper = "ece_after_upper", calibrationTrusted = "calibration_trusted"
         case modelId = "model_id", head, labelsUsed = "labels_used", classes, imagesPredicted = "images_predicted"
         case outOfFoldAccuracy = "oof_accuracy", outOfFoldBalancedAccuracy = "oof_balanced_accuracy"
         case eceBefore = "ece_before", eceAfter = "ece_after", temperature, folds, seconds
@@ -74,6 +82,16 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     /// The newest expert annotation when the model was trained (`latestExpertAnnotationId`): labels
     /// after it are new to the model.
     public var labelsThrough: Int64? = nil
+    /// Why EM was accepted or refused for the shown probabilities (issue 15); nil for older models.
+    public var priorDecision: PriorDecision? = nil
+    /// The out-of-fold ECE with its interval, and whether the calibration can be trusted yet.
+    public var calibrationQuality: CalibrationQuality? = nil
+    /// The out-of-fold record (calibrated posteriors of held-out labels, float32, and their classes):
+    /// the classifier's confusion that `abundance` carries into its intervals. Checked like the
+    /// posteriors file.
+    public var outOfFoldFile: String? = nil
+    public var outOfFoldTruth: [Int]? = nil
+    public var outOfFoldSHA256: String? = nil
 }
 
 /// Fits, calibrates and applies a classifier to a project and installs it as the current model.
@@ -121,22 +139,29 @@ public struct ClassifierRun: Sendable {
         try progress("predicting \(allRows.count) images", 0.8)
         let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                         trainPrior: outcome.trainPrior, features: features, rows: allRows,
-                                        priorCheck: outcome.priorCheck)
+                                        priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads)
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
         let relative = Self.posteriorsFile(modelId: modelId)
         let posteriorsPath = store.directory + "/" + relative
         let reportPath = ModelChangeReport.file(project: store.directory, modelId: modelId)
         let checksum = try Self.writeFloats(predictions.posteriors, to: posteriorsPath)
+        let oofRelative = Self.outOfFoldFile(modelId: modelId)
+        let oofPath = store.directory + "/" + oofRelative
         // Until the model is installed its files are orphans: any failure from here removes them.
         do {
+            let oofChecksum = outcome.outOfFoldTruth.isEmpty ? nil
+                : try Self.writeFloats(outcome.outOfFoldPosteriors, to: oofPath)
             let parameters = ClassifierParameters(
                 head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
                 classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
                 trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
                 targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
                 seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative, posteriorsRows: allRows.count,
-                posteriorsSHA256: checksum, labelsThrough: labelsThrough)
+                posteriorsSHA256: checksum, labelsThrough: labelsThrough, priorDecision: predictions.priorDecision,
+                calibrationQuality: outcome.calibrationQuality,
+                outOfFoldFile: oofChecksum == nil ? nil : oofRelative,
+                outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum)
             var records: [PredictionRecord] = []
             records.reserveCapacity(allRows.count)
             for (i, row) in allRows.enumerated() {
@@ -150,7 +175,9 @@ public struct ClassifierRun: Sendable {
             let seconds = clock.now().timeIntervalSince(started)
             try progress("comparing with the current model", 0.9)
             let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
-                                       labels: rows.count, seconds: seconds)
+                                       labels: rows.count, seconds: seconds, calibration: outcome.calibration.summary,
+                                       calibrationQuality: outcome.calibrationQuality,
+                                       priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason)
             // The report is on disk before the model is installed: a current model always has one.
             try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
                                        names: names, validated: validated,
@@ -165,9 +192,14 @@ public struct ClassifierRun: Sendable {
                                outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
                                eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
                                temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
-                               priorCorrection: predictions.priorSource)
+                               priorCorrection: predictions.priorSource,
+                               priorReason: predictions.priorDecision?.reason,
+                               calibration: outcome.calibration.summary,
+                               eceAfterLower: outcome.calibrationQuality?.lower, eceAfterUpper: outcome.calibrationQuality?.upper,
+                               calibrationTrusted: outcome.calibrationQuality?.trusted)
         } catch {
             unlink(posteriorsPath)
+            unlink(oofPath)
             unlink(reportPath)
             throw error
         }
@@ -209,6 +241,33 @@ public struct ClassifierRun: Sendable {
 
     /// Where a classifier version's posteriors go, relative to the project.
     public static func posteriorsFile(modelId: String) -> String { "models/\(modelId).probs.f32" }
+    /// Where its out-of-fold record goes.
+    public static func outOfFoldFile(modelId: String) -> String { "models/\(modelId).oof.f32" }
+
+    /// The out-of-fold record of a classifier version, if it has one; refused as damaged when the file is
+    /// not what was written.
+    public static func outOfFold(project: String, parameters: ClassifierParameters) throws -> AbundanceEstimate.OutOfFold? {
+        guard let file = parameters.outOfFoldFile, let truth = parameters.outOfFoldTruth else { return nil }
+        let path = project + "/" + file
+        let k = parameters.classIds.count
+        func damaged(_ reason: String) -> ProjectError {
+            .damaged(path: path, reason: reason, remedy: "train a new model ('plankterm train \(project)')")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw damaged("it cannot be read") }
+        guard data.count == truth.count * k * 4 else {
+            throw damaged("\(data.count) bytes, \(truth.count * k * 4) expected (\(truth.count) labels × \(k) classes)")
+        }
+        let bytes = [UInt8](data)
+        let checksum = bytes.withUnsafeBytes { DerivedFile.sha256($0) }
+        if let expected = parameters.outOfFoldSHA256, checksum != expected {
+            throw damaged("its content is not what was written (SHA-256 differs)")
+        }
+        let floats = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        guard floats.allSatisfy({ $0 >= 0 && $0 <= 1.0001 }), truth.allSatisfy({ $0 >= 0 && $0 < k }) else {
+            throw damaged("it holds values that are not probabilities or classes")
+        }
+        return AbundanceEstimate.OutOfFold(posteriors: floats.map(Double.init), truth: truth)
+    }
 
     /// The recorded parameters of a classifier version.
     public static func parameters(of record: ClassifierRecord) throws -> ClassifierParameters {
@@ -274,4 +333,9 @@ public struct TrainMetrics: Sendable, Codable, Equatable {
     public var outOfFoldAfter: ClassificationMetrics?
     public var labels: Int
     public var seconds: Double
+    /// The calibration chosen, its out-of-fold ECE interval, and the prior correction (issue 15).
+    public var calibration: String? = nil
+    public var calibrationQuality: CalibrationQuality? = nil
+    public var priorSource: String? = nil
+    public var priorReason: String? = nil
 }

@@ -15,6 +15,8 @@ public final class LabelingSession {
     public private(set) var strategy: QueryStrategy
     public private(set) var queue: [ImageID] = []
     public private(set) var modelId: String?
+    /// The current model's calibration caution (`CalibrationQuality.caution`), if any.
+    public private(set) var modelCaution: String?
     public private(set) var classNames: [String] = []
     private var reasons: [ImageID: String] = [:]
     private var paths: [ImageID: ImageSummary] = [:]
@@ -54,6 +56,7 @@ public final class LabelingSession {
         reasons = [:]
         if let model = try store.currentClassifier() {
             modelId = model.id
+            modelCaution = (try? ClassifierRun.parameters(of: model))?.calibrationQuality?.caution
             predictions = try store.predictions(model: model.id)
             let items = try ReviewQueue.build(store: store, strategy: self.strategy, count: paths.count)
             queue = items.map { ImageID($0.imageId) }
@@ -61,6 +64,7 @@ public final class LabelingSession {
             queueName = self.strategy.rawValue
         } else {
             modelId = nil
+            modelCaution = nil
             predictions = [:]
             let labelled = Set(labels.keys)
             queue = paths.keys.filter { !labelled.contains($0) }.sorted { $0.rawValue < $1.rawValue }

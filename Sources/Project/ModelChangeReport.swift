@@ -36,6 +36,13 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
     public var changedImages: [Int64]
     /// Validated images the new model disagrees with.
     public var disagreeingImages: [Int64]
+    /// The calibration chosen, the out-of-fold ECE's 95 % interval, a caution when it is not to be
+    /// trusted yet, and why EM was accepted or refused for the shown probabilities (issue 15).
+    public var calibration: String? = nil
+    public var eceAfterLower: Double? = nil
+    public var eceAfterUpper: Double? = nil
+    public var calibrationCaution: String? = nil
+    public var priorReason: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case modelId = "model_id", previousModelId = "previous_model_id", createdAt = "created_at"
@@ -44,6 +51,8 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
         case eceBefore = "ece_before", eceAfter = "ece_after"
         case balancedAccuracyBefore = "balanced_accuracy_before", balancedAccuracyAfter = "balanced_accuracy_after"
         case classes = "class_changes", changedImages = "changed_images", disagreeingImages = "disagreeing_images"
+        case calibration, eceAfterLower = "ece_after_lower", eceAfterUpper = "ece_after_upper"
+        case calibrationCaution = "calibration_caution", priorReason = "prior_reason"
     }
 
     public static func file(project: String, modelId: String) -> String { project + "/models/\(modelId).report.json" }
@@ -85,7 +94,9 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
             eceBefore: oldFigures?.ece15, eceAfter: newFigures?.ece15,
             balancedAccuracyBefore: oldFigures?.balancedAccuracy, balancedAccuracyAfter: newFigures?.balancedAccuracy,
             classes: classes, changedImages: changed.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0),
-            disagreeingImages: disagreeing.sorted())
+            disagreeingImages: disagreeing.sorted(), calibration: metrics.calibration,
+            eceAfterLower: metrics.calibrationQuality?.lower, eceAfterUpper: metrics.calibrationQuality?.upper,
+            calibrationCaution: metrics.calibrationQuality?.caution, priorReason: metrics.priorReason)
     }
 
     /// The report of a model, if it has one.
@@ -124,8 +135,12 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
             "predictions changed          \(predictionsChanged) of \(imagesPredicted)",
             "validated labels disagreeing \(disagreementsBefore.map { "\($0) → " } ?? "")\(disagreementsAfter)",
             "balanced accuracy (oof)      \(num(balancedAccuracyBefore, "%.3f")) → \(num(balancedAccuracyAfter, "%.3f"))",
-            "ECE (oof, 15 bins)           \(num(eceBefore, "%.3f")) → \(num(eceAfter, "%.3f"))",
+            "ECE (oof, 15 bins)           \(num(eceBefore, "%.3f")) → \(num(eceAfter, "%.3f"))"
+                + (eceAfterLower.map { l in eceAfterUpper.map { String(format: " (95 %% %.3f–%.3f)", l, $0) } ?? "" } ?? ""),
         ]
+        if let calibration { lines.append("calibration                  \(calibration)") }
+        if let calibrationCaution { lines.append("caution                      \(calibrationCaution)") }
+        if let priorReason { lines.append("prior correction             \(priorReason)") }
         if !classes.isEmpty {
             lines.append("predicted per class (unlabelled images), largest changes:")
             for c in classes.prefix(10) { lines.append("  \(c.name): \(c.before) → \(c.after)") }

@@ -116,6 +116,13 @@ public struct LabelScreen: Sendable {
                          foreground: .role(i == 0 ? .text : .dim))
             row += 1
         }
+        // One story (issue 15): the percentages are under the class mix expected in this sample, the
+        // queue's reason under the rare-class view; each says which.
+        if !item.guesses.isEmpty {
+            screen.write("       expected in this sample" + (state.modelCaution == nil ? "" : " · calibration rough (few labels)"),
+                         x: x, y: row, maxWidth: width, foreground: .role(state.modelCaution == nil ? .dim : .accent))
+            row += 1
+        }
         if !item.reason.isEmpty {
             // Up to two lines, broken at a space.
             var rest = Substring(Sanitizer.sanitize(item.reason))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Learning
 import Linalg
 import Neighbors
 import NN
@@ -11,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure plankterm's own speed (to compare with ../shared/bench).",
-        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self, BenchSyntheticEmbeddings.self])
+        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self, BenchSyntheticEmbeddings.self, BenchCalibration.self])
 }
 
 /// Options shared by the learning benchmarks: the encoder's shape and the threads.
@@ -199,5 +200,41 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
             path.components(separatedBy: separator).first ?? path
         }
         print("model \(result.modelId): \(result.added) images given synthetic embeddings, \(result.total) in all")
+    }
+}
+
+struct BenchCalibration: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibration",
+        abstract: "Calibration and prior correction of heads trained on drawn labels, scored against ground truth (one JSON line per draw).",
+        discussion: """
+            Draws --classes random classes (default: all) with --per-class labels each (at most half of a \
+            class), trains the head as 'train' does (folds, calibration, EM over every image of the drawn \
+            classes) and scores the shown probabilities on the images not drawn. Nothing is written to the \
+            project. Used by Benchmarks/calibration.sh.
+            """)
+    @Argument(help: "An embedded project.") var project: String
+    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE")) var truth: String
+    @Option(help: "Classes per draw (default: all).") var classes: Int?
+    @Option(help: "Labels per class.") var perClass = 20
+    @Option(help: "Draws (class subsets and label sets).") var draws = 5
+    @Option(help: "The head: knn, linear or mlp.") var head = "linear"
+    @Option(help: "Calibration: bcts, temperature or none.") var calibration = "bcts"
+    @Flag(help: "Plain BCTS without the chosen prior on the biases (the calibration before issue 15).") var plain = false
+    @Option(help: "Seed of the draws.") var seed: UInt64 = 0
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp") }
+        guard let method = Calibration.Method(rawValue: calibration) else { throw ValidationError("--calibration must be bcts, temperature or none") }
+        Gemm.setThreads(threads)
+        let store = try ProjectStore.open(at: project)
+        let root = try ProjectLocation.imagesRoot(of: store)
+        let (labels, _) = try TruthLabels.read(truth, store: store, imagesRoot: root)
+        _ = try CalibrationBenchmark(store: store).run(truth: labels, classes: classes, perClass: perClass, draws: draws,
+                                                       head: kind, calibration: method, selectCalibration: !plain,
+                                                       seed: seed, threads: threads) { result in
+            FileHandle.standardOutput.write(((try? JSONOutput.string(result)) ?? "{}").data(using: .utf8)! + Data("\n".utf8))
+        }
     }
 }

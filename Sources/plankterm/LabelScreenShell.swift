@@ -32,6 +32,7 @@ enum LabelScreenShell {
         defer { driver.end() }
         var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)
+        state.modelCaution = session.modelCaution
         state.current = session.item(at: 0)
         var screen = LabelScreen(blitter: settings.quadrants
             ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
@@ -139,6 +140,7 @@ enum LabelScreenShell {
             state.items = session.queue
             state.queueName = session.queueName
             state.modelId = session.modelId
+            state.modelCaution = session.modelCaution
             state.classNames = session.classNames
         }
         /// After a class was added, renamed or merged: the names, the Classes rows and the image on screen.

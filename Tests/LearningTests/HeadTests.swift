@@ -84,15 +84,73 @@ import PlanktermCore
         for j in 0..<3 { #expect(estimate.correctedLower[j] <= estimate.corrected[j] + 1e-9 && estimate.corrected[j] <= estimate.correctedUpper[j] + 1e-9) }
     }
 
-    @Test func priorCheckComparesEMWithTheMeanPosteriorOnKnownLabels() {
-        // Perfect posteriors: the mean posterior is exact, smoothed EM is not, so EM is not trusted.
+    @Test func priorCheckComparesEMWithTheMeanPosteriorOnShiftedMixes() {
+        // Perfect posteriors: on every shifted resample the mean posterior is exact, and so is EM.
         let truth = [0, 0, 0, 1, 2, 2]
         let p = truth.flatMap { y in (0..<3).map { $0 == y ? 1.0 : 0.0 } }
-        let check = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 10)
-        #expect(check.meanPosteriorError < 1e-12)
-        #expect(check.emError > 0.1 && !check.trusted)
-        let unsmoothed = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
-        #expect(unsmoothed.emError < 1e-6 && unsmoothed.trusted)
+        let check = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
+        #expect(check.meanPosteriorError < 1e-9 && check.emError < 1e-6)
+        // Posteriors that hedge (0.6 on the truth): the mean posterior is pulled toward uniform, EM undoes it.
+        let soft = truth.flatMap { y in (0..<3).map { $0 == y ? 0.6 : 0.2 } }
+        let hedged = PriorCheck(posteriors: soft, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
+        #expect(hedged.emError < hedged.meanPosteriorError && hedged.trusted)
+    }
+
+    @Test func emThatOverturnsMostDecisionsIsRefused() {
+        // Two classes; the images lean weakly to class 1 (0.45 / 0.55) except a few confident class-0 ones:
+        // EM drives the mix to class 0 and flips most top classes; the decision falls back.
+        var p: [Double] = []
+        for i in 0..<400 { p += i < 60 ? [0.99, 0.01] : [0.45, 0.55] }
+        let decision = PriorDecision(posteriors: p, classes: 2, trainPrior: [0.5, 0.5], smoothing: 0, labelledCheck: nil)
+        #expect(decision.flipped > PriorDecision.maximumFlipped)
+        #expect(!decision.accepted && decision.reason.contains("change the top class"))
+        // Images that all say the same as the balanced prior: nothing to gain, so the mean posterior is used.
+        let flat = [Double](repeating: 0.5, count: 800)
+        let none = PriorDecision(posteriors: flat, classes: 2, trainPrior: [0.5, 0.5], smoothing: 1, labelledCheck: nil)
+        #expect(!none.accepted && none.reason.contains("within noise"))
+    }
+
+    @Test func calibrationQualityHasAnIntervalAroundTheECE() {
+        var rng = SeededGenerator(seed: 3)
+        var p: [Double] = [], truth: [Int] = []
+        for _ in 0..<300 {
+            let c = Double.random(in: 0.5..<1, using: &rng)
+            p += [c, 1 - c]
+            truth.append(Double.random(in: 0..<1, using: &rng) < c ? 0 : 1)
+        }
+        let q = CalibrationQuality(probabilities: p, classes: 2, truth: truth)
+        #expect(q.lower <= q.ece && q.ece <= q.upper && q.labels == 300)
+        #expect(q.trusted == (q.upper <= CalibrationQuality.trustedUpperECE))
+        // Overconfident: says 0.99, right 60 % of the time.
+        let over = CalibrationQuality(probabilities: [Double]((0..<300).flatMap { _ in [0.99, 0.01] }), classes: 2,
+                                      truth: (0..<300).map { $0 % 5 < 3 ? 0 : 1 })
+        #expect(over.ece > 0.3 && !over.trusted && over.caution != nil)
+    }
+
+    @Test func adjustedCountUndoesAKnownConfusion() {
+        // Classifier: true 0 → predicted 0 80 %, 1 20 %; true 1 → 1 always. A sample of 100 class-0 images
+        // is counted 80 / 20; ACC recovers 100 / 0.
+        let confusion = [0.8, 0.0, 0.2, 1.0]   // C[j * k + c]
+        let pi = AbundanceEstimate.adjustedCount(counts: [80, 20], confusion: confusion, classes: 2)
+        #expect(abs(pi[0] - 1) < 1e-3 && pi[1] < 1e-3)
+    }
+
+    @Test func abundanceCarriesTheOutOfFoldRecordIntoAdjustedCountsAndIntervals() {
+        var rng = SeededGenerator(seed: 5)
+        func row(_ y: Int) -> [Double] {
+            let c = Double.random(in: 0.6..<0.9, using: &rng)
+            return y == 0 ? [c, 1 - c] : [1 - c, c]
+        }
+        let sample = (0..<300).flatMap { row($0 < 200 ? 0 : 1) }
+        let oofTruth = (0..<40).map { $0 % 2 }
+        let oof = AbundanceEstimate.OutOfFold(posteriors: oofTruth.flatMap { row($0) }, truth: oofTruth)
+        let plain = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 60, seed: 1)
+        let full = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 60, seed: 1, outOfFold: oof)
+        #expect(full.includesClassifierUncertainty && !plain.includesClassifierUncertainty)
+        for j in 0..<2 { #expect(full.correctedLower[j] <= full.corrected[j] && full.corrected[j] <= full.correctedUpper[j]) }
+        let adjusted = try! #require(full.adjusted)
+        #expect(full.adjustedLower![0] <= adjusted[0] && adjusted[0] <= full.adjustedUpper![0])
+        for j in 0..<2 { #expect(full.correctedLower[j] == full.correctedLower[j].rounded(.down)) }
     }
 
     @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {

@@ -70,7 +70,12 @@ struct ClassifierRunTests {
             #expect(p.leastConfidence >= 0 && p.margin >= 0 && p.entropy >= 0)
         }
         let parameters = try ClassifierRun.parameters(of: try #require(try store.currentClassifier()))
-        #expect(parameters.calibration.method == .bcts && parameters.counts == [12, 12, 12])
+        // 36 labels: the chosen calibration is the temperature or BCTS under a prior, never uncalibrated.
+        #expect(parameters.calibration.method != .none && parameters.counts == [12, 12, 12])
+        #expect(parameters.calibrationQuality?.labels == 36)
+        // The out-of-fold record travels with the model and reads back as written.
+        let oof = try #require(try ClassifierRun.outOfFold(project: store.directory, parameters: parameters))
+        #expect(oof.truth.count == 36 && oof.posteriors.count == 36 * 3)
         #expect(FileManager.default.fileExists(atPath: store.directory + "/" + parameters.posteriorsFile))
 
         // An install that fails half-way (a prediction for an image that does not exist) rolls back whole.

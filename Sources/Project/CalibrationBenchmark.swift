@@ -1,0 +1,124 @@
+import Foundation
+import Learning
+import PlanktermCore
+import Store
+
+/// The calibration benchmark of issue 15 (`plankterm bench calibration`): on a project whose images have
+/// ground truth, draws class subsets and label sets, trains a head exactly as `train` does (folds,
+/// calibration, prior correction over every image of the subset) and scores the shown probabilities on
+/// the images that were not labelled. Nothing is written to the project.
+public struct CalibrationBenchmark: Sendable {
+    /// One trained and scored draw.
+    public struct Case: Sendable, Codable {
+        public var draw: Int
+        public var classes: Int
+        public var labels: Int
+        public var scored: Int
+        public var head: String
+        public var calibration: String
+        /// What `train` reports: out-of-fold ECE after calibration and its 95 % bootstrap interval.
+        public var oofECE: Double?
+        public var oofECELower: Double?
+        public var oofECEUpper: Double?
+        public var calibrationTrusted: Bool
+        /// On the images not labelled: shown (prior-corrected) and before the prior correction.
+        public var ece: Double
+        public var eceBefore: Double
+        public var balancedAccuracy: Double
+        public var balancedAccuracyBefore: Double
+        public var accuracy: Double
+        public var accuracyBefore: Double
+        /// Balanced accuracy and accuracy when the scored images' true class mix is the target prior.
+        public var balancedAccuracyTruePrior: Double
+        public var accuracyTruePrior: Double
+        public var flipped: Double?
+        public var gain: Double?
+        public var gainError: Double?
+        public var labelledEMError: Double?
+        public var labelledMeanError: Double?
+        public var priorSource: String
+        public var priorReason: String?
+        public var seconds: Double
+    }
+
+    public var store: ProjectStore
+    public init(store: ProjectStore) { self.store = store }
+
+    /// `classes` random classes (nil: all) with `perClass` labels each (at most half of a class's
+    /// images), `draws` times, seeded.
+    public func run(truth: [ImageID: String], classes: Int?, perClass: Int, draws: Int, head: HeadKind,
+                    calibration: Calibration.Method = .bcts, selectCalibration: Bool = true, seed: UInt64 = 0, threads: Int = 2,
+                    report: (Case) -> Void = { _ in }) throws -> [Case] {
+        let embeddings = try ProjectEmbeddings.load(store: store)
+        let features = embeddings.features
+        var byClass: [String: [Int]] = [:]
+        for (image, name) in truth {
+            if let row = embeddings.rowOf[image] { byClass[name, default: []].append(row) }
+        }
+        for name in byClass.keys { byClass[name]!.sort() }
+        let names = byClass.keys.sorted()
+        var rng = SeededGenerator(seed: seed)
+        var cases: [Case] = []
+        for draw in 0..<draws {
+            let started = Date()
+            var chosen = names
+            if let classes, classes < names.count {
+                // Only classes with images left to score after the labels.
+                let eligible = names.filter { byClass[$0]!.count >= 2 * perClass }
+                chosen = Array(eligible.shuffled(using: &rng).prefix(classes)).sorted()
+            }
+            var labelledRows: [Int] = [], labelledClasses: [Int] = [], allRows: [Int] = [], allClasses: [Int] = []
+            var isLabelled = Set<Int>()
+            for (c, name) in chosen.enumerated() {
+                let members = byClass[name]!
+                let take = min(perClass, members.count / 2)
+                for row in members.shuffled(using: &rng).prefix(take) {
+                    labelledRows.append(row)
+                    labelledClasses.append(c)
+                    isLabelled.insert(row)
+                }
+                allRows += members
+                allClasses += [Int](repeating: c, count: members.count)
+            }
+            let k = chosen.count
+            var settings = HeadSettings(kind: head, seed: seed &+ UInt64(draw))
+            settings.threads = threads
+            var training = ClassifierTraining(settings: settings, calibration: calibration)
+            training.selectCalibration = selectCalibration
+            let outcome = training.run(features, rows: labelledRows, labels: labelledClasses, classes: k)
+            let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
+                                            trainPrior: outcome.trainPrior, features: features, rows: allRows,
+                                            priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads)
+            var shown: [Double] = [], balanced: [Double] = [], scoredTruth: [Int] = []
+            for (i, row) in allRows.enumerated() where !isLabelled.contains(row) {
+                shown += predictions.corrected[(i * k)..<((i + 1) * k)]
+                balanced += predictions.posteriors[(i * k)..<((i + 1) * k)]
+                scoredTruth.append(allClasses[i])
+            }
+            let after = ClassificationMetrics(probabilities: shown, classes: k, truth: scoredTruth)
+            let before = ClassificationMetrics(probabilities: balanced, classes: k, truth: scoredTruth)
+            var truthMix = [Double](repeating: 0, count: k)
+            for y in scoredTruth { truthMix[y] += 1 / Double(scoredTruth.count) }
+            let oracle = ClassificationMetrics(
+                probabilities: Probabilities.shiftPrior(balanced, classes: k, train: outcome.trainPrior, target: truthMix),
+                classes: k, truth: scoredTruth)
+            let decision = predictions.priorDecision
+            let oof = outcome.calibrationQuality
+            let result = Case(draw: draw, classes: k, labels: labelledRows.count, scored: scoredTruth.count,
+                              head: head.rawValue, calibration: outcome.calibration.summary,
+                              oofECE: oof?.ece, oofECELower: oof?.lower, oofECEUpper: oof?.upper,
+                              calibrationTrusted: oof?.trusted ?? false,
+                              ece: after.ece15, eceBefore: before.ece15, balancedAccuracy: after.balancedAccuracy,
+                              balancedAccuracyBefore: before.balancedAccuracy, accuracy: after.accuracy,
+                              accuracyBefore: before.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
+                              accuracyTruePrior: oracle.accuracy, flipped: decision?.flipped, gain: decision?.gain,
+                              gainError: decision?.gainError, labelledEMError: outcome.priorCheck?.emError,
+                              labelledMeanError: outcome.priorCheck?.meanPosteriorError,
+                              priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason,
+                              seconds: Date().timeIntervalSince(started))
+            report(result)
+            cases.append(result)
+        }
+        return cases
+    }
+}
