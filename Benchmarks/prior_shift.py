@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
-"""Does the EM prior correction earn its place? Abundance error of classify-and-count vs EM on samples
-whose class mix is strongly unbalanced (one class >= 60 %), with the real plankterm binary.
+"""Abundance under prior shift (issue 15): classify-and-count, adjusted count (ACC) and EM on shifted samples,
+and the coverage of their 95 % intervals, with the real plankterm binary.
 
-For each of the --dominant classes (default: the 5 classes with 200 images in ../shared/data/
-ndsb-planktonset, chosen with --seed), builds a project (symlinks, nothing copied) with:
-  train/<class>/...   20 labelled images per class (fewer where a class has fewer), labelled with
-                      'plankterm label --stdin' (validated);
-  sample/...          the test sample: 190 unlabelled images of the dominant class plus one unlabelled
-                      image from each of up to 120 other classes (>= 60 % dominant), none of them in train/.
-Then 'plankterm embed' (shipped encoder), 'plankterm train --head HEAD', 'plankterm abundance --by folder
---json', and compares the 'sample' group's estimates with the true counts: sum over classes of
-|estimate - truth| for classify-and-count, the expected count and the EM-corrected count.
+An embedded dev project (Benchmarks/calibration.sh makes one; --project) is copied once per label draw. Each
+draw labels 20 images a class (fewer where a class is small; 'plankterm label --stdin'), and puts
+--per-draw disjoint samples among the other images in an imported metadata column 'sample': each sample has
+one dominant class (of those with 200 images) at a share drawn in [0.3, 0.8] and the rest drawn from the
+other classes with Dirichlet(1) weights, N = min(300, 180 / share) images. Then 'plankterm train' and
+'plankterm abundance --by sample --json'. Per sample: sum over classes of |estimate - truth| for CC, ACC
+and EM; coverage: the share of (sample, class) pairs whose truth lies in the 95 % interval (all classes and
+the dominant class apart).
 
-Usage: python Benchmarks/prior_shift.py [--bin .build/release/plankterm] [--head linear] [--runs 5] [--seed 0]
-Prints a table and one JSON line.
+Usage: python Benchmarks/prior_shift.py --project DEV_PROJECT [--bin .build/release/plankterm] [--draws 5]
+       [--per-draw 10] [--head linear] [--seed 0]
 """
 import argparse
 import csv
@@ -32,69 +31,88 @@ DATA = os.path.join(HERE, "..", "..", "shared", "data", "ndsb-planktonset")
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(HERE, "..", ".build", "release", "plankterm"))
+    ap.add_argument("--project", required=True, help="an embedded project of ndsb-planktonset/png")
     ap.add_argument("--head", default="linear")
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--draws", type=int, default=5)
+    ap.add_argument("--per-draw", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     rows = list(csv.DictReader(open(os.path.join(DATA, "labels.csv"))))
     by = {}
     for r in rows:
-        by.setdefault(r["label"], []).append(r["png"])
+        by.setdefault(r["label"], []).append(r["png"][len("png/"):])
     rng = random.Random(a.seed)
     full = sorted(c for c in by if len(by[c]) >= 200)
-    dominant = rng.sample(full, a.runs)
+    run = lambda *args, **kw: subprocess.run([a.bin, *args], check=True, capture_output=True, text=True, **kw)
     results = []
-    for x in dominant:
+    for d in range(a.draws):
         work = tempfile.mkdtemp(prefix="plankterm-shift-")
-        images = os.path.join(work, "images")
-        train_lines, truth = [], {}
+        project = os.path.join(work, "project")
+        shutil.copytree(a.project, project, symlinks=True)
+        pool, train_lines = {}, []
         for c in sorted(by):
             files = by[c][:]
             rng.shuffle(files)
-            train = files[:20] if len(files) > 21 else files[:max(1, len(files) - 1)]
-            rest = files[len(train):]
-            for f in train:
-                rel = f"train/{c}/{os.path.basename(f)}"
-                os.makedirs(os.path.dirname(os.path.join(images, rel)), exist_ok=True)
-                os.symlink(os.path.abspath(os.path.join(DATA, f)), os.path.join(images, rel))
-                train_lines.append(f"{rel}\t{c}")
-            take = rest[:190] if c == x else rest[:1]
-            for f in take:
-                rel = f"sample/{c}__{os.path.basename(f)}"
-                os.makedirs(os.path.dirname(os.path.join(images, rel)), exist_ok=True)
-                os.symlink(os.path.abspath(os.path.join(DATA, f)), os.path.join(images, rel))
-                truth[c] = truth.get(c, 0) + 1
-        project = os.path.join(work, "project")
-        run = lambda *args, **kw: subprocess.run([a.bin, *args], check=True, capture_output=True, text=True, **kw)
-        run("init", project, "--images", images, "--folder-labels", "off")
+            n = 20 if len(files) > 40 else max(1, len(files) // 2)
+            train_lines += [f"{f}\t{c}" for f in files[:n]]
+            pool[c] = files[n:]
+        meta, truths = [], []
+        for s, x in enumerate(rng.sample(full, a.per_draw)):
+            share = rng.uniform(0.3, 0.8)
+            size = min(300, int(180 / share))
+            dom = min(len(pool[x]), round(share * size))
+            truth = {x: dom}
+            take = [pool[x].pop() for _ in range(dom)]
+            others = [c for c in sorted(pool) if c != x and pool[c]]
+            weights = [rng.expovariate(1) for _ in others]
+            while len(take) < size and others:
+                c = rng.choices(others, weights)[0]
+                if not pool[c]:
+                    i = others.index(c); others.pop(i); weights.pop(i); continue
+                take.append(pool[c].pop()); truth[c] = truth.get(c, 0) + 1
+            meta += [(f, f"s{d}-{s}") for f in take]
+            truths.append((f"s{d}-{s}", x, truth))
         run("label", project, "--stdin", input="\n".join(train_lines) + "\n")
-        run("embed", project)
+        csvpath = os.path.join(work, "samples.csv")
+        with open(csvpath, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["path", "label", "sample"])
+            w.writerows([(p, "", s) for p, s in meta])
+        run("import", project, "--labels", csvpath)
         report = json.loads(run("train", project, "--head", a.head, "--json").stdout)
-        ab = json.loads(run("abundance", project, "--by", "folder", "--json").stdout)
-        group = next(g for g in ab["groups"] if g["name"] == "sample")
-        n = group["images"]
-        err = {"classify_and_count": 0.0, "expected": 0.0, "em": 0.0}
-        for cl in group["classes"]:
-            t = truth.get(cl["name"], 0)
-            err["classify_and_count"] += abs(cl["classify_and_count"] - t)
-            err["expected"] += abs(cl["expected"] - t)
-            err["em"] += abs((cl["corrected"] if cl["corrected"] is not None else float("nan")) - t)
-        dom = next(cl for cl in group["classes"] if cl["name"] == x)
-        results.append({"dominant": x, "share": truth[x] / n, "images": n, "model": report["model_id"],
-                        "errors": {k: round(v, 1) for k, v in err.items()},
-                        "dominant_truth": truth[x], "dominant_cc": dom["classify_and_count"],
-                        "dominant_em": round(dom["corrected"], 1), "dominant_interval": [round(dom["lower"], 1), round(dom["upper"], 1)]})
-        if not a.keep:
-            shutil.rmtree(work)
-    print(f"{'dominant class':40} {'share':>6} {'CC err':>8} {'E[count] err':>12} {'EM err':>8}  dominant: truth / CC / EM [95 %]")
-    for r in results:
-        e = r["errors"]
-        print(f"{r['dominant']:40} {r['share']:6.2f} {e['classify_and_count']:8.1f} {e['expected']:12.1f} {e['em']:8.1f}  "
-              f"{r['dominant_truth']} / {r['dominant_cc']:.0f} / {r['dominant_em']} {r['dominant_interval']}")
-    mean = {k: round(sum(r["errors"][k] for r in results) / len(results), 1) for k in results[0]["errors"]}
-    print("mean", mean)
-    print(json.dumps({"bench": "prior_shift", "head": a.head, "runs": results, "mean_errors": mean}))
+        ab = json.loads(run("abundance", project, "--by", "sample", "--all", "--json", "--seed", str(d)).stdout)
+        groups = {g["name"]: g for g in ab["groups"]}
+        for name, x, truth in truths:
+            g = groups[name]
+            err = {"cc": 0.0, "acc": 0.0, "em": 0.0}
+            cover = {"acc": [0, 0], "em": [0, 0]}
+            dom_cover = {}
+            for cl in g["classes"]:
+                t = truth.get(cl["name"], 0)
+                err["cc"] += abs(cl["classify_and_count"] - t)
+                err["acc"] += abs(cl["adjusted"] - t)
+                err["em"] += abs(cl["corrected"] - t)
+                for key, lo, hi in (("acc", "adjusted_lower", "adjusted_upper"), ("em", "lower", "upper")):
+                    inside = cl[lo] <= t <= cl[hi]
+                    cover[key][0] += inside; cover[key][1] += 1
+                    if cl["name"] == x:
+                        dom_cover[key] = inside
+            dom = next(cl for cl in g["classes"] if cl["name"] == x)
+            results.append({"sample": name, "dominant": x, "images": g["images"], "share": round(truth[x] / g["images"], 3),
+                            "model": report["model_id"], "prior": report.get("prior_correction"),
+                            "errors": {k: round(v, 1) for k, v in err.items()},
+                            "coverage": {k: v[0] / v[1] for k, v in cover.items()}, "dominant_covered": dom_cover,
+                            "dominant": {"truth": truth[x], "cc": dom["classify_and_count"], "acc": round(dom["adjusted"], 1),
+                                         "acc_interval": [dom["adjusted_lower"], dom["adjusted_upper"]],
+                                         "em": round(dom["corrected"], 1), "em_interval": [dom["lower"], dom["upper"]]}})
+            print(json.dumps(results[-1]), flush=True)
+        shutil.rmtree(work)
+    n = len(results)
+    summary = {"bench": "prior_shift", "head": a.head, "samples": n,
+               "mean_abs_count_error": {k: round(sum(r["errors"][k] for r in results) / n, 1) for k in ("cc", "acc", "em")},
+               "coverage_all_classes": {k: round(sum(r["coverage"][k] for r in results) / n, 3) for k in ("acc", "em")},
+               "coverage_dominant_class": {k: round(sum(bool(r["dominant_covered"].get(k)) for r in results) / n, 3) for k in ("acc", "em")}}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
