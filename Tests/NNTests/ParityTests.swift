@@ -22,10 +22,10 @@ let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
 
 @Suite("Parity with the PyTorch definition in Scripts/simclr_torch.py")
 struct ParityTests {
-    @Test("same weights and inputs give the same embeddings (max abs difference < 1e-4)",
-          .enabled(if: torchPython != nil, "torch is not importable"))
-    func embeddings() throws {
-        let encoder = Encoder(EncoderConfig(), seed: 21)
+    @Test("same weights and inputs give the same embeddings (max abs difference < 1e-4): the ResNet and EfficientNet-Lite0",
+          .enabled(if: torchPython != nil, "torch is not importable"), arguments: [false, true])
+    func embeddings(efficientNet: Bool) throws {
+        let encoder = Encoder(efficientNet ? liteConfig(side: 64) : EncoderConfig(), seed: 21)
         let batch = 5
         let train = EncoderWorkspace(encoder: encoder, batch: batch)
         let x = smooth(train.input.count, seed: 0.45).map { ($0 + 1) / 2 }
@@ -51,6 +51,7 @@ struct ParityTests {
         #expect(torch.count == ours.count)
         let worst = zip(torch, ours).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst < 1e-4, "max abs difference \(worst)")
+        #expect(ours.contains { $0 != 0 })
 
         // and back: the file PyTorch would read loads into an identical encoder
         let (reloaded, _) = try Encoder.load(from: dir + "/enc.safetensors")
