@@ -59,6 +59,13 @@ def graphics_bytes(data):
         i = end
 
 
+def protocols(data):
+    """Which image protocols the bytes use, by name, in a fixed order ("" for none)."""
+    found = [name for name, mark in (("kitty", b"\x1b_Ga=t"), ("sixel", b"q\"1;1;"), ("iterm", b"\x1b]1337;File="))
+             if mark in data]
+    return ",".join(found)
+
+
 def burst(fd, quiet, first_timeout, answer=None, until=None):
     """Reads until the app has written something and then stayed quiet for `quiet` seconds.
     Returns (bytes, time of first byte, time of last byte), times from time.monotonic(). With `answer`
@@ -145,6 +152,7 @@ def main():
         "full_redraw_bytes": len(redraw),
         "graphics": args.graphics or "auto", "answer": args.answer or "none",
         "startup_graphics_bytes": graphics_bytes(first_screen),
+        "protocols": protocols(first_screen + redraw),
         "graphics_bytes_per_key_mean": round(statistics.mean(graphics), 1),
         "keypresses": args.keys, "key": args.key,
         "bytes_per_key_mean": round(statistics.mean(sizes), 1), "bytes_per_key_max": max(sizes),
