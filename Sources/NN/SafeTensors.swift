@@ -188,15 +188,17 @@ extension Encoder {
         try SafeTensors.write(stateDict(includeHead: includeHead), metadata: metadata, to: path)
     }
 
+    /// The configuration recorded in a safetensors file's metadata (`fallback` when it records none).
+    public static func config(in metadata: [String: String], fallback: EncoderConfig = EncoderConfig()) throws -> EncoderConfig {
+        guard let json = metadata[configKey] else { return fallback }
+        return try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8))
+    }
+
     /// An encoder built from the configuration in a safetensors file's metadata (`fallback` when the file
     /// has none, as for a file written by another tool) and loaded with its weights.
     public static func load(from path: String, fallback: EncoderConfig = EncoderConfig()) throws -> (Encoder, [String: String]) {
         let (tensors, metadata) = try SafeTensors.read(path: path)
-        var config = fallback
-        if let json = metadata[configKey] {
-            config = try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8))
-        }
-        let encoder = Encoder(config, seed: 0)
+        let encoder = Encoder(try config(in: metadata, fallback: fallback), seed: 0)
         try encoder.load(tensors, source: path)
         return (encoder, metadata)
     }
