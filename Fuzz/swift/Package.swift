@@ -21,9 +21,11 @@ let package = Package(
         .target(name: "Project", dependencies: ["PlanktermCore", .product(name: "CSV", package: "CSV.swift")]),
         // Only `HeadKind`, which the config reader checks `train_head` against (see the file).
         .target(name: "Learning"),
+        // Only `GraphicsMode` (GraphicsMode.swift, linked), which the config reader checks `graphics` against.
+        .target(name: "Terminal"),
         .executableTarget(name: "fuzz-labelfile", dependencies: ["Project"]),
         .executableTarget(name: "fuzz-toml", dependencies: [
-            "TUI", "Learning", .product(name: "TOMLKit", package: "TOMLKit"),
+            "TUI", "Learning", "Terminal", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
     ]
 )
