@@ -188,6 +188,7 @@ struct EfficientNetTests {
     func lanesAgree() {
         // side 64: at 32 px the last stages are 1×1 and batch statistics of 5 rows amplify rounding
         var results: [(embedding: [Float], gradients: [Float], states: [Float])] = []
+        var names: [(String, Int)] = []
         for lanes in [1, 3] {
             let encoder = Encoder(liteConfig(), seed: 13)
             let ws = EncoderWorkspace(encoder: encoder, batch: 5, lanes: lanes)
@@ -199,10 +200,23 @@ struct EfficientNetTests {
                 ws.backward(gradProjection: smooth(ws.projection.count, seed: seed))
             }
             results.append((ws.embedding.array, encoder.parameters.gradients.array, encoder.parameters.stateValues.array))
+            if lanes == 3 { names = encoder.parameters.parameters.map { ($0.name, $0.count) } }
         }
         func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0 }
         #expect(worst(results[0].embedding, results[1].embedding) < 1e-4)
-        #expect(worst(results[0].gradients, results[1].gradients) < 3e-3)
+        // Gradients: judged per tensor, as the difference's norm against the tensor's. Batch statistics of
+        // 5 images through 17 BatchNorms are ill-conditioned, so the summation order (one lane vs three,
+        // and the machine's BLAS kernel) moves single elements of float32 gradients by up to 0.5 % of their
+        // tensor's largest entry (AMD EPYC, OpenBLAS Zen); a lane that dropped or doubled a share of the
+        // batch moves whole tensors by tens of percent. (1e-4: tensors whose gradient is all but zero.)
+        var offset = 0
+        for (name, count) in names {
+            let a = results[0].gradients[offset..<offset + count], b = results[1].gradients[offset..<offset + count]
+            let norm = a.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let diff = zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+            #expect(diff <= 1e-2 * norm + 1e-4, "\(name): |Δ| \(diff) of |g| \(norm)")
+            offset += count
+        }
         #expect(worst(results[0].states, results[1].states) < 1e-4)
         #expect(results[0].gradients.contains { $0 != 0 })
     }
