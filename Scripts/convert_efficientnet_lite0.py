@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--channels", type=int, default=1, choices=[1, 3])
     ap.add_argument("--side", type=int, default=128, help="the side recorded as the encoder's input size")
     ap.add_argument("--polarity", choices=["original", "inverted"], default="original")
+    ap.add_argument("--orientations", type=int, choices=[1, 2, 4, 8], default=8,
+                    help="how many orientations (mirrors, quarter turns) an embedding averages")
     a = ap.parse_args()
     ensure_packages()
     import torch
@@ -63,7 +65,7 @@ def main():
     scale, shift = (-255 / 128, 1.0) if a.polarity == "original" else (255 / 128, -127 / 128)
     kwargs = dict(in_channels=a.channels, projection_hidden=0, projection_out=128, architecture="efficientnet-lite0",
                   input_scale=scale, input_shift=shift, widths=(), strides=(), blocks_per_stage=1,
-                  stem_stride=2)
+                  stem_stride=2, orientations=a.orientations)
     model = EfficientNetLite0Encoder(a.channels, 0, 128, kwargs["input_scale"], kwargs["input_shift"])
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if not m.startswith("proj.")]

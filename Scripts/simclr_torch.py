@@ -153,7 +153,8 @@ def build_encoder(kwargs):
     if kwargs.get("architecture", "resnet") == "efficientnet-lite0":
         return EfficientNetLite0Encoder(kwargs["in_channels"], kwargs["projection_hidden"], kwargs["projection_out"],
                                         kwargs["input_scale"], kwargs["input_shift"])
-    return PlanktermEncoder(**{k: v for k, v in kwargs.items() if k not in ("architecture", "input_scale", "input_shift")})
+    return PlanktermEncoder(**{k: v for k, v in kwargs.items()
+                               if k not in ("architecture", "input_scale", "input_shift", "orientations")})
 
 
 def config_from_metadata(metadata):
@@ -162,7 +163,8 @@ def config_from_metadata(metadata):
                 strides=tuple(config.get("strides", (1, 2, 2, 2))), blocks_per_stage=config.get("blocksPerStage", 1),
                 stem_stride=config.get("stemStride", 2), projection_hidden=config.get("projectionHidden", 0),
                 projection_out=config.get("projectionOut", 128), architecture=config.get("architecture", "resnet"),
-                input_scale=config.get("inputScale", 1.0), input_shift=config.get("inputShift", 0.0)), config.get("side", 64)
+                input_scale=config.get("inputScale", 1.0), input_shift=config.get("inputShift", 0.0),
+                orientations=config.get("orientations", 1)), config.get("side", 64)
 
 
 def load(path):
@@ -186,7 +188,8 @@ def save(model, kwargs, side, path, extra=None):
               "strides": list(kwargs["strides"]), "blocksPerStage": kwargs["blocks_per_stage"],
               "stemStride": kwargs["stem_stride"], "projectionHidden": kwargs["projection_hidden"],
               "projectionOut": kwargs["projection_out"], "architecture": kwargs.get("architecture", "resnet"),
-              "inputScale": kwargs.get("input_scale", 1.0), "inputShift": kwargs.get("input_shift", 0.0)}
+              "inputScale": kwargs.get("input_scale", 1.0), "inputShift": kwargs.get("input_shift", 0.0),
+              "orientations": kwargs.get("orientations", 1)}
     metadata = {"plankterm.encoder": json.dumps(config, separators=(",", ":"), sort_keys=True)}
     metadata.update(extra or {})
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}

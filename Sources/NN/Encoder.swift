@@ -25,6 +25,10 @@ public struct EncoderConfig: Sendable, Codable, Equatable {
     /// EfficientNet-Lite weights expect (255·p − 127) / 128).
     public var inputScale: Float = 1
     public var inputShift: Float = 0
+    /// How many orientations of each image an embedding averages (1, 2, 4 or 8; see `Orientation`):
+    /// plankton has no up, so the pooled features of its mirror images and quarter turns describe the same
+    /// organism. Training sees one view at a time; this is only how `plankterm embed` uses the encoder.
+    public var orientations = 1
 
     public init() {}
 
@@ -47,7 +51,7 @@ public struct EncoderConfig: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case architecture, inChannels, side, widths, strides, blocksPerStage, stemStride, projectionHidden
-        case projectionOut, inputScale, inputShift
+        case projectionOut, inputScale, inputShift, orientations
     }
 
     /// Reads a configuration; keys a file predates take their defaults (a file from before the
@@ -66,6 +70,11 @@ public struct EncoderConfig: Sendable, Codable, Equatable {
         projectionOut = try c.decodeIfPresent(Int.self, forKey: .projectionOut) ?? d.projectionOut
         inputScale = try c.decodeIfPresent(Float.self, forKey: .inputScale) ?? d.inputScale
         inputShift = try c.decodeIfPresent(Float.self, forKey: .inputShift) ?? d.inputShift
+        orientations = try c.decodeIfPresent(Int.self, forKey: .orientations) ?? d.orientations
+        guard Orientation.counts.contains(orientations) else {
+            throw DecodingError.dataCorruptedError(forKey: .orientations, in: c, debugDescription:
+                "orientations must be one of \(Orientation.counts.map(String.init).joined(separator: ", ")), not \(orientations)")
+        }
     }
 }
 

@@ -74,6 +74,7 @@ public struct Embedder {
         let parameters = try JSONSerialization.data(withJSONObject: [
             "weights": weights, "trainer": metadata["plankterm.trainer"] ?? "unknown",
             "dimension": encoder.config.embeddingDimension, "side": encoder.config.side,
+            "orientations": encoder.config.orientations,
         ], options: [.sortedKeys])
         try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: parameters, as: UTF8.self),
                                 createdAt: clock.now())
@@ -116,30 +117,18 @@ public struct Embedder {
                                    imagesRoot: imagesRoot)
         let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)))
         let pixels = encoder.config.side * encoder.config.side
-        var bytes = [UInt8](repeating: 0, count: pixels)
+        let orientations = Array(Orientation.allCases.prefix(encoder.config.orientations))
+        var bytes = [UInt8](repeating: 0, count: workspace.batch * pixels)
+        var sum = [Float](repeating: 0, count: workspace.batch * d)
         var out = [Float](repeating: 0, count: workspace.batch * d)
         var done = 0
         while done < todo.count {
             let count = min(workspace.batch, todo.count - done)
-            workspace.input.zero()
-            for i in 0..<count {
-                bytes.withUnsafeMutableBufferPointer { cache.read(row: cache.rows[todo[done + i].id]!, into: $0.baseAddress!) }
-                let dst = workspace.input.pointer + i * pixels * encoder.config.inChannels
-                for p in 0..<pixels { dst[p] = Float(bytes[p]) / 255 }
+            bytes.withUnsafeMutableBufferPointer { b in
+                for i in 0..<count { cache.read(row: cache.rows[todo[done + i].id]!, into: b.baseAddress! + i * pixels) }
             }
-            workspace.forward(training: false, head: false)
-            for i in 0..<count {
-                let h = workspace.embedding.pointer + i * d
-                var norm: Float = 0
-                for k in 0..<d { norm += h[k] * h[k] }
-                let scale = 1 / max(norm.squareRoot(), 1e-12)
-                for k in 0..<d { out[i * d + k] = h[k] * scale }
-                // Every stored row has unit length (readers check it): an encoder output of zeros, which has
-                // no direction, is stored as the first axis.
-                if !(norm > 1e-24) || !norm.isFinite {
-                    for k in 0..<d { out[i * d + k] = k == 0 ? 1 : 0 }
-                }
-            }
+            Self.embed(count: count, pixels: bytes, workspace: workspace, orientations: orientations,
+                       sum: &sum, into: &out)
             let offset = off_t(nextRow * d * 4)
             let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, count * d * 4, offset) }
             guard written == count * d * 4, fsync(fd) == 0 else {
@@ -154,6 +143,37 @@ public struct Embedder {
             progress(done, todo.count)
         }
         return EmbedResult(rebuilt: rebuilt, modelId: modelId, dimension: d, added: todo.count, total: rows.count, file: path)
+    }
+}
+
+extension Embedder {
+    /// The unit-length embeddings of the first `count` images of `pixels` (side×side bytes each) into
+    /// `out`: the pooled features of every orientation are summed, and the direction of the sum is the
+    /// embedding. An encoder output of zeros, which has no direction, is stored as the first axis (every
+    /// stored row has unit length; readers check it).
+    static func embed(count: Int, pixels: [UInt8], workspace: EncoderWorkspace, orientations: [Orientation],
+                      sum: inout [Float], into out: inout [Float]) {
+        let config = workspace.encoder.config
+        let side = config.side, area = side * side, d = config.embeddingDimension
+        for k in sum.indices { sum[k] = 0 }
+        for orientation in orientations {
+            workspace.input.zero()
+            pixels.withUnsafeBufferPointer { b in
+                for i in 0..<count {
+                    orientation.apply(b.baseAddress! + i * area, side: side, scale: 1 / 255,
+                                      into: workspace.input.pointer + i * area * config.inChannels)
+                }
+            }
+            workspace.forward(training: false, head: false)
+            for k in 0..<count * d { sum[k] += workspace.embedding.pointer[k] }
+        }
+        for i in 0..<count {
+            var norm: Float = 0
+            for k in i * d..<(i + 1) * d { norm += sum[k] * sum[k] }
+            let scale = 1 / max(norm.squareRoot(), 1e-12)
+            let finite = norm > 1e-24 && norm.isFinite
+            for k in 0..<d { out[i * d + k] = finite ? sum[i * d + k] * scale : (k == 0 ? 1 : 0) }
+        }
     }
 }
 
