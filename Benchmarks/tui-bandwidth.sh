@@ -8,20 +8,28 @@
 # 2. Runs Benchmarks/tui_pty.py at 80×24: 256 colours (TERM=xterm-256color) and truecolour
 #    (TERM=xterm-direct): startup, full redraw (Ctrl-L), 100 × 'a' (accept and advance). The project's
 #    config.toml turns background jobs off for these (idle) runs.
-# 3. Busy: the same 256-colour run while the screen's own job thread trains a linear head on the project
+# 3. Every image mode (issue 13), idle, 256 colours, at 80×24 and 120×40: blocks (--graphics blocks),
+#    kitty and sixel as detected (tui_pty.py answers the start-up queries as that terminal, cell
+#    10×20 px) and iTerm2 (--graphics iterm; 10×20 px assumed). One table of them at the end.
+# 4. Busy: the 256-colour run of 2. while the screen's own job thread trains a linear head on the project
 #    (`plankterm train --queue` first), to compare key-to-screen times with the idle run.
+# PLANKTERM_BIN: a built binary to use instead of building one (swift build -c release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${1:-100000}"; WORK="${2:-/tmp/plankterm-tui-bench-$COUNT}"
 SRC="../shared/data/ndsb-planktonset/png"
 [ -d "$SRC" ] || { echo "tui-bandwidth: $SRC is missing (the dev set)"; exit 1; }
-Scripts/setup.sh >/dev/null
-export PATH="/opt/swift/usr/bin:$PATH"
-swift build -c release --product plankterm >/dev/null
-BIN="$PWD/.build/release/plankterm"
+BIN="${PLANKTERM_BIN:-}"
+if [ -z "$BIN" ]; then
+  Scripts/setup.sh >/dev/null
+  export PATH="/opt/swift/usr/bin:$PATH"
+  swift build -c release --product plankterm >/dev/null
+  BIN="$PWD/.build/release/plankterm"
+fi
 PROJECT="$WORK/project"
 if [ ! -f "$PROJECT/.ready" ]; then
   rm -rf "$WORK"; mkdir -p "$WORK/images"
+  SECONDS=0
   python3 - "$SRC" "$WORK" "$COUNT" <<'EOF'
 import os, sys
 src, work, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -43,12 +51,39 @@ EOF
   "$BIN" label "$PROJECT" --stdin --annotator bench-setup < "$WORK/labels.tsv" | tail -1
   "$BIN" train "$PROJECT" --head knn | tail -2
   touch "$PROJECT/.ready"
+  echo "project of $COUNT images made in $SECONDS s"
 fi
 printf 'jobs = false\ntrain_every = 0\n' > "$PROJECT/config.toml"
 echo "== 256 colours, idle"
 python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-256color --color 256
 echo "== truecolour, idle"
 python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-direct --color truecolor
+RESULTS="$WORK/modes.jsonl"; : > "$RESULTS"
+for size in 80x24 120x40; do
+  for mode in blocks kitty sixel iterm; do
+    case $mode in
+      blocks) how=(--graphics blocks) ;;
+      kitty|sixel) how=(--answer "$mode") ;;
+      iterm) how=(--graphics iterm) ;;
+    esac
+    echo "== $mode, $size, idle"
+    python3 Benchmarks/tui_pty.py "$BIN" "$PROJECT" --term xterm-256color --color 256 \
+      --columns "${size%x*}" --rows "${size#*x}" "${how[@]}" | tee -a "$RESULTS"
+  done
+done
+python3 - "$RESULTS" <<'EOF'
+import json, sys
+print("| mode | size | full redraw | a key: bytes (of them graphics) | a key: ms mean / median / p95 / max | startup |")
+print("|---|---|---|---|---|---|")
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    asked = r["answer"] if r["graphics"] == "auto" else r["graphics"]
+    drew = r["protocols"] or "blocks"
+    mode = asked if drew == asked else f"{asked} (drew {drew})"
+    print(f"| {mode} | {r['size']} | {r['full_redraw_bytes'] / 1000:.1f} KB | {r['bytes_per_key_mean'] / 1000:.1f} KB "
+          f"({r['graphics_bytes_per_key_mean'] / 1000:.1f} KB) | {r['ms_per_key_mean']:.1f} / {r['ms_per_key_median']:.1f} / "
+          f"{r['ms_per_key_p95']:.1f} / {r['ms_per_key_max']:.1f} | {r['startup_seconds']:.1f} s, {r['startup_bytes'] / 1000:.1f} KB |")
+EOF
 printf 'jobs = true\ntrain_every = 0\n' > "$PROJECT/config.toml"
 "$BIN" train "$PROJECT" --head linear --queue
 echo "== 256 colours, while the screen trains a linear head"
