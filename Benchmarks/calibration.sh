@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 15's calibration benchmarks on the NDSB dev set (shipped encoder), with `plankterm bench calibration`:
+# Issue 15's calibration benchmarks on the NDSB dev set, embedded with the shipped default encoder (ImageNet
+# EfficientNet-Lite0, 1,280-d: what `plankterm embed P` uses without --weights), with `plankterm bench calibration`:
 #   (a) 20 random 10-class subsets × 30 labels a class, the rest of those classes scored;
 #   (b) all 121 classes at 5, 10 and 20 labels a class (5 label draws each), default head;
 #   (c) every head (linear, knn, mlp) at 20 labels a class, 5 draws: shown balanced accuracy vs before the
@@ -17,10 +18,11 @@ if [ -z "${BIN:-}" ]; then
   BIN="$(cd "$here" && swift build -c release --show-bin-path)/plankterm"
 fi
 mkdir -p "$work"
-if [ ! -f "$work/project/project.sqlite" ] && [ ! -d "$work/project/embeddings" ]; then
+# A project embedded with another encoder (the earlier ResNet, 256-d) is made again: every number depends on it.
+if ! grep -qs '"dimension" *: *1280' "$work"/project/embeddings/*.json; then
   rm -rf "$work/project"
   "$BIN" init "$work/project" --images "$data/png" --folder-labels off >/dev/null
-  "$BIN" embed "$work/project" --weights "$here/Sources/Project/Resources/default-encoder.safetensors" >/dev/null
+  "$BIN" embed "$work/project" >/dev/null
 fi
 bench() {  # NAME ARGS...
   local name="$1"; shift

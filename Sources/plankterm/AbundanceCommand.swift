@@ -10,10 +10,13 @@ struct AbundanceCommand: ParsableCommand {
         discussion: """
             Groups the images by folder (default) or by a metadata column imported with the labels (--by \
             station, --by sample…). For each group and class: classify-and-count (argmax), the expected count \
-            (sum of calibrated probabilities) and the EM estimate corrected for the group's own class mix \
-            with a 95 % bootstrap interval. EM is refused for groups under 200 images. --json prints one \
-            object: model_id, grouped_by, groups: [{name, images, refused, classes: [{name, validated, \
-            classify_and_count, expected, corrected, lower, upper}]}].
+            (sum of calibrated probabilities), the adjusted count (classify-and-count corrected with the \
+            model's out-of-fold confusion) and the EM estimate corrected for the group's own class mix, \
+            the last two with 95 % intervals that carry the classifier's out-of-fold uncertainty as well as \
+            the resampling of the group's images. Intervals and EM are not computed for groups under 200 \
+            images. --json prints one object: model_id, grouped_by, groups: [{name, images, refused, \
+            classes: [{name, validated, classify_and_count, expected, adjusted, adjusted_lower, \
+            adjusted_upper, corrected, lower, upper}]}].
             """)
 
     @Argument(help: "The project folder.") var project: String
@@ -34,17 +37,33 @@ struct AbundanceCommand: ParsableCommand {
         for group in report.groups {
             print("")
             print("\(Console.oneLine(group.name)): \(group.images) images" + (group.refused.map { " — EM not run: \($0)" } ?? ""))
-            print("  class                                     counted  expected  EM-corrected (95 % interval)")
-            let shown = group.classes.filter { all || max($0.classifyAndCount, $0.expected, $0.corrected ?? 0) >= 0.5 }
+            print(Self.header)
+            let shown = group.classes.filter {
+                all || max($0.classifyAndCount, $0.expected, $0.adjusted ?? 0, $0.corrected ?? 0) >= 0.5
+            }
             for row in shown.sorted(by: { ($0.corrected ?? $0.expected) > ($1.corrected ?? $1.expected) }) {
-                let name = Console.oneLine(row.name)
-                let padded = name.count >= 40 ? String(name.prefix(39)) + "…" : name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                var line = "  \(padded) " + String(format: "%8.0f  %8.1f", row.classifyAndCount, row.expected)
-                if let c = row.corrected, let lo = row.lower, let hi = row.upper {
-                    line += String(format: "  %8.1f (%.1f–%.1f)", c, lo, hi)
-                }
-                print(line)
+                print(Self.line(row))
             }
         }
+    }
+
+    /// The column heads of the text table: counted (argmax), expected (Σ p), adjusted (ACC) and EM, the
+    /// last two with their 95 % intervals.
+    static let header = "  " + "class".padding(toLength: 40, withPad: " ", startingAt: 0) + "  counted  expected  "
+        + "adjusted (95 %)".padding(toLength: 21, withPad: " ", startingAt: 0) + "  EM (95 %)"
+
+    /// One class of a group; an estimate that was not made (too few images, no out-of-fold record) is blank.
+    static func line(_ row: AbundanceReport.ClassRow) -> String {
+        let name = Console.oneLine(row.name)
+        let padded = name.count >= 40 ? String(name.prefix(39)) + "…" : name.padding(toLength: 40, withPad: " ", startingAt: 0)
+        func estimate(_ value: Double?, _ lower: Double?, _ upper: Double?) -> String {
+            guard let value else { return String(repeating: " ", count: 21) }
+            let interval = lower.flatMap { lo in upper.map { hi in String(format: "(%.0f–%.0f)", lo, hi) } } ?? ""
+            return String(format: "%7.1f ", value) + interval.padding(toLength: 13, withPad: " ", startingAt: 0)
+        }
+        let line = "  \(padded) " + String(format: "%8.0f  %8.1f  ", row.classifyAndCount, row.expected)
+            + estimate(row.adjusted, row.adjustedLower, row.adjustedUpper) + "  "
+            + estimate(row.corrected, row.lower, row.upper)
+        return String(line.reversed().drop { $0 == " " }.reversed())
     }
 }
