@@ -14,8 +14,10 @@ struct EmbedCommand: ParsableCommand {
             rows). Only images without an embedding are computed, so after 'plankterm import' a second run \
             is quick. The encoder is --weights FILE (safetensors with PyTorch names, e.g. from \
             Scripts/simclr_torch.py), else the project's newest pretrained encoder, else the encoder that \
-            ships with plankterm. Then the k = 32 nearest-neighbour graph is built or extended (see \
-            'plankterm neighbors').
+            ships with plankterm (ImageNet EfficientNet-Lite0, 128 px). An embedding averages the pooled \
+            features of as many orientations of the image as the encoder file asks for (the shipped one: its \
+            8 mirrors and quarter turns, so 8 forward passes an image). Then the k = 32 nearest-neighbour \
+            graph is built or extended (see 'plankterm neighbors').
             """)
 
     @Argument(help: "The project folder.") var project: String
