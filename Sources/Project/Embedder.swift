@@ -117,9 +117,7 @@ public struct Embedder {
                                    imagesRoot: imagesRoot)
         let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)))
         let pixels = encoder.config.side * encoder.config.side
-        let orientations = Array(Orientation.allCases.prefix(encoder.config.orientations))
         var bytes = [UInt8](repeating: 0, count: workspace.batch * pixels)
-        var sum = [Float](repeating: 0, count: workspace.batch * d)
         var out = [Float](repeating: 0, count: workspace.batch * d)
         var done = 0
         while done < todo.count {
@@ -127,8 +125,7 @@ public struct Embedder {
             bytes.withUnsafeMutableBufferPointer { b in
                 for i in 0..<count { cache.read(row: cache.rows[todo[done + i].id]!, into: b.baseAddress! + i * pixels) }
             }
-            Self.embed(count: count, pixels: bytes, workspace: workspace, orientations: orientations,
-                       sum: &sum, into: &out)
+            Self.embed(count: count, pixels: bytes, workspace: workspace, into: &out)
             let offset = off_t(nextRow * d * 4)
             let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, count * d * 4, offset) }
             guard written == count * d * 4, fsync(fd) == 0 else {
@@ -148,15 +145,14 @@ public struct Embedder {
 
 extension Embedder {
     /// The unit-length embeddings of the first `count` images of `pixels` (side×side bytes each) into
-    /// `out`: the pooled features of every orientation are summed, and the direction of the sum is the
-    /// embedding. An encoder output of zeros, which has no direction, is stored as the first axis (every
-    /// stored row has unit length; readers check it).
-    static func embed(count: Int, pixels: [UInt8], workspace: EncoderWorkspace, orientations: [Orientation],
-                      sum: inout [Float], into out: inout [Float]) {
+    /// `out`: the pooled features of each orientation the encoder asks for are summed, and the direction of
+    /// the sum is the embedding. An encoder output of zeros, which has no direction, is stored as the first
+    /// axis (every stored row has unit length; readers check it).
+    static func embed(count: Int, pixels: [UInt8], workspace: EncoderWorkspace, into out: inout [Float]) {
         let config = workspace.encoder.config
         let side = config.side, area = side * side, d = config.embeddingDimension
-        for k in sum.indices { sum[k] = 0 }
-        for orientation in orientations {
+        var sum = [Float](repeating: 0, count: count * d)
+        for orientation in Orientation.allCases.prefix(config.orientations) {
             workspace.input.zero()
             pixels.withUnsafeBufferPointer { b in
                 for i in 0..<count {

@@ -50,9 +50,8 @@ struct OrientationTests {
         let encoder = Encoder(config, seed: 3)
         let workspace = EncoderWorkspace(encoder: encoder, batch: images.count, lanes: 1)
         let d = config.embeddingDimension
-        var sum = [Float](repeating: 0, count: images.count * d), out = sum
-        Embedder.embed(count: images.count, pixels: images.flatMap { $0 }, workspace: workspace,
-                       orientations: Array(Orientation.allCases.prefix(orientations)), sum: &sum, into: &out)
+        var out = [Float](repeating: 0, count: images.count * d)
+        Embedder.embed(count: images.count, pixels: images.flatMap { $0 }, workspace: workspace, into: &out)
         return (0..<images.count).map { Array(out[$0 * d..<($0 + 1) * d]) }
     }
 
