@@ -1,4 +1,5 @@
 import Foundation
+import PlanktermCore
 
 /// Reading and writing the safetensors format (a little-endian u64 header length, a JSON header, then
 /// raw tensor bytes), as written by PyTorch's `safetensors.torch.save_file`.
@@ -188,17 +189,23 @@ extension Encoder {
         try SafeTensors.write(stateDict(includeHead: includeHead), metadata: metadata, to: path)
     }
 
-    /// The configuration recorded in a safetensors file's metadata (`fallback` when it records none).
-    public static func config(in metadata: [String: String], fallback: EncoderConfig = EncoderConfig()) throws -> EncoderConfig {
+    /// The configuration recorded in the metadata of the safetensors file at `path` (`fallback` when it
+    /// records none); one it cannot use is `SafeTensors.Error.malformed` naming the file.
+    public static func config(in metadata: [String: String], of path: String,
+                              fallback: EncoderConfig = EncoderConfig()) throws -> EncoderConfig {
         guard let json = metadata[configKey] else { return fallback }
-        return try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8))
+        do {
+            return try JSONDecoder().decode(EncoderConfig.self, from: Data(json.utf8))
+        } catch {
+            throw SafeTensors.Error.malformed(path: path, reason: "its encoder configuration: \(ErrorText.describe(error))")
+        }
     }
 
     /// An encoder built from the configuration in a safetensors file's metadata (`fallback` when the file
     /// has none, as for a file written by another tool) and loaded with its weights.
     public static func load(from path: String, fallback: EncoderConfig = EncoderConfig()) throws -> (Encoder, [String: String]) {
         let (tensors, metadata) = try SafeTensors.read(path: path)
-        let encoder = Encoder(try config(in: metadata, fallback: fallback), seed: 0)
+        let encoder = Encoder(try config(in: metadata, of: path, fallback: fallback), seed: 0)
         try encoder.load(tensors, source: path)
         return (encoder, metadata)
     }

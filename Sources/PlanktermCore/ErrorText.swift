@@ -70,7 +70,9 @@ public enum ErrorText {
             return path.isEmpty ? "" : " at \(path)"
         }
         switch error {
-        case .dataCorrupted(let context): return "not valid JSON\(at(context))"
+        case .dataCorrupted(let context):
+            // At a field, the JSON was read and a value was refused: its decoder says why.
+            return context.codingPath.isEmpty ? "not valid JSON" : "a bad value\(at(context)): \(context.debugDescription)"
         case .keyNotFound(let key, let context): return "no field \(key.stringValue)\(at(context))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context): return "a field of the wrong kind\(at(context))"
         @unknown default: return "not the expected JSON"

@@ -57,14 +57,14 @@ public struct Pretrainer {
 
     /// The input side recorded in an encoder file (64, the ResNet's, when it records none).
     public static func side(ofWeightsAt path: String) throws -> Int {
-        try Encoder.config(in: SafeTensors.read(path: path).metadata).side
+        try Encoder.config(in: SafeTensors.read(path: path).metadata, of: path).side
     }
 
     /// The encoder a run starts with: `initialWeights` at `encoderConfig.side`, or random weights.
     func startingEncoder() throws -> (encoder: Encoder, from: String) {
         guard let initialWeights else { return (Encoder(encoderConfig, seed: simclr.seed), "random") }
         let (tensors, metadata) = try SafeTensors.read(path: initialWeights)
-        var config = try Encoder.config(in: metadata)
+        var config = try Encoder.config(in: metadata, of: initialWeights)
         config.side = encoderConfig.side
         let encoder = Encoder(config, seed: simclr.seed)
         try encoder.load(tensors, source: initialWeights)

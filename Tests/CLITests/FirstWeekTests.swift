@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NN
 import TestSupport
 import Testing
 
@@ -21,6 +22,15 @@ struct FirstWeekTests {
         let folder = images.path + "/copepod"  // a folder where a file is expected
         let file = images.path + "/copepod/img0.png"  // a file where a folder is expected
         let unreadable = "/proc/self/mem"  // reading it fails even for root
+        // An encoder file whose configuration asks for an orientation count plankterm does not have.
+        var badConfig = EncoderConfig()
+        badConfig.side = 8
+        badConfig.widths = [4, 6]
+        badConfig.strides = [1, 2]
+        badConfig.orientations = 3
+        let badWeights = images.path + "-orientations.safetensors"
+        try Encoder(badConfig, seed: 1).save(to: badWeights)
+        defer { try? FileManager.default.removeItem(atPath: badWeights) }
         let newProject = images.path + "-new"
         defer { try? FileManager.default.removeItem(atPath: newProject) }
         let cases: [(String, [String])] = [
@@ -39,11 +49,15 @@ struct FirstWeekTests {
             ("missing weights", ["embed", project, "--weights", missing]),
             ("folder as weights", ["embed", project, "--weights", folder]),
             ("unreadable weights", ["embed", project, "--weights", unreadable]),
+            ("weights asking for 3 orientations", ["embed", project, "--weights", badWeights]),
             ("file as export folder", ["export", project, "--format", "csv", "--out", file + "/labels.csv"]),
             ("missing export folder", ["export", project, "--format", "csv", "--out", missing + "/deep/labels.csv"]),
             ("missing simulate truth", ["simulate", project, "--truth", missing, "--start", "2", "--step", "2", "--budget", "4"]),
             ("file as image folder on import", ["import", project, "--images", file]),
         ]
+        let bad = try plankterm(["embed", project, "--weights", badWeights])
+        #expect(bad.stderr.contains(badWeights) && bad.stderr.contains("orientations must be one of 1, 2, 4, 8, not 3"),
+                "\(bad.stderr)")
         for (what, arguments) in cases {
             let r = try plankterm(arguments)
             let lines = r.stderr.split(separator: "\n")
