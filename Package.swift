@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CKernels", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "PlanktermCore"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI", "PlanktermCore"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"], exclude: ["Golden"]),

@@ -277,6 +277,12 @@ public struct Exporter: Sendable {
             index.append([image.path, l?.className ?? "", l?.status.rawValue ?? ""])
         }
         try writeRows(index, to: folder + "/index.csv")
+        // Rows stored on principal axes go out with the map from the encoder's features to them.
+        if let name = try EmbeddingsInfo.read(project: store.directory, modelId: model.id).projection {
+            let target = folder + "/projection.safetensors"
+            _ = try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: store.directory + "/embeddings/" + name, toPath: target)
+        }
         return images.count
     }
 

@@ -72,15 +72,9 @@ public struct ProjectEmbeddings: Sendable {
         return nil
     }
 
+    /// Floats a stored row of `encoderId`, from `embeddings/<id>.json`.
     static func dimension(project: String, encoderId: String) throws -> Int {
-        let path = project + "/embeddings/\(encoderId).json"
-        guard let data = FileManager.default.contents(atPath: path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let d = json["dimension"] as? Int, d > 0 else {
-            throw ProjectError.damaged(path: path, reason: "missing, or no embedding dimension in it",
-                                       remedy: "run 'plankterm embed \(project)': it writes the file again")
-        }
-        return d
+        try EmbeddingsInfo.read(project: project, modelId: encoderId).dimension
     }
 
     /// Rows of usable images, ascending.

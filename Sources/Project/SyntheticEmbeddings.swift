@@ -54,7 +54,7 @@ public enum SyntheticEmbeddings {
         try store.addEmbeddingRows(modelId: modelId, added)
         for (id, row) in added { rows[id] = row }
         nextRow += todo.count
-        return EmbedResult(modelId: modelId, dimension: dimension, added: todo.count, total: rows.count, file: path)
+        return EmbedResult(modelId: modelId, dimension: dimension, encoderDimension: dimension, added: todo.count, total: rows.count, file: path)
     }
 
     static func gaussian(_ rng: inout SeededGenerator) -> Float {

@@ -19,7 +19,9 @@ struct ExportCommand: ParsableCommand {
             holding its images (what PyTorch's ImageFolder loads), plus labels.csv and class_names.csv; class \
             names that are unsafe as folder names (slashes, control characters, '..', very long, or equal but \
             for case) are made safe and distinct. npy: a folder with embeddings.npy (N×D float32, \
-            L2-normalised, from the newest 'plankterm embed') and index.csv (path, label, status per row). \
+            L2-normalised, from the newest 'plankterm embed') and index.csv (path, label, status per row); \
+            where the project stores its embeddings on principal axes, projection.safetensors beside them \
+            holds the map (mean and axes) from the encoder's features. \
             Images are hard-linked where possible, else copied. Every \
             export is written under a temporary name and renamed into place, with a provenance.json.
             """)
