@@ -109,11 +109,9 @@ public struct FineTuner {
         let path = folder + "/encoder-\(modelId).safetensors"
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
-        let json = try JSONSerialization.data(withJSONObject: [
-            "weights": "models/encoder-\(modelId).safetensors", "finetunedFrom": weights, "epochs": parameters.epochs,
-            "labels": samples.count, "classes": k,
-        ], options: [.sortedKeys])
-        try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: json, as: UTF8.self), createdAt: Date())
+        let registered = EncoderParameters(weights: "models/encoder-\(modelId).safetensors", epochs: parameters.epochs,
+                                           finetunedFrom: weights, labels: samples.count, classes: k)
+        try store.registerModel(id: modelId, kind: "encoder", parameters: registered.json, createdAt: Date())
         return (modelId, path)
     }
 }
