@@ -297,20 +297,19 @@ public struct Exporter: Sendable {
     private func writeProvenance(_ options: ExportOptions, labels: [CurrentLabel], to path: String) throws {
         var byStatus: [String: Int] = [:]
         for l in labels { byStatus[l.status.rawValue, default: 0] += 1 }
-        let provenance: [String: Any] = [
-            "tool": "plankterm \(PlanktermVersion.string)",
-            "exportedAt": Timestamps.iso(clock.now()),
-            "project": PathResolver.canonical(store.directory),
-            "projectId": (try? store.meta("projectId")) ?? "",
-            "imagesRoot": imagesRoot,
-            "format": options.format.rawValue,
-            "statuses": options.statuses.map(\.rawValue).sorted(),
-            "minConfidence": options.minConfidence as Any? ?? NSNull(),
-            "labels": labels.count,
-            "labelsByStatus": byStatus,
-            "classes": Set(labels.map(\.className)).count,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: provenance, options: [.prettyPrinted, .sortedKeys])
+        let provenance = ExportProvenance(
+            tool: "plankterm \(PlanktermVersion.string)",
+            exportedAt: Timestamps.iso(clock.now()),
+            project: PathResolver.canonical(store.directory),
+            projectId: (try? store.meta("projectId")) ?? "",
+            imagesRoot: imagesRoot,
+            format: options.format.rawValue,
+            statuses: options.statuses.map(\.rawValue).sorted(),
+            minConfidence: options.minConfidence,
+            labels: labels.count,
+            labelsByStatus: byStatus,
+            classes: Set(labels.map(\.className)).count)
+        let data = try provenance.data()
         try data.write(to: URL(fileURLWithPath: path))
     }
 }

@@ -3,22 +3,6 @@ import NN
 import PlanktermCore
 import Store
 
-/// What a `finetune` job does, as its parameters JSON.
-public struct FineTuneJobParameters: Codable, Sendable, Equatable {
-    /// One pass: on the dev set with 20 labels a class, 1 epoch helped a little and 3 overfitted.
-    public var epochs = 1
-    public var batch = 64
-    public var learningRate: Float = 3e-4
-    public var seed: UInt64 = 0
-
-    public init(epochs: Int = 1, batch: Int = 64, learningRate: Float = 3e-4, seed: UInt64 = 0) {
-        self.epochs = epochs
-        self.batch = batch
-        self.learningRate = learningRate
-        self.seed = seed
-    }
-}
-
 /// Partial fine-tune of the encoder's last stage with the validated labels (METHODS §3, head 4): a linear
 /// classifier on the pooled embedding, class-balanced cross-entropy (weights ∝ 1/n_k), AdamW without
 /// weight decay on the last stage and the classifier only. Earlier layers run in evaluation mode (running
@@ -125,11 +109,9 @@ public struct FineTuner {
         let path = folder + "/encoder-\(modelId).safetensors"
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
-        let json = try JSONSerialization.data(withJSONObject: [
-            "weights": "models/encoder-\(modelId).safetensors", "finetunedFrom": weights, "epochs": parameters.epochs,
-            "labels": samples.count, "classes": k,
-        ], options: [.sortedKeys])
-        try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: json, as: UTF8.self), createdAt: Date())
+        let registered = EncoderParameters(weights: "models/encoder-\(modelId).safetensors", epochs: parameters.epochs,
+                                           finetunedFrom: weights, labels: samples.count, classes: k)
+        try store.registerModel(id: modelId, kind: "encoder", parameters: registered.json, createdAt: Date())
         return (modelId, path)
     }
 }

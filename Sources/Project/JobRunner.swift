@@ -4,60 +4,6 @@ import NN
 import PlanktermCore
 import Store
 
-/// What a `train` job does, as its parameters JSON.
-public struct TrainJobParameters: Codable, Sendable, Equatable {
-    public var head: HeadKind
-    public var reason: String
-    public var calibration: Calibration.Method?
-    public var folds: Int?
-    public var seed: UInt64?
-
-    public init(head: HeadKind = .linear, reason: String, calibration: Calibration.Method? = nil, folds: Int? = nil,
-                seed: UInt64? = nil) {
-        self.head = head
-        self.reason = reason
-        self.calibration = calibration
-        self.folds = folds
-        self.seed = seed
-    }
-
-    public var settings: ClassifierSettings {
-        ClassifierSettings(head: head, seed: seed ?? 0, calibration: calibration ?? .bcts, folds: folds ?? 5)
-    }
-
-    public var json: String { (try? ClassifierRun.json(self)) ?? "{}" }
-}
-
-/// What a `pretrain` job does (continue SimCLR from its checkpoint, or start one), as its parameters JSON.
-public struct PretrainJobParameters: Codable, Sendable, Equatable {
-    public var epochs = 100
-    public var batch = 128
-    public var side = 64
-    public var seed: UInt64 = 0
-    /// The weights to start from (nil: random weights; jobs queued before there was a choice).
-    public var initialWeights: String?
-    public var learningRate: Float?
-
-    public init(epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0, initialWeights: String? = nil,
-                learningRate: Float? = nil) {
-        self.epochs = epochs
-        self.batch = batch
-        self.side = side
-        self.seed = seed
-        self.initialWeights = initialWeights
-        self.learningRate = learningRate
-    }
-
-    /// An adaptation of the shipped encoder (at its side, learning rate 10⁻⁴) for `epochs`; from scratch
-    /// when the shipped encoder is not installed.
-    public static func adaptingShipped(epochs: Int) -> PretrainJobParameters {
-        guard let shipped = DefaultEncoder.path, let side = try? Pretrainer.side(ofWeightsAt: shipped) else {
-            return PretrainJobParameters(epochs: epochs)
-        }
-        return PretrainJobParameters(epochs: epochs, side: side, initialWeights: shipped, learningRate: 1e-4)
-    }
-}
-
 /// A flag one thread sets and another reads.
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
@@ -88,9 +34,6 @@ public final class JobRunner: @unchecked Sendable {
         self.imagesRoot = imagesRoot
         self.weights = weights
     }
-
-    /// The job kinds this runner can do.
-    public static let kinds = ["train", "embed", "abundance", "pretrain", "finetune"]
 
     /// Claims and runs the next job; nil when there is none (or another process is running one).
     /// `progress` sees the job as it goes (on this thread).
@@ -126,16 +69,14 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     /// Does the work of one job; returns its closing message.
-    func run(_ job: JobRecord, report: (Double, String) throws -> Void) throws -> String {
-        switch job.kind {
-        case "train":
-            let parameters = (try? JSONDecoder().decode(TrainJobParameters.self, from: Data(job.parameters.utf8)))
-                ?? TrainJobParameters(reason: "")
+    func run(_ record: JobRecord, report: (Double, String) throws -> Void) throws -> String {
+        switch try Job(record) {
+        case .train(let parameters):
             let result = try ClassifierRun(store: store).train(parameters.settings) { stage, fraction in
                 try report(fraction, stage)
             }
             return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"
-        case "embed":
+        case .embed:
             guard let imagesRoot, let weights else {
                 throw ProjectError.invalidOption("this process cannot run embed jobs (no images folder or encoder)")
             }
@@ -145,10 +86,8 @@ public final class JobRunner: @unchecked Sendable {
             try report(0.9, "extending the neighbour graph")
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
             return "\(result.added) images embedded, \(result.total) in all"
-        case "pretrain":
+        case .pretrain(let parameters):
             guard let imagesRoot else { throw ProjectError.invalidOption("this process cannot run pretrain jobs (no images folder)") }
-            let parameters = (try? JSONDecoder().decode(PretrainJobParameters.self, from: Data(job.parameters.utf8)))
-                ?? PretrainJobParameters()
             var encoderConfig = EncoderConfig()
             encoderConfig.side = parameters.side
             var simclr = SimCLRConfig()
@@ -174,13 +113,10 @@ public final class JobRunner: @unchecked Sendable {
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
             try? FileManager.default.removeItem(atPath: pretrainer.checkpointPath)
             // The heads were fitted on the old embeddings: train on the new ones next.
-            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(reason: "new encoder \(modelId)").json,
-                                 time: Date())
+            try store.enqueue(.train(TrainJobParameters(reason: "new encoder \(modelId)")), time: Date())
             return "encoder \(modelId) (\(parameters.epochs) epochs), \(embedded.total) images embedded; training queued"
-        case "finetune":
+        case .finetune(let parameters):
             guard let imagesRoot else { throw ProjectError.invalidOption("this process cannot run finetune jobs (no images folder)") }
-            let parameters = (try? JSONDecoder().decode(FineTuneJobParameters.self, from: Data(job.parameters.utf8)))
-                ?? FineTuneJobParameters()
             let encoderId = try ProjectEmbeddings.load(store: store).encoderId
             guard let weights = try Embedder.weights(ofEncoder: encoderId, store: store) else {
                 throw ProjectError.invalidOption("the embeddings come from \(encoderId), which has no weights file to fine-tune")
@@ -191,12 +127,10 @@ public final class JobRunner: @unchecked Sendable {
             try report(0.7, "embedding every image with encoder \(tuned.modelId)")
             let embedded = try Embedder(store: store).run(weights: tuned.weights, imagesRoot: imagesRoot)
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
-            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(reason: "fine-tuned encoder \(tuned.modelId)").json,
-                                 time: Date())
+            try store.enqueue(.train(TrainJobParameters(reason: "fine-tuned encoder \(tuned.modelId)")), time: Date())
             return "encoder \(tuned.modelId) fine-tuned from \(encoderId), \(embedded.total) images embedded; training queued"
-        case "abundance":
-            let parameters = (try? JSONSerialization.jsonObject(with: Data(job.parameters.utf8)) as? [String: Any]) ?? [:]
-            let by = parameters["by"] as? String ?? "folder"
+        case .abundance(let parameters):
+            let by = parameters.by
             try report(0.1, "estimating the class mix of each \(by)")
             let result = try AbundanceReport.build(store: store, by: by)
             let folder = store.directory + "/reports"
@@ -204,8 +138,6 @@ public final class JobRunner: @unchecked Sendable {
             let path = folder + "/abundance-\(result.modelId)-by-\(by.replacingOccurrences(of: "/", with: "_")).json"
             try Data(try ClassifierRun.json(result).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             return "abundance of \(result.groups.count) groups by \(by): reports/\((path as NSString).lastPathComponent)"
-        default:
-            throw ProjectError.invalidOption("unknown job kind \(job.kind.debugDescription) (known: \(Self.kinds.joined(separator: ", ")))")
         }
     }
 }

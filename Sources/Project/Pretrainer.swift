@@ -153,12 +153,10 @@ public struct Pretrainer {
         let weights = store.directory + "/models/encoder-\(modelId).safetensors"
         _ = try? FileManager.default.removeItem(atPath: weights)
         try FileManager.default.moveItem(atPath: temporary, toPath: weights)
-        let parameters = try JSONSerialization.data(withJSONObject: [
-            "weights": "models/encoder-\(modelId).safetensors", "epochs": simclr.epochs, "seed": simclr.seed,
-            "batch": batch, "images": rows.count, "finalLoss": Double(lastLoss), "start": start,
-        ], options: [.sortedKeys])
-        try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: parameters, as: UTF8.self),
-                                createdAt: clock.now())
+        let parameters = EncoderParameters(weights: "models/encoder-\(modelId).safetensors", epochs: simclr.epochs,
+                                           seed: simclr.seed, batch: batch, images: rows.count,
+                                           finalLoss: Double(lastLoss), start: start)
+        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
         return PretrainResult(modelId: modelId, weightsPath: weights, interrupted: false, steps: step, finalLoss: lastLoss)
     }
 

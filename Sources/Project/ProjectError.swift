@@ -14,6 +14,10 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
     case exportFailed(path: String, reason: String)
     /// An option value that makes no sense.
     case invalidOption(String)
+    /// A queued job of a kind this plankterm does not know.
+    case unknownJobKind(String, known: [String])
+    /// A queued job whose parameters (JSON) do not read as its kind's.
+    case badJobParameters(kind: String, parameters: String, reason: String)
     /// No image of the project has an embedding.
     case noEmbeddings(project: String)
     /// A file plankterm wrote itself is damaged.
@@ -38,6 +42,9 @@ public enum ProjectError: Error, Sendable, CustomStringConvertible {
         case .noImagesFolder(let p): return "\(p): the project has no images folder yet"
         case .exportFailed(let p, let r): return "\(p): export failed: \(r)"
         case .invalidOption(let m): return m
+        case .unknownJobKind(let k, let known):
+            return "unknown job kind \(k.debugDescription) (known: \(known.joined(separator: ", ")))"
+        case .badJobParameters(let k, let p, let r): return "\(k) job with parameters \(p): \(r)"
         case .noEmbeddings(let p): return "\(p): no image has an embedding yet"
         case .malformedFile(let p, let r): return "\(p): \(r)"
         case .damaged(let p, let r, _): return "\(p): damaged: \(r)"

@@ -14,12 +14,11 @@ public enum SyntheticEmbeddings {
     public static func write(store: ProjectStore, dimension: Int = 128, noise: Float = 0.5, seed: UInt64 = 1,
                              group: (String) -> String) throws -> EmbedResult {
         let modelId = "synthetic-d\(dimension)-s\(seed)"
-        let parameters = "{\"dimension\":\(dimension),\"synthetic\":true,\"noise\":\(noise),\"seed\":\(seed)}"
-        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters, createdAt: Date())
+        let parameters = EncoderParameters(dimension: dimension, seed: seed, synthetic: true, noise: noise)
+        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: Date())
         let folder = store.directory + "/embeddings"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let info = try JSONSerialization.data(withJSONObject: ["modelId": modelId, "dimension": dimension, "dtype": "float32",
-                                                               "normalised": "L2", "synthetic": true], options: [.sortedKeys])
+        let info = Data(try ClassifierRun.json(EmbeddingsInfo(modelId: modelId, dimension: dimension, synthetic: true)).utf8)
         try info.write(to: URL(fileURLWithPath: folder + "/\(modelId).json"), options: .atomic)
 
         var rows = try store.embeddingRows(modelId: modelId)

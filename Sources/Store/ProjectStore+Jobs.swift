@@ -42,13 +42,17 @@ extension ProjectStore {
     /// A running job whose owner sent no heartbeat for this long is taken as dead (owners on other hosts).
     public static let jobHeartbeatTimeout: TimeInterval = 120
 
-    /// Queues a job, unless one of the same kind is already pending (then returns that one).
+    /// Queues a job, unless a pending one of the same kind has the same parameters (then returns that one,
+    /// the oldest such): the same text, or text that `isSame` accepts (the caller knows what they mean).
     @discardableResult
-    public func enqueueJob(kind: String, parameters: String = "{}", time: Date) throws(StoreError) -> Int64 {
+    public func enqueueJob(kind: String, parameters: String = "{}", time: Date,
+                           isSame: (_ pendingParameters: String) -> Bool = { _ in false }) throws(StoreError) -> Int64 {
         try write { db in
-            if let pending = try Int64.fetchOne(db, sql: "SELECT id FROM job WHERE state = 'pending' AND kind = ?",
-                                                arguments: [kind]) {
-                return pending
+            let pending = try Row.fetchAll(db, sql: "SELECT id, parameters FROM job WHERE state = 'pending' AND kind = ? ORDER BY id",
+                                           arguments: [kind])
+            for row in pending {
+                let text: String = row[1]
+                if text == parameters || isSame(text) { return row[0] as Int64 }
             }
             try db.execute(sql: "INSERT INTO job (kind, state, parameters, createdAt, message) VALUES (?, 'pending', ?, ?, 'queued')",
                            arguments: [kind, parameters, time])

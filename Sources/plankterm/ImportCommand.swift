@@ -42,7 +42,7 @@ struct ImportCommand: ParsableCommand {
         let report = try ImportReporting.run(store: store, options: try labels.importOptions(root: root, store: store))
         // New images in a project that has embeddings: queue their embedding for the background queue.
         if report.added + report.changed > 0, !(try store.models(kind: "encoder")).isEmpty {
-            let id = try store.enqueueJob(kind: "embed", time: Date())
+            let id = try store.enqueue(.embed, time: Date())
             print("embedding the new images is queued (job \(id)): an open labeling screen or 'plankterm worker \(Console.oneLine(project))' runs it")
         }
     }

@@ -158,8 +158,7 @@ enum LabelScreenShell {
             queueTraining(reason: "\(settings.trainEvery) new labels")
         }
         func enqueueTraining(reason: String, head: HeadKind? = nil) throws -> Int64 {
-            try store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: head ?? settings.trainHead, reason: reason).json,
-                                 time: Date())
+            try store.enqueue(.train(TrainJobParameters(head: head ?? settings.trainHead, reason: reason)), time: Date())
         }
         func queueTraining(reason: String, head: HeadKind? = nil) {
             do {
@@ -284,22 +283,19 @@ enum LabelScreenShell {
             case "pretrain":
                 let epochs = words.count > 1 ? Int(words[1]) : 15
                 guard let epochs, epochs > 0 else { state.message = "pretrain [EPOCHS]"; return }
-                let parameters = try ClassifierRun.json(PretrainJobParameters.adaptingShipped(epochs: epochs))
-                let id = try store.enqueueJob(kind: "pretrain", parameters: parameters, time: Date())
+                let id = try store.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
                 state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
             case "finetune":
                 let epochs = words.count > 1 ? Int(words[1]) : 1
                 guard let epochs, epochs > 0 else { state.message = "finetune [EPOCHS]"; return }
-                let id = try store.enqueueJob(kind: "finetune", parameters: try ClassifierRun.json(FineTuneJobParameters(epochs: epochs)),
-                                              time: Date())
+                let id = try store.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
                 state.message = "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
             case "embed":
-                let id = try store.enqueueJob(kind: "embed", time: Date())
+                let id = try store.enqueue(.embed, time: Date())
                 state.message = "embedding new images queued (job \(id))"
             case "abundance":
                 let by = words.count > 1 ? words[1] : "folder"
-                let parameters = try ClassifierRun.json(["by": by])
-                let id = try store.enqueueJob(kind: "abundance", parameters: parameters, time: Date())
+                let id = try store.enqueue(.abundance(AbundanceJobParameters(by: by)), time: Date())
                 state.message = "abundance by \(by) queued (job \(id)): written to reports/ when done"
             case "queue":
                 guard words.count > 1, let strategy = QueryStrategy(rawValue: words[1]) else {

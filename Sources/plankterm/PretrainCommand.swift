@@ -70,7 +70,7 @@ struct PretrainCommand: ParsableCommand {
         if queue {
             let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed,
                                                    initialWeights: start, learningRate: lr)
-            let id = try store.enqueueJob(kind: "pretrain", parameters: try ClassifierRun.json(parameters), time: Date())
+            let id = try store.enqueue(.pretrain(parameters), time: Date())
             print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }

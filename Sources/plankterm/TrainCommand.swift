@@ -45,15 +45,14 @@ struct TrainCommand: ParsableCommand {
         let store = try ProjectStore.open(at: project)
         if finetune {
             guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-            let parameters = try ClassifierRun.json(FineTuneJobParameters(epochs: epochs, seed: seed))
-            let id = try store.enqueueJob(kind: "finetune", parameters: parameters, time: Date())
+            let id = try store.enqueue(.finetune(FineTuneJobParameters(epochs: epochs, seed: seed)), time: Date())
             print(json ? "{\"job\":\(id)}" : "fine-tuning queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }
         if queue {
             let parameters = TrainJobParameters(head: kind, reason: "plankterm train --queue", calibration: method,
                                                 folds: folds, seed: seed)
-            let id = try store.enqueueJob(kind: "train", parameters: parameters.json, time: Date())
+            let id = try store.enqueue(.train(parameters), time: Date())
             print(json ? "{\"job\":\(id)}" : "training queued as job \(id)")
             return
         }

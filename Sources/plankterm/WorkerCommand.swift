@@ -71,15 +71,14 @@ struct WorkerCommand: ParsableCommand {
         guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(store: store) else { return }
         if follow, let last = try store.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
         let jobs = try store.jobs(limit: 50)
-        guard !jobs.contains(where: { $0.kind == "train" && ($0.state == .pending || $0.state == .running) }) else { return }
+        guard !jobs.contains(where: { $0.jobKind == .train && ($0.state == .pending || $0.state == .running) }) else { return }
         guard (try? ProjectEmbeddings.load(store: store)) != nil else {
             queuedFor = latest
             print("training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'")
             return
         }
         let head = try store.currentClassifier().flatMap { try? ClassifierRun.parameters(of: $0).head } ?? .linear
-        let id = try store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: head, reason: reason).json,
-                                      time: Date())
+        let id = try store.enqueue(.train(TrainJobParameters(head: head, reason: reason)), time: Date())
         queuedFor = latest
         print("job \(id) train: queued · \(reason)")
     }

@@ -12,7 +12,7 @@ struct JobRunnerTests {
         let (images, store, truth) = try projectWithClusters(90)
         defer { images.remove() }
         try label(store, truth, perClass: 10)
-        try store.enqueueJob(kind: "train", parameters: TrainJobParameters(head: .knn, reason: "test").json, time: Date())
+        try store.enqueue(.train(TrainJobParameters(head: .knn, reason: "test")), time: Date())
         let runner = JobRunner(store: store)
         var seen: [JobRecord.State] = []
         let first = try runner.runNext { seen.append($0.state) }
@@ -22,7 +22,7 @@ struct JobRunnerTests {
         #expect(first?.message.contains(model) == true)
 
         try store.enqueueJob(kind: "pretrain-everything", time: Date())
-        try store.enqueueJob(kind: "abundance", parameters: #"{"by":"folder"}"#, time: Date())
+        try store.enqueue(.abundance(AbundanceJobParameters(by: "folder")), time: Date())
         let finished = try runner.drain()
         #expect(finished.map(\.state) == [.failed, .done])
         #expect(finished[0].error?.contains("unknown job kind") == true)
@@ -30,7 +30,7 @@ struct JobRunnerTests {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
         #expect((json?["groups"] as? [Any])?.count == 2)  // folders a and b
         // Without an images folder and encoder, an embed job fails instead of guessing.
-        try store.enqueueJob(kind: "embed", time: Date())
+        try store.enqueue(.embed, time: Date())
         #expect(try runner.runNext()?.state == .failed)
     }
 

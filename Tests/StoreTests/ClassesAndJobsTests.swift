@@ -53,7 +53,14 @@ import Testing
         let (store, _, dir) = try storeWithImages(1)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try store.enqueueJob(kind: "train", parameters: "{\"head\":\"linear\"}", time: Date())
-        #expect(try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\"}", time: Date()) == first)
+        #expect(try store.enqueueJob(kind: "train", parameters: "{\"head\":\"linear\"}", time: Date()) == first)
+        // Other parameters are another job, unless the caller says they mean the same.
+        let knn = try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\"}", time: Date())
+        #expect(knn != first)
+        #expect(try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\",\"reason\":\"x\"}", time: Date()) {
+            $0 == "{\"head\":\"knn\"}"
+        } == knn)
+        #expect(try store.cancelJob(knn, time: Date()))
         let claimed = try store.claimNextJob(owner: ProjectStore.jobOwner, time: Date())
         #expect(claimed?.id == first && claimed?.state == .running)
         let second = try store.enqueueJob(kind: "train", time: Date())
