@@ -50,8 +50,7 @@ public struct Embedder {
     }
 
     static func weights(of model: ModelRecord, project: String) -> String? {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
-              let relative = json["weights"] as? String else { return nil }
+        guard let relative = (try? EncoderParameters(json: model.parameters))?.weights else { return nil }
         let path = relative.hasPrefix("/") ? relative : project + "/" + relative
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
@@ -62,8 +61,7 @@ public struct Embedder {
         var missing: [(id: String, path: String)] = []
         for model in try store.models(kind: "encoder") {
             if weights(of: model, project: store.directory) != nil { break }
-            guard let json = try? JSONSerialization.jsonObject(with: Data(model.parameters.utf8)) as? [String: Any],
-                  let recorded = json["weights"] as? String else { continue }
+            guard let recorded = (try? EncoderParameters(json: model.parameters))?.weights else { continue }
             missing.append((model.id, recorded.hasPrefix("/") ? recorded : store.directory + "/" + recorded))
         }
         return missing
@@ -84,13 +82,10 @@ public struct Embedder {
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> EmbedResult {
         let (encoder, metadata) = try Encoder.load(from: weights)
         let modelId = try Pretrainer.modelId(ofWeightsAt: weights)
-        let parameters = try JSONSerialization.data(withJSONObject: [
-            "weights": weights, "trainer": metadata["plankterm.trainer"] ?? "unknown",
-            "dimension": encoder.config.embeddingDimension, "side": encoder.config.side,
-            "orientations": encoder.config.orientations,
-        ], options: [.sortedKeys])
-        try store.registerModel(id: modelId, kind: "encoder", parameters: String(decoding: parameters, as: UTF8.self),
-                                createdAt: clock.now())
+        let parameters = EncoderParameters(weights: weights, trainer: metadata["plankterm.trainer"] ?? "unknown",
+                                           dimension: encoder.config.embeddingDimension, side: encoder.config.side,
+                                           orientations: encoder.config.orientations)
+        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
         let project = store.directory, full = encoder.config.embeddingDimension
         let images = try store.usableImages()
         try FileManager.default.createDirectory(atPath: project + "/embeddings", withIntermediateDirectories: true)

@@ -77,10 +77,14 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
     public var projection: String?
     public var varianceKept: Float?
     public var fittedOn: Int?
+    /// Rows made up for benchmarks (`SyntheticEmbeddings`), not computed by a network.
+    public var synthetic: Bool?
 
-    public init(modelId: String, dimension: Int, projection: (file: String, map: PrincipalComponents)? = nil) {
+    public init(modelId: String, dimension: Int, projection: (file: String, map: PrincipalComponents)? = nil,
+                synthetic: Bool? = nil) {
         self.modelId = modelId
         self.dimension = dimension
+        self.synthetic = synthetic
         if let projection {
             encoderDimension = projection.map.inputDimension
             self.projection = projection.file
@@ -101,6 +105,7 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
         projection = try c.decodeIfPresent(String.self, forKey: .projection)
         varianceKept = try c.decodeIfPresent(Float.self, forKey: .varianceKept)
         fittedOn = try c.decodeIfPresent(Int.self, forKey: .fittedOn)
+        synthetic = try c.decodeIfPresent(Bool.self, forKey: .synthetic)
     }
 
     public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).json" }

@@ -66,25 +66,3 @@ public struct EncoderParameters: Codable, Sendable, Equatable {
         (try? ClassifierRun.json(self)) ?? "{}"
     }
 }
-
-/// `embeddings/<encoder>.json`, beside the rows: what a reader needs to map the `.f32` file.
-public struct EmbeddingsInfo: Codable, Sendable, Equatable {
-    public var modelId: String
-    public var dimension: Int
-    /// Always "float32".
-    public var dtype: String
-    /// Always "L2": every row has length 1.
-    public var normalised: String
-    /// Where the rows of images are recorded ("see table embeddingRow").
-    public var rows: String?
-    public var synthetic: Bool?
-
-    public init(modelId: String, dimension: Int, rows: String? = nil, synthetic: Bool? = nil) {
-        self.modelId = modelId
-        self.dimension = dimension
-        self.dtype = "float32"
-        self.normalised = "L2"
-        self.rows = rows
-        self.synthetic = synthetic
-    }
-}

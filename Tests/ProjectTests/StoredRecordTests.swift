@@ -32,7 +32,7 @@ struct StoredRecordTests {
               "rows" : "see table embeddingRow"
             }
             """.utf8))
-        #expect(info == EmbeddingsInfo(modelId: "abc", dimension: 1280, rows: "see table embeddingRow"))
+        #expect(info == EmbeddingsInfo(modelId: "abc", dimension: 1280))
     }
 
     @Test("an encoder registered with EncoderParameters is found by its weights; synthetic rows say their dimension")
