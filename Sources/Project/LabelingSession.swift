@@ -54,6 +54,7 @@ public final class LabelingSession {
         names = try store.classNames()
         classNames = names.values.sorted()
         reasons = [:]
+        try ClassifierRun.upgradeCalls(store: store)
         if let model = try store.currentClassifier() {
             modelId = model.id
             modelCaution = (try? ClassifierRun.parameters(of: model))?.calibrationQuality?.caution

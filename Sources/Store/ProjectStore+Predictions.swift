@@ -127,6 +127,23 @@ extension ProjectStore {
         }
     }
 
+    /// Rewrites the stored call (`classId`, `confidence`) of some of a classifier's predictions and its
+    /// parameters, in one transaction, if its parameters are still `expected` (a reader that got there
+    /// first has done it: then nothing is written). Returns whether it wrote.
+    @discardableResult
+    public func rewriteCalls(model id: String, expected: String, parameters: String,
+                             calls: [(imageID: ImageID, classID: Int64, confidence: Double)]) throws(StoreError) -> Bool {
+        try write { db in
+            guard try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]) == expected else {
+                return false
+            }
+            let statement = try db.makeStatement(sql: "UPDATE prediction SET classId = ?, confidence = ? WHERE modelId = ? AND imageId = ?")
+            for c in calls { try statement.execute(arguments: [c.classID, c.confidence, id, c.imageID.rawValue]) }
+            try db.execute(sql: "UPDATE model SET parameters = ? WHERE id = ?", arguments: [parameters, id])
+            return true
+        }
+    }
+
     /// Makes an earlier classifier version current again.
     public func makeCurrent(classifier id: String) throws(StoreError) {
         try write { db in
