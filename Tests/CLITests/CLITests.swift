@@ -105,7 +105,7 @@ struct CLITests {
         r = try plankterm(["eval", project, "--truth", images.path, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let eval = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        for key in ["accuracy", "balanced_accuracy", "macro_f1", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
+        for key in ["accuracy", "balanced_accuracy", "macro_f1", "confusion", "classes", "sample_call", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
         #expect(eval["n"] as? Int == 8)
 
         r = try plankterm(["queue", project, "--strategy", "margin", "--count", "5", "--json"])
