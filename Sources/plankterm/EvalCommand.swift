@@ -40,7 +40,7 @@ struct EvalCommand: ParsableCommand {
         print("model \(report.modelId) on \(report.n) images\(includeLabelled ? "" : " (training labels left out)")")
         print("the model's call (rare-class view): balanced accuracy \(pct(report.balancedAccuracy))  accuracy "
               + "\(pct(report.accuracy))  macro-F1 \(String(format: "%.3f", report.macroF1))")
-        print("most probable in this sample:       balanced accuracy \(pct(report.sampleCall.balancedAccuracy))  accuracy "
+        print("most probable in this sample:      balanced accuracy \(pct(report.sampleCall.balancedAccuracy))  accuracy "
               + "\(pct(report.sampleCall.accuracy))  macro-F1 \(String(format: "%.3f", report.sampleCall.macroF1))")
         print(String(format: "shown probabilities (expected in this sample): NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
                      report.nll, report.brier, report.ece, report.ece20, report.classwiseECE))
