@@ -102,6 +102,21 @@ struct BalancedCallProjectTests {
         #expect(exported.filter { $0.className == "diatom" }.count == 24)
     }
 
+    @Test("an older model whose posteriors file is damaged is not upgraded: refused, nothing written")
+    func damagedFileIsNotUpgraded() throws {
+        let (images, store, _, _) = try Self.projectWithAnOldModel()
+        defer { images.remove() }
+        let record = try #require(try store.currentClassifier())
+        let path = store.directory + "/" + ClassifierRun.posteriorsFile(modelId: record.id)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[0] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let before = try store.predictions(model: record.id)
+        #expect(throws: ProjectError.self) { try ClassifierRun.upgradeCalls(store: store) }
+        #expect(try store.currentClassifier()?.parameters == record.parameters)
+        #expect(try store.predictions(model: record.id) == before)
+    }
+
     @Test("eval scores the call: balanced accuracy of argmax q, and the sample call's accuracy beside it")
     func evaluationScoresTheCall() throws {
         let (images, store, all, _) = try Self.projectWithAnOldModel()
