@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import PlanktermCore
 
-/// One image's prediction by a classifier (see the v3 migration for the meaning of each field).
+/// One image's prediction by a classifier (see the v3 migration for the meaning of each field, except
+/// that since issue 15 `classID` is the model's call, made under the balanced prior, and `confidence` that
+/// class's probability after prior correction: the call need not be `top[0]`).
 public struct PredictionRecord: Sendable, Equatable {
     public var imageID: ImageID
     public var classID: Int64
