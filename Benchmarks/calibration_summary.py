@@ -1,6 +1,7 @@
 """Summary of `plankterm bench calibration` JSON lines (Benchmarks/calibration.sh): mean and worst ECE of the
-shown probabilities, out-of-fold ECE, balanced accuracy shown / before the prior correction / with the true
-mix, accuracy, and what calibration and prior correction were chosen."""
+shown probabilities, out-of-fold ECE, balanced accuracy of the shown call (the balanced decision) / before the
+prior correction / with the true mix, the same of the sample call (argmax of the shown probabilities),
+accuracy, and what calibration and prior correction were chosen."""
 import json
 import sys
 
@@ -26,6 +27,9 @@ summary = {
     "balanced_accuracy_true_prior": round(mean("balancedAccuracyTruePrior"), 4),
     "worst_balanced_accuracy_drop": round(min(r["balancedAccuracy"] - r["balancedAccuracyBefore"] for r in rows), 4),
     "accuracy": round(mean("accuracy"), 4), "accuracy_before": round(mean("accuracyBefore"), 4),
+    # The sample call (argmax of the shown probabilities): the shown call before issue 15's decision.
+    "balanced_accuracy_sample_call": round(mean("balancedAccuracySampleCall"), 4),
+    "accuracy_sample_call": round(mean("accuracySampleCall"), 4),
     "accuracy_true_prior": round(mean("accuracyTruePrior"), 4),
     "calibration_chosen": chosen, "prior": priors,
 }

@@ -181,7 +181,7 @@ public enum LabelingReducer {
                 state.message = "select neighbours first: h/l move, Space selects, V selects a range"
                 return []
             }
-            guard let name = item.label ?? item.guesses.first?.name else {
+            guard let name = item.label ?? item.modelClass else {
                 state.message = "the current image has no label or prediction to give: press t first"
                 return []
             }
@@ -208,13 +208,13 @@ public enum LabelingReducer {
             return [.show(next(state))]
         case .enter, .character("a"):
             guard let item = state.current else { return [] }
-            guard let name = item.guesses.first?.name ?? item.label else {
+            guard let name = item.modelClass ?? item.label else {
                 state.message = "no prediction to accept: press t to pick a class, or 1–9 for a neighbour's"
                 return []
             }
             return [.label(item.imageID, className: name, status: .validated, thenIndex: next(state))]
         case .character("d"):
-            guard let item = state.current, let name = item.label ?? item.guesses.first?.name else {
+            guard let item = state.current, let name = item.label ?? item.modelClass else {
                 state.message = "dubious needs a class: press t first"
                 return []
             }

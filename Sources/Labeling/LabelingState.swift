@@ -19,7 +19,7 @@ public struct NeighborView: Sendable, Equatable {
     /// The expert's label, if any.
     public var label: String?
     public var status: LabelStatus?
-    /// The model's top class, if any.
+    /// The model's call, if any.
     public var predicted: String?
     public var similarity: Float
     /// The image's own width in pixels, when the thumbnail was made smaller (size-true thumbnails).
@@ -49,8 +49,12 @@ public struct ItemView: Sendable, Equatable {
     public var thumbnail: Bitmap?
     public var label: String?
     public var status: LabelStatus?
-    /// Top classes, best first (up to 3 shown).
+    /// Top classes in this sample, best first (up to 3 shown): probabilities corrected to the class mix
+    /// expected in this sample.
     public var guesses: [Guess]
+    /// The model's call: the class it assigns (what Enter accepts, review by class and exports use), made
+    /// with every class equally likely, the "rare-class view" (issue 15). nil: take the first guess.
+    public var call: String? = nil
     public var reason: String
     public var neighbors: [NeighborView]
     /// The image at its own resolution (the thumbnail is at most 128 px a side), for pixel graphics and
@@ -70,6 +74,9 @@ public struct ItemView: Sendable, Equatable {
         self.reason = reason
         self.neighbors = neighbors
     }
+
+    /// What the model gives this image: its call, else its first guess.
+    public var modelClass: String? { call ?? guesses.first?.name }
 }
 
 /// A key press, decoded by the terminal driver.

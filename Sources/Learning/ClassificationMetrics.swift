@@ -32,19 +32,25 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
     /// confusion[true][predicted].
     public var confusion: [[Int]]
 
-    public init(probabilities p: [Double], classes k: Int, truth: [Int]) {
+    /// `calls` (n classes), when given, are the decisions that accuracy, balanced accuracy, macro-F1 and
+    /// the confusion count (the balanced call of issue 15, which need not be argmax p); NLL, Brier and
+    /// the calibration errors are always of `probabilities`, the top-label ECE over their largest value.
+    public init(probabilities p: [Double], classes k: Int, truth: [Int], calls: [Int]? = nil) {
         let n = truth.count
         precondition(p.count == n * k, "probabilities must be n × k")
+        precondition(calls.map { $0.count == n } ?? true, "one call per row")
         self.n = n
-        let predicted = Probabilities.argmax(p, classes: k)
+        let top = Probabilities.argmax(p, classes: k)
+        let predicted = calls ?? top
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        var correct = [Bool](repeating: false, count: n)
+        var correct = [Bool](repeating: false, count: n), topCorrect = [Bool](repeating: false, count: n)
         var confidence = [Double](repeating: 0, count: n)
         var nll = 0.0, brier = 0.0
         for i in 0..<n {
             confusion[truth[i]][predicted[i]] += 1
             correct[i] = predicted[i] == truth[i]
-            confidence[i] = p[i * k + predicted[i]]
+            topCorrect[i] = top[i] == truth[i]
+            confidence[i] = p[i * k + top[i]]
             nll -= log(max(p[i * k + truth[i]], 1e-15))
             for j in 0..<k {
                 let d = p[i * k + j] - (j == truth[i] ? 1 : 0)
@@ -68,9 +74,9 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         }
         self.balancedAccuracy = recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
         self.macroF1 = f1s.isEmpty ? 0 : f1s.reduce(0, +) / Double(f1s.count)
-        self.ece15 = Self.expectedCalibrationError(confidence: confidence, correct: correct, bins: 15)
-        self.ece20 = Self.expectedCalibrationError(confidence: confidence, correct: correct, bins: 20)
-        self.reliability = Self.reliabilityBins(confidence: confidence, correct: correct, bins: 15)
+        self.ece15 = Self.expectedCalibrationError(confidence: confidence, correct: topCorrect, bins: 15)
+        self.ece20 = Self.expectedCalibrationError(confidence: confidence, correct: topCorrect, bins: 20)
+        self.reliability = Self.reliabilityBins(confidence: confidence, correct: topCorrect, bins: 15)
         var classwise = 0.0
         for c in 0..<k {
             let pc = (0..<n).map { p[$0 * k + c] }

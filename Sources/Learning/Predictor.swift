@@ -9,6 +9,8 @@ public struct PredictionSet: Sendable {
     public var corrected: [Double]
     /// The class mix estimated by EM over these images (or π_train when there were too few).
     public var targetPrior: [Double]
+    /// π_train, the prior `posteriors` are under.
+    public var trainPrior: [Double]
     /// How the target prior was found: "em", "mean-posterior" (EM refused: see `priorDecision`) or
     /// "train" (fewer than `minimumForEM` images).
     public var priorSource: String
@@ -55,6 +57,7 @@ public struct PredictionSet: Sendable {
                 priorCheck: PriorCheck? = nil, estimationPosteriors: [Double]? = nil) {
         classes = k
         self.posteriors = posteriors
+        self.trainPrior = trainPrior
         emIterations = 0
         let n = posteriors.count / k
         if n < Self.minimumForEM {
@@ -81,6 +84,12 @@ public struct PredictionSet: Sendable {
         return row.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
             .prefix(n).map { ($0.offset, $0.element) }
     }
+
+    /// The call of every row: the class the model assigns, for per-class use (review by class, export,
+    /// `eval`'s confusion and balanced accuracy). It is the balanced decision, argmax q
+    /// (`Probabilities.balancedCalls`), not argmax of `corrected`: a call under the sample's prior almost
+    /// never names a class whose share is small (DESIGN.md, "Which prior the call is made under").
+    public var calls: [Int] { Probabilities.balancedCalls(posteriors, classes: classes, train: trainPrior) }
 
     /// Uncertainty of row i under the balanced prior.
     public func uncertainty(_ i: Int) -> Uncertainty {

@@ -42,6 +42,25 @@ public enum Probabilities {
         }
     }
 
+    /// The balanced call of each row of calibrated posteriors under `train` (issue 15): the class of
+    /// largest q_j / π_train_j, i.e. argmax of the posterior with every class equally likely (the
+    /// "rare-class view"). It maximises balanced accuracy; argmax of the prior-corrected p′ maximises
+    /// accuracy on this sample instead. Classes with π_train 0 are never called. With π_train uniform (every
+    /// head plankterm trains) this is argmax q.
+    public static func balancedCalls(_ posteriors: [Double], classes k: Int, train: [Double]) -> [Int] {
+        precondition(train.count == k)
+        let weight = train.map { $0 > 0 ? 1 / $0 : 0 }
+        let rows = posteriors.count / k
+        return (0..<rows).map { r in
+            var best = -1, top = -Double.infinity
+            for j in 0..<k where weight[j] > 0 {
+                let v = posteriors[r * k + j] * weight[j]
+                if v > top { top = v; best = j }
+            }
+            return max(best, 0)
+        }
+    }
+
     /// Multiplies each row by `target/train` elementwise and renormalises (the Bayes prior shift, METHODS
     /// §5a): p′ ∝ p · π_target / π_train.
     public static func shiftPrior(_ probabilities: [Double], classes k: Int, train: [Double],

@@ -21,13 +21,18 @@ public struct CalibrationBenchmark: Sendable {
         public var oofECELower: Double?
         public var oofECEUpper: Double?
         public var calibrationTrusted: Bool
-        /// On the images not labelled: shown (prior-corrected) and before the prior correction.
+        /// On the images not labelled: ECE of the shown (prior-corrected) probabilities and of those before
+        /// the prior correction; balanced accuracy and accuracy of the shown call (the model's call, the
+        /// balanced decision argmax q, as `train` stores it) and of argmax before the correction.
         public var ece: Double
         public var eceBefore: Double
         public var balancedAccuracy: Double
         public var balancedAccuracyBefore: Double
         public var accuracy: Double
         public var accuracyBefore: Double
+        /// The sample call, argmax of the shown probabilities (the call before issue 15's decision).
+        public var balancedAccuracySampleCall: Double
+        public var accuracySampleCall: Double
         /// Balanced accuracy and accuracy when the scored images' true class mix is the target prior.
         public var balancedAccuracyTruePrior: Double
         public var accuracyTruePrior: Double
@@ -89,13 +94,16 @@ public struct CalibrationBenchmark: Sendable {
             let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                             trainPrior: outcome.trainPrior, features: features, rows: allRows,
                                             priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads)
-            var shown: [Double] = [], balanced: [Double] = [], scoredTruth: [Int] = []
+            var shown: [Double] = [], balanced: [Double] = [], scoredTruth: [Int] = [], scoredCalls: [Int] = []
+            let calls = predictions.calls
             for (i, row) in allRows.enumerated() where !isLabelled.contains(row) {
                 shown += predictions.corrected[(i * k)..<((i + 1) * k)]
                 balanced += predictions.posteriors[(i * k)..<((i + 1) * k)]
                 scoredTruth.append(allClasses[i])
+                scoredCalls.append(calls[i])
             }
-            let after = ClassificationMetrics(probabilities: shown, classes: k, truth: scoredTruth)
+            let after = ClassificationMetrics(probabilities: shown, classes: k, truth: scoredTruth, calls: scoredCalls)
+            let sampleCall = ClassificationMetrics(probabilities: shown, classes: k, truth: scoredTruth)
             let before = ClassificationMetrics(probabilities: balanced, classes: k, truth: scoredTruth)
             var truthMix = [Double](repeating: 0, count: k)
             for y in scoredTruth { truthMix[y] += 1 / Double(scoredTruth.count) }
@@ -110,7 +118,8 @@ public struct CalibrationBenchmark: Sendable {
                               calibrationTrusted: oof?.trusted ?? false,
                               ece: after.ece15, eceBefore: before.ece15, balancedAccuracy: after.balancedAccuracy,
                               balancedAccuracyBefore: before.balancedAccuracy, accuracy: after.accuracy,
-                              accuracyBefore: before.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
+                              accuracyBefore: before.accuracy, balancedAccuracySampleCall: sampleCall.balancedAccuracy,
+                              accuracySampleCall: sampleCall.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
                               accuracyTruePrior: oracle.accuracy, flipped: decision?.flipped, gain: decision?.gain,
                               gainError: decision?.gainError, labelledEMError: outcome.priorCheck?.emError,
                               labelledMeanError: outcome.priorCheck?.meanPosteriorError,

@@ -92,6 +92,14 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     public var outOfFoldFile: String? = nil
     public var outOfFoldTruth: [Int]? = nil
     public var outOfFoldSHA256: String? = nil
+    /// Which prior the stored call (`prediction.classId`) is made under: "balanced" (argmax of the
+    /// balanced posteriors, issue 15). nil for models stored before: their call was the most probable class
+    /// in the sample, and `upgradeCalls` rewrites it from the posteriors file the first time the model is
+    /// used.
+    public var call: String? = nil
+
+    /// The `call` of every model trained now.
+    public static let balancedCall = "balanced"
 }
 
 /// Fits, calibrates and applies a classifier to a project and installs it as the current model.
@@ -110,6 +118,9 @@ public struct ClassifierRun: Sendable {
     /// installed then.
     public func train(_ settings: ClassifierSettings, progress: (String, Double) throws -> Void = { _, _ in }) throws -> TrainReport {
         let started = clock.now()
+        // The change report compares with the current model's calls: an older model's are upgraded first
+        // (a damaged file of the old model must not stop a new one).
+        _ = try? Self.upgradeCalls(store: store)
         let embeddings = try ProjectEmbeddings.load(store: store)
         let features = embeddings.features
         let names = try store.classNames()
@@ -161,17 +172,9 @@ public struct ClassifierRun: Sendable {
                 posteriorsSHA256: checksum, labelsThrough: labelsThrough, priorDecision: predictions.priorDecision,
                 calibrationQuality: outcome.calibrationQuality,
                 outOfFoldFile: oofChecksum == nil ? nil : oofRelative,
-                outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum)
-            var records: [PredictionRecord] = []
-            records.reserveCapacity(allRows.count)
-            for (i, row) in allRows.enumerated() {
-                let top = predictions.top(i)
-                let u = predictions.uncertainty(i)
-                records.append(PredictionRecord(
-                    imageID: embeddings.rowImage[row]!, classID: classIds[top[0].index], confidence: top[0].probability,
-                    top: top.map { (classIds[$0.index], Float($0.probability)) }, leastConfidence: u.leastConfidence,
-                    margin: u.margin, entropy: u.entropy, row: i))
-            }
+                outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum,
+                call: ClassifierParameters.balancedCall)
+            let records = Self.records(predictions, classIds: classIds, images: allRows.map { embeddings.rowImage[$0]! })
             let seconds = clock.now().timeIntervalSince(started)
             try progress("comparing with the current model", 0.9)
             let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
@@ -205,11 +208,56 @@ public struct ClassifierRun: Sendable {
         }
     }
 
+    /// One prediction record per row of `predictions` (`images[i]` is row i's image): the call is the
+    /// balanced decision (`PredictionSet.calls`, the "rare-class view") with its probability in this
+    /// sample as `confidence`; `top` holds the five most probable classes in this sample ("expected in
+    /// this sample"), so the call need not be `top[0]`.
+    public static func records(_ predictions: PredictionSet, classIds: [Int64], images: [ImageID]) -> [PredictionRecord] {
+        let k = predictions.classes
+        return zip(predictions.calls, images).enumerated().map { i, pair in
+            let (call, image) = pair
+            let top = predictions.top(i)
+            let u = predictions.uncertainty(i)
+            return PredictionRecord(imageID: image, classID: classIds[call], confidence: predictions.corrected[i * k + call],
+                                    top: top.map { (classIds[$0.index], Float($0.probability)) },
+                                    leastConfidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, row: i)
+        }
+    }
+
+    /// Brings the current model's stored calls up to issue 15 if it was trained before (its parameters
+    /// have no `call`): each prediction's class becomes the balanced call, argmax q of its row of the
+    /// posteriors file, and its confidence that class's probability in this sample (p′ from the stored
+    /// π_train and π_target), exactly what `train` stores now; the shown top 5 are unchanged. One
+    /// transaction, once per model; every reader of the current model calls it first, so the screen,
+    /// review by class, exports, `queue` and `eval` never mix the two calls. Returns whether it rewrote.
+    /// A damaged posteriors file is refused (`ProjectError.damaged`) and nothing is written.
+    @discardableResult
+    public static func upgradeCalls(store: ProjectStore) throws -> Bool {
+        guard let record = try store.currentClassifier() else { return false }
+        var parameters = try parameters(of: record)
+        guard parameters.call == nil else { return false }
+        let matrix = try posteriors(project: store.directory, parameters: parameters)
+        let k = parameters.classIds.count
+        guard parameters.trainPrior.count == k, parameters.targetPrior.count == k else { return false }
+        var calls: [(imageID: ImageID, classID: Int64, confidence: Double)] = []
+        for p in try store.predictions(model: record.id).values where p.row >= 0 && p.row < matrix.rows {
+            let q = matrix.row(p.row).map(Double.init)
+            let call = Probabilities.balancedCalls(q, classes: k, train: parameters.trainPrior)[0]
+            let shown = Probabilities.shiftPrior(q, classes: k, train: parameters.trainPrior, target: parameters.targetPrior)
+            calls.append((p.imageID, parameters.classIds[call], shown[call]))
+        }
+        parameters.call = ClassifierParameters.balancedCall
+        return try store.rewriteCalls(model: record.id, expected: record.parameters, parameters: try json(parameters),
+                                      calls: calls)
+    }
+
     /// The current classifier with its parameters, posteriors file and predictions; `ProjectError.noModel`
-    /// when none has been trained.
+    /// when none has been trained. A model from before issue 15 has its calls upgraded first
+    /// (`upgradeCalls`).
     public static func current(store: ProjectStore) throws
         -> (record: ClassifierRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
             predictions: [ImageID: PredictionRecord]) {
+        try upgradeCalls(store: store)
         guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
         let parameters = try parameters(of: record)
         let matrix = try posteriors(project: store.directory, parameters: parameters)

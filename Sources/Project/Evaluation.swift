@@ -40,13 +40,22 @@ public enum TruthLabels {
     }
 }
 
-/// Metrics of the current classifier against ground truth (`plankterm eval`).
+/// Metrics of the current classifier against ground truth (`plankterm eval`). The decisions scored are
+/// the model's call (the balanced decision argmax q, "rare-class view": what it stores, exports and
+/// reviews by class); the probabilities scored are the shown ones, corrected to the sample.
 public struct EvaluationReport: Sendable, Codable {
     public var modelId: String
     public var n: Int
+    /// Accuracy, balanced accuracy, macro-F1 and confusion of the call.
     public var accuracy: Double
     public var balancedAccuracy: Double
     public var macroF1: Double
+    /// confusion[true][called], over `classes` (the model's classes, then truth classes it does not know).
+    public var confusion: [[Int]]
+    public var classes: [String]
+    /// The same of the sample call, argmax of the shown probabilities (the most probable class in this
+    /// sample): it maximises accuracy, the call balanced accuracy.
+    public var sampleCall: SampleCall
     public var nll: Double
     public var brier: Double
     public var ece: Double
@@ -64,9 +73,18 @@ public struct EvaluationReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case modelId = "model_id", n, accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1", nll, brier
+        case confusion, classes, sampleCall = "sample_call"
         case ece, ece20 = "ece_20", classwiseECE = "classwise_ece"
         case beforePriorCorrection = "before_prior_correction", reliability, unmatched, unpredicted
         case unknownClasses = "unknown_classes", includesLabelled = "includes_labelled"
+    }
+
+    public struct SampleCall: Sendable, Codable, Equatable {
+        public var accuracy: Double
+        public var balancedAccuracy: Double
+        public var macroF1: Double
+
+        enum CodingKeys: String, CodingKey { case accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1" }
     }
 }
 
@@ -104,10 +122,17 @@ public struct Evaluation: Sendable {
         let extend = { (v: [Double]) in v + [Double](repeating: 0, count: kk - k) }
         let corrected = Probabilities.shiftPrior(balanced, classes: kk, train: extend(parameters.trainPrior),
                                                  target: extend(parameters.targetPrior))
-        let after = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex)
+        // The call, as `train` stores it (classes the model does not know have π_train 0: never called).
+        let calls = Probabilities.balancedCalls(balanced, classes: kk, train: extend(parameters.trainPrior))
+        let after = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex, calls: calls)
+        let sample = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex)
         let before = ClassificationMetrics(probabilities: balanced, classes: kk, truth: truthIndex)
         return EvaluationReport(modelId: record.id, n: after.n, accuracy: after.accuracy,
-                                balancedAccuracy: after.balancedAccuracy, macroF1: after.macroF1, nll: after.nll,
+                                balancedAccuracy: after.balancedAccuracy, macroF1: after.macroF1,
+                                confusion: after.confusion, classes: classNames,
+                                sampleCall: .init(accuracy: sample.accuracy, balancedAccuracy: sample.balancedAccuracy,
+                                                  macroF1: sample.macroF1),
+                                nll: after.nll,
                                 brier: after.brier, ece: after.ece15, ece20: after.ece20,
                                 classwiseECE: after.classwiseECE, beforePriorCorrection: before,
                                 reliability: after.reliability, unmatched: unmatched, unpredicted: unpredicted,

@@ -124,8 +124,11 @@ public struct Exporter: Sendable {
     }
 
     /// The current classifier's predictions join the labels as `predicted` for images without a validated
-    /// or dubious label (replacing predictions imported from elsewhere), in path order.
+    /// or dubious label (replacing predictions imported from elsewhere), in path order. The class exported
+    /// is the model's call (the balanced decision, "rare-class view"), its confidence the probability of
+    /// that class in this sample.
     private func withModelPredictions(_ labels: [CurrentLabel], statuses: Set<LabelStatus>) throws -> [CurrentLabel] {
+        try ClassifierRun.upgradeCalls(store: store)
         guard let model = try store.currentClassifier() else { return labels }
         let predictions = try store.predictions(model: model.id)
         let names = try store.classNames()

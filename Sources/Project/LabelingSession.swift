@@ -54,6 +54,7 @@ public final class LabelingSession {
         names = try store.classNames()
         classNames = names.values.sorted()
         reasons = [:]
+        try ClassifierRun.upgradeCalls(store: store)
         if let model = try store.currentClassifier() {
             modelId = model.id
             modelCaution = (try? ClassifierRun.parameters(of: model))?.calibrationQuality?.caution
@@ -104,6 +105,7 @@ public final class LabelingSession {
         var view = ItemView(imageID: id, path: image.path, width: image.width, height: image.height, thumbnail: thumbnail(id),
                             label: label?.0, status: label?.1, guesses: guesses,
                             reason: reasons[id] ?? (modelId == nil ? "unlabelled (no model yet)" : ""), neighbors: neighbors)
+        view.call = predictions[id].flatMap { names[$0.classID] }
         view.picture = lastPicture?.0 == id ? lastPicture?.1 : nil
         return view
     }

@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import PlanktermCore
 
-/// One image's prediction by a classifier (see the v3 migration for the meaning of each field).
+/// One image's prediction by a classifier (see the v3 migration for the meaning of each field, except
+/// that since issue 15 `classID` is the model's call, made under the balanced prior, and `confidence` that
+/// class's probability after prior correction: the call need not be `top[0]`).
 public struct PredictionRecord: Sendable, Equatable {
     public var imageID: ImageID
     public var classID: Int64
@@ -124,6 +126,23 @@ extension ProjectStore {
             }
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('currentModel', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [id])
+        }
+    }
+
+    /// Rewrites the stored call (`classId`, `confidence`) of some of a classifier's predictions and its
+    /// parameters, in one transaction, if its parameters are still `expected` (a reader that got there
+    /// first has done it: then nothing is written). Returns whether it wrote.
+    @discardableResult
+    public func rewriteCalls(model id: String, expected: String, parameters: String,
+                             calls: [(imageID: ImageID, classID: Int64, confidence: Double)]) throws(StoreError) -> Bool {
+        try write { db in
+            guard try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]) == expected else {
+                return false
+            }
+            let statement = try db.makeStatement(sql: "UPDATE prediction SET classId = ?, confidence = ? WHERE modelId = ? AND imageId = ?")
+            for c in calls { try statement.execute(arguments: [c.classID, c.confidence, id, c.imageID.rawValue]) }
+            try db.execute(sql: "UPDATE model SET parameters = ? WHERE id = ?", arguments: [parameters, id])
+            return true
         }
     }
 

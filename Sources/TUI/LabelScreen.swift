@@ -107,17 +107,35 @@ public struct LabelScreen: Sendable {
                          x: x, y: row, maxWidth: width, foreground: .role(.dim))
             row += 1
         }
+        // The call (what Enter takes) is made with every class equally likely; where that names another
+        // class than the most probable in this sample, it gets its own first line, saying so.
+        let call = item.call ?? item.guesses.first?.name
+        let ownLine = call != nil && !item.guesses.isEmpty && call != item.guesses.first?.name
+        if ownLine, let call {
+            let used = screen.write("call   ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            let used2 = screen.write(call, x: x + used, y: row, maxWidth: width - used, foreground: .role(.text), attributes: .bold)
+            let prior = " · rare-class view"
+            if used + used2 + prior.count <= width {
+                screen.write(prior, x: x + used + used2, y: row, maxWidth: width - used - used2, foreground: .role(.dim))
+            } else {
+                row += 1
+                screen.write("       rare-class view", x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            }
+            row += 1
+        }
         for (i, guess) in item.guesses.prefix(3).enumerated() {
+            let isCall = ownLine ? guess.name == call : i == 0
             let used = screen.write(i == 0 ? "model  " : "       ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
             let percent = String(format: "%3.0f %%", guess.probability * 100)
             let used2 = screen.write(percent + " ", x: x + used, y: row, maxWidth: width - used,
-                                     foreground: .role(confidenceRole(guess.probability)), attributes: i == 0 ? .bold : [])
+                                     foreground: .role(confidenceRole(guess.probability)), attributes: isCall ? .bold : [])
             screen.write(guess.name, x: x + used + used2, y: row, maxWidth: width - used - used2,
-                         foreground: .role(i == 0 ? .text : .dim))
+                         foreground: .role(isCall ? .text : .dim))
             row += 1
         }
-        // One story (issue 15): the percentages are under the class mix expected in this sample, the
-        // queue's reason under the rare-class view; each says which.
+        // One story (issue 15): the percentages are under the class mix expected in this sample, the call
+        // and the queue's reason under the rare-class view; each says which, and the call and the
+        // reason name the same class.
         if !item.guesses.isEmpty {
             screen.write("       expected in this sample" + (state.modelCaution == nil ? "" : " · calibration rough (few labels)"),
                          x: x, y: row, maxWidth: width, foreground: .role(state.modelCaution == nil ? .dim : .accent))
@@ -230,7 +248,7 @@ public struct LabelScreen: Sendable {
     ]
 
     static let helpLines = [
-        "Enter / a   accept the prediction (validated)",
+        "Enter / a   accept the model's call (validated)",
         "1–9         give the label of neighbour k",
         "t or /      type-ahead class picker, Enter to assign",
         "d           dubious · x skip (stays unlabelled)",

@@ -210,8 +210,10 @@ struct BenchCalibration: ParsableCommand {
         discussion: """
             Draws --classes random classes (default: all) with --per-class labels each (at most half of a \
             class), trains the head as 'train' does (folds, calibration, EM over every image of the drawn \
-            classes) and scores the shown probabilities on the images not drawn. Nothing is written to the \
-            project. Used by Benchmarks/calibration.sh.
+            classes) and scores the shown probabilities and the model's call (the balanced decision, as \
+            'train' stores it; balancedAccuracySampleCall and accuracySampleCall score the most probable class \
+            in this sample instead) on the images not drawn. Nothing is written to the project. Used by \
+            Benchmarks/calibration.sh.
             """)
     @Argument(help: "An embedded project.") var project: String
     @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE")) var truth: String

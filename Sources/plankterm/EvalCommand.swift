@@ -10,10 +10,16 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             --truth is a label file (CSV or EcoTaxa TSV, as for import) or a folder with one sub-folder per \
             class. Images with a validated label in the project were used for training and are left out \
-            unless --include-labelled. The probabilities measured are the ones plankterm shows (calibrated, \
-            corrected to the estimated class mix); before_prior_correction has the balanced ones. --json \
-            prints one object with accuracy, balanced_accuracy, macro_f1, nll, brier, ece (15 bins), ece_20, \
-            classwise_ece, n, reliability, unmatched, unpredicted and unknown_classes.
+            unless --include-labelled. The classes scored are the model's calls, the class it assigns to each \
+            image (shown, reviewed by class and exported): made with every class equally likely (the \
+            rare-class view), which is what balanced accuracy rewards. Beside them, sample_call scores the \
+            most probable class in this sample (argmax of the shown probabilities), which is what accuracy \
+            rewards. The probabilities measured are the ones plankterm shows (calibrated, corrected to the \
+            estimated class mix: expected in this sample); before_prior_correction has the balanced ones. \
+            --json prints one object with accuracy, balanced_accuracy, macro_f1 and confusion (of the call, \
+            rows the true class, columns the call, in the order of classes), sample_call (accuracy, \
+            balanced_accuracy, macro_f1), nll, brier, ece (15 bins), ece_20, classwise_ece, n, reliability, \
+            unmatched, unpredicted and unknown_classes.
             """)
 
     @Argument(help: "The project folder.") var project: String
@@ -32,9 +38,11 @@ struct EvalCommand: ParsableCommand {
         }
         func pct(_ v: Double) -> String { String(format: "%.1f %%", v * 100) }
         print("model \(report.modelId) on \(report.n) images\(includeLabelled ? "" : " (training labels left out)")")
-        print("accuracy \(pct(report.accuracy))  balanced accuracy \(pct(report.balancedAccuracy))  macro-F1 "
-              + "\(String(format: "%.3f", report.macroF1))")
-        print(String(format: "NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
+        print("the model's call (rare-class view): balanced accuracy \(pct(report.balancedAccuracy))  accuracy "
+              + "\(pct(report.accuracy))  macro-F1 \(String(format: "%.3f", report.macroF1))")
+        print("most probable in this sample:      balanced accuracy \(pct(report.sampleCall.balancedAccuracy))  accuracy "
+              + "\(pct(report.sampleCall.accuracy))  macro-F1 \(String(format: "%.3f", report.sampleCall.macroF1))")
+        print(String(format: "shown probabilities (expected in this sample): NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
                      report.nll, report.brier, report.ece, report.ece20, report.classwiseECE))
         print(String(format: "before prior correction: accuracy %.1f %%, ECE %.3f",
                      report.beforePriorCorrection.accuracy * 100, report.beforePriorCorrection.ece15))

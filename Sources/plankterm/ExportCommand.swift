@@ -14,7 +14,8 @@ struct ExportCommand: ParsableCommand {
             csv: one file with path (relative to the images folder), label, status, annotator, time \
             (ISO 8601, UTC), confidence, hash and probability (the calibrated probability of the exported \
             label: 1 for validated labels, the current model's for predictions). --status predicted or any \
-            also exports the current model's prediction for every image without an expert label. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
+            also exports the current model's call for every image without an expert label: the class it assigns \
+            with every class equally likely (the rare-class view), with that class's probability in this sample. ecotaxa: a folder with ecotaxa_export.tsv (with EcoTaxa's \
             [t] type row) and the images beside it, ready for EcoTaxa's import. imagefolder: a folder per class \
             holding its images (what PyTorch's ImageFolder loads), plus labels.csv and class_names.csv; class \
             names that are unsafe as folder names (slashes, control characters, '..', very long, or equal but \

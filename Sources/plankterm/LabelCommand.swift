@@ -15,7 +15,10 @@ struct LabelCommand: ParsableCommand {
         discussion: """
             plankterm label PROJECT opens the labeling screen: each image of the queue (the current model's \
             least certain predictions first, or the unlabelled images before any model exists) large, with \
-            its prediction, why it is asked, and its nearest neighbours. Keys: Enter/a accept the prediction, \
+            its prediction, why it is asked, and its nearest neighbours. The percentages are what to expect in this \
+            sample; the model's call (what Enter takes, review by class and exports use) is made with every \
+            class equally likely, the rare-class view, and has its own line where it differs from the most \
+            probable class in this sample. Keys: Enter/a accept the model's call, \
             1-9 take neighbour k's label, t type a class, d dubious, x skip, n/N next/previous, u undo, \
             Ctrl-R redo (both kept across restarts), R review what the latest model changed, Tab the Grid \
             (validate or relabel many at once), Classes (counts, rename, merge) and Jobs screens, : a command \

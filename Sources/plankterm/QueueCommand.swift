@@ -14,7 +14,9 @@ struct QueueCommand: ParsableCommand {
             diverse (the most uncertain image of each k-center cluster among the uncertain), disagree (its \
             labelled neighbours vote for another class) or random. About 10 % of the batch are random picks \
             (--random-fraction) so that calibration and abundance estimates stay unbiased. --json prints \
-            {"strategy", "items": [{image_id, path, predicted, probability, reason, score}]}.
+            {"strategy", "items": [{image_id, path, predicted, probability, reason, score}]}: predicted is the \
+            model's call (made with every class equally likely, as the reason's percentages are), probability \
+            its probability in this sample.
             """)
 
     @Argument(help: "The project folder.") var project: String

@@ -14,7 +14,9 @@ struct TrainCommand: ParsableCommand {
             (π_train uniform). Calibration is fitted on k-fold out-of-fold predictions: bias-corrected \
             temperature scaling by default (a temperature and a per-class bias), or --calibration temperature. \
             Every embedded image is then predicted; the shown probabilities are corrected to the project's class \
-            mix as estimated by EM (with plain temperature scaling the EM estimate can drift to a few classes). The new model version \
+            mix as estimated by EM (with plain temperature scaling the EM estimate can drift to a few classes). \
+            The class each image is given (its call: shown, reviewed by class, exported and scored by eval) is \
+            the most probable with every class equally likely, so that rare classes are called. The new model version \
             and all its predictions become current in one transaction, so a failed or interrupted run leaves \
             the previous model in place. Missing embeddings are computed first (as 'plankterm embed'). \
             --json prints one object: model_id, head, labels_used, classes, images_predicted, oof_accuracy, \

@@ -105,8 +105,12 @@ struct CLITests {
         r = try plankterm(["eval", project, "--truth", images.path, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let eval = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        for key in ["accuracy", "balanced_accuracy", "macro_f1", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
+        for key in ["accuracy", "balanced_accuracy", "macro_f1", "confusion", "classes", "sample_call", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
         #expect(eval["n"] as? Int == 8)
+        // The text says which call each figure is of.
+        r = try plankterm(["eval", project, "--truth", images.path])
+        #expect(r.status == 0 && r.stdout.contains("the model's call (rare-class view): balanced accuracy")
+                && r.stdout.contains("most probable in this sample:      balanced accuracy"), "\(r.stdout)")
 
         r = try plankterm(["queue", project, "--strategy", "margin", "--count", "5", "--json"])
         let queue = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

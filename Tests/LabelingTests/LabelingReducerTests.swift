@@ -22,6 +22,19 @@ import PlanktermCore
         return s
     }
 
+    @Test("Enter and d take the model's call (rare-class view) where it is not the most probable class in this sample")
+    func acceptTakesTheCall() {
+        var s = Self.state()
+        var current = Self.item(1, guesses: ["detritus", "copepod"])
+        current.call = "copepod"
+        s.current = current
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
+        #expect(LabelingReducer.reduce(&s, .character("d")) == [.label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)])
+        // Without a call (nothing stored yet), the first guess as before.
+        s.current = Self.item(1, guesses: ["detritus", "copepod"])
+        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "detritus", status: .validated, thenIndex: 1)])
+    }
+
     @Test func acceptNeighbourDubiousAndSkipGiveTheRightWrites() {
         var s = Self.state()
         #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])

@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import Neighbors
 import PlanktermCore
 import Project
 import Store
@@ -65,11 +66,21 @@ struct ClassifierRunTests {
         let correct = predictions.values.filter { names[$0.classID] == classNames[truth[$0.imageID]!] }.count
         #expect(correct >= 80)
         for p in predictions.values {
-            #expect(p.top.count == 3 && p.top[0].classID == p.classID)
+            // The call need not be the most probable class in this sample (top[0]), but with 3 classes it is
+            // among the top 3, with its probability in this sample as the confidence.
+            #expect(p.top.count == 3 && p.top.contains { $0.classID == p.classID })
+            #expect(abs(p.confidence - Double(p.top.first { $0.classID == p.classID }!.probability)) < 1e-6)
             #expect(abs(Double(p.top.map(\.probability).reduce(0, +)) - 1) < 1e-4)
             #expect(p.leastConfidence >= 0 && p.margin >= 0 && p.entropy >= 0)
         }
         let parameters = try ClassifierRun.parameters(of: try #require(try store.currentClassifier()))
+        // The stored call is the balanced decision: argmax of the image's row of the posteriors file.
+        #expect(parameters.call == ClassifierParameters.balancedCall)
+        let matrix = try ClassifierRun.current(store: store).posteriors
+        for p in predictions.values {
+            let row = matrix.row(p.row)
+            #expect(parameters.classIds[row.indices.max { row[$0] < row[$1] }!] == p.classID)
+        }
         // 36 labels: the chosen calibration is the temperature or BCTS under a prior, never uncalibrated.
         #expect(parameters.calibration.method != .none && parameters.counts == [12, 12, 12])
         #expect(parameters.calibrationQuality?.labels == 36)

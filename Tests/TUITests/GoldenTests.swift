@@ -81,6 +81,29 @@ import Testing
         try check("label-\(width)x\(height).roles.txt", Self.roles(screen))
     }
 
+    /// Issue 15: where the model's call (every class equally likely) is not the most probable class in this
+    /// sample, the call has its own first line naming its prior, the percentages keep theirs, and the
+    /// reason names the call's class.
+    @Test func callThatDiffersFromTheSampleFavourite() throws {
+        var state = Self.fixture()
+        state.current?.guesses = [Guess(name: "diatom_chain", probability: 0.52), Guess(name: "copepod_calanoid", probability: 0.30),
+                                  Guess(name: "detritus_blob", probability: 0.07)]
+        state.current?.call = "copepod_calanoid"
+        state.current?.reason = "close call: copepod_calanoid at 46 % vs diatom_chain 31 % (rare-class view)"
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(state, width: 80, height: 24)
+        let lines = screen.text.split(separator: "\n").map(String.init)
+        let first = try #require(lines.firstIndex { $0.contains("call   copepod_calanoid · rare-class view") })
+        #expect(lines[first + 1].contains("model   52 % diatom_chain") && lines[first + 2].contains(" 30 % copepod_calanoid"))
+        #expect(lines[first + 4].contains("expected in this sample"))
+        #expect(lines[first + 5].contains("why    close call: copepod_calanoid"))
+        // The call's row of the percentages is the bold one.
+        let row = first + 2, text = lines[row]
+        let column = text.distance(from: text.startIndex, to: try #require(text.range(of: " 30 %")).lowerBound)
+        #expect(screen[column + 1, row].attributes.contains(.bold))
+        try check("label-call-80x24.txt", screen.text)
+        try check("label-call-80x24.roles.txt", Self.roles(screen))
+    }
+
     @Test func helpOverlayAndPicker() throws {
         var state = Self.fixture()
         state.mode = .help
