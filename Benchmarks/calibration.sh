@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15's calibration benchmarks on the NDSB dev set, embedded with the shipped default encoder (ImageNet
-# EfficientNet-Lite0, 1,280-d features stored on 256 principal axes: what `plankterm embed P` does without options), with `plankterm bench calibration`:
+# EfficientNet-Lite0, 1,280-d features stored on 512 whitened principal axes: what `plankterm embed P` does without options), with `plankterm bench calibration`:
 #   (a) 20 random 10-class subsets × 30 labels a class, the rest of those classes scored;
 #   (b) all 121 classes at 5, 10 and 20 labels a class (5 label draws each), default head;
 #   (c) every head (linear, knn, mlp) at 20 labels a class, 5 draws: shown balanced accuracy vs before the
@@ -19,7 +19,7 @@ if [ -z "${BIN:-}" ]; then
 fi
 mkdir -p "$work"
 # A project embedded with another encoder (the earlier ResNet, 256-d) is made again: every number depends on it.
-# (EfficientNet's 1,280 features, stored as they are or, the default for 13,018 images, on 256 principal axes.)
+# (EfficientNet's 1,280 features, stored as they are or, the default for 13,018 images, on 512 principal axes.)
 if ! grep -qsE '"(dimension|encoderDimension)" *: *1280' "$work"/project/embeddings/*.json; then
   rm -rf "$work/project"
   "$BIN" init "$work/project" --images "$data/png" --folder-labels off >/dev/null

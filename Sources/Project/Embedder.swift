@@ -131,7 +131,8 @@ public struct Embedder {
             passes.order(sampleFirst: sample)
             let features = passes.features(count: sample, progress: progress)
             let map = try features.withUnsafeBufferPointer {
-                try PrincipalComponents.fit(rows: $0.baseAddress!, count: sample, dimension: full, keep: keep)
+                try PrincipalComponents.fit(rows: $0.baseAddress!, count: sample, dimension: full, keep: keep,
+                                            whitened: EmbeddingStorage.whitened)
             }
             try map.writeDurably(to: EmbeddingsInfo.projectionFile(project: project, modelId: modelId))
             writer.projection = map

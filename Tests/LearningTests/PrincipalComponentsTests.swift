@@ -42,13 +42,35 @@ import Testing
         #expect(zero == [1, 0])
     }
 
+    @Test("whitened: the two axes weigh the same in the stored rows; unwhitened the wide one dominates")
+    func whitens() throws {
+        let rows = Self.data()
+        func rms(whitened: Bool) throws -> (Float, Float) {
+            let map = try rows.withUnsafeBufferPointer {
+                try PrincipalComponents.fit(rows: $0.baseAddress!, count: 400, dimension: 6, keep: 2, whitened: whitened)
+            }
+            var out = [Float](repeating: 0, count: 800)
+            rows.withUnsafeBufferPointer { map.project($0.baseAddress!, count: 400, into: &out) }
+            var a: Float = 0, b: Float = 0
+            for r in 0..<400 {
+                let x = out[2 * r], y = out[2 * r + 1]
+                a += x * x
+                b += y * y
+            }
+            return (a.squareRoot(), b.squareRoot())
+        }
+        let (plainA, plainB) = try rms(whitened: false), (whiteA, whiteB) = try rms(whitened: true)
+        #expect(plainA > 1.5 * plainB, "\(plainA) \(plainB)")
+        #expect(whiteA < 1.2 * whiteB && whiteB < 1.2 * whiteA, "\(whiteA) \(whiteB)")
+    }
+
     @Test("a map written and read back is the same map; another file is refused with its name")
     func roundTrip() throws {
         let dir = try TemporaryDirectory("plankterm-pca")
         defer { dir.remove() }
         let rows = Self.data()
         let map = try rows.withUnsafeBufferPointer {
-            try PrincipalComponents.fit(rows: $0.baseAddress!, count: 400, dimension: 6, keep: 3)
+            try PrincipalComponents.fit(rows: $0.baseAddress!, count: 400, dimension: 6, keep: 3, whitened: true)
         }
         try map.write(to: dir.path + "/p.safetensors")
         #expect(try PrincipalComponents.read(from: dir.path + "/p.safetensors") == map)

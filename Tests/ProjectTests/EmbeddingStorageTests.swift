@@ -118,8 +118,8 @@ import Testing
         #expect(throws: ProjectError.self) { try info.projection(project: dir.path, encoderDimension: 256) }
     }
 
-    @Test("automatic storage: a new store is full below 2,048 images and on 256 axes from there; what is stored is kept",
-          arguments: [(1280, nil as Int??, 2047, nil as Int?), (1280, nil, 2048, 256), (256, nil, 100_000, nil),
+    @Test("automatic storage: a new store is full below 2,048 images and on 512 axes from there; what is stored is kept",
+          arguments: [(1280, nil as Int??, 2047, nil as Int?), (1280, nil, 2048, 512), (512, nil, 100_000, nil),
                       (1280, .some(nil), 100_000, nil), (1280, .some(.some(384)), 10, 384)])
     func automatic(encoder: Int, stored: Int??, images: Int, expected: Int?) {
         #expect(EmbeddingStorage.automatic.target(encoderDimension: encoder, stored: stored, images: images) == expected)
