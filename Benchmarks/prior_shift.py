@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,11 @@ def main():
     rng = random.Random(a.seed)
     full = sorted(c for c in by if len(by[c]) >= 200)
     run = lambda *args, **kw: subprocess.run([a.bin, *args], check=True, capture_output=True, text=True, **kw)
+    # The project must start without labels (Benchmarks/calibration.sh makes it with --folder-labels off): labels
+    # from the class folders would train on the samples' own truth, and classify-and-count would look exact.
+    labelled = re.search(r"labels\s+(\d+) validated", run("status", a.project).stdout)
+    if not labelled or labelled.group(1) != "0":
+        sys.exit(f"{a.project}: has validated labels already (make it with 'plankterm init --folder-labels off')")
     results = []
     for d in range(a.draws):
         work = tempfile.mkdtemp(prefix="plankterm-shift-")
