@@ -279,9 +279,7 @@ private struct RowWriter {
     }
 
     func writeInfo() throws {
-        let file = URL(fileURLWithPath: EmbeddingsInfo.projectionFile(project: store.directory, modelId: modelId)).lastPathComponent
-        try EmbeddingsInfo(modelId: modelId, dimension: dimension, projection: projection.map { (file, $0) })
-            .write(project: store.directory)
+        try EmbeddingsInfo(modelId: modelId, dimension: dimension, projection: projection).write(project: store.directory)
     }
 
     /// Writes the rows of `ids` from their full features and records them.

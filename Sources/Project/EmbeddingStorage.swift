@@ -84,16 +84,16 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
     /// Rows made up for benchmarks (`SyntheticEmbeddings`), not computed by a network.
     public var synthetic: Bool?
 
-    public init(modelId: String, dimension: Int, projection: (file: String, map: PrincipalComponents)? = nil,
-                synthetic: Bool? = nil) {
+    /// `projection`: the map the rows were made with; its file is `projectionFile`.
+    public init(modelId: String, dimension: Int, projection: PrincipalComponents? = nil, synthetic: Bool? = nil) {
         self.modelId = modelId
         self.dimension = dimension
         self.synthetic = synthetic
         if let projection {
-            encoderDimension = projection.map.inputDimension
-            self.projection = projection.file
-            varianceKept = (projection.map.varianceKept * 10_000).rounded() / 10_000
-            fittedOn = projection.map.sampleCount
+            encoderDimension = projection.inputDimension
+            self.projection = Self.projectionName(modelId: modelId)
+            varianceKept = (projection.varianceKept * 10_000).rounded() / 10_000
+            fittedOn = projection.sampleCount
         }
     }
 
@@ -113,8 +113,9 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
     }
 
     public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).json" }
+    public static func projectionName(modelId: String) -> String { "\(modelId).pca.safetensors" }
     public static func projectionFile(project: String, modelId: String) -> String {
-        project + "/embeddings/\(modelId).pca.safetensors"
+        project + "/embeddings/" + projectionName(modelId: modelId)
     }
 
     /// The record of `modelId`, or `ProjectError.damaged` naming the file.
@@ -241,8 +242,7 @@ extension Embedder {
             unlink(temporary)
             throw ProjectError.writeFailed(path: path, reason: ErrorText.lastErrno())
         }
-        try EmbeddingsInfo(modelId: modelId, dimension: keep, projection: (URL(fileURLWithPath: EmbeddingsInfo.projectionFile(
-            project: project, modelId: modelId)).lastPathComponent, map)).write(project: project)
+        try EmbeddingsInfo(modelId: modelId, dimension: keep, projection: map).write(project: project)
         // The graph's neighbours were found among the full features; they are found again among the stored ones.
         unlink(ProjectEmbeddings.graphFile(project: project, encoderId: modelId))
         return map
