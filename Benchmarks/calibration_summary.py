@@ -20,6 +20,12 @@ summary = {
     "case": name, "draws": len(rows), "labels": round(mean("labels")),
     "ece_mean": round(mean("ece"), 4), "ece_worst": round(max(r["ece"] for r in rows), 4),
     "ece_before_prior_correction_mean": round(mean("eceBefore"), 4),
+    # With the scored images' true mix as the target prior: the calibration's own share of the ECE.
+    "ece_true_prior_mean": round(mean("eceTruePrior"), 4) if all("eceTruePrior" in r for r in rows) else None,
+    # The shown probabilities before the top-label map (issue 15's last step).
+    "ece_before_top_label_map": [round(mean("eceBeforeTopLabelMap"), 4), round(max(r["eceBeforeTopLabelMap"] for r in rows), 4)]
+    if all("eceBeforeTopLabelMap" in r for r in rows) else None,
+    "mean_confidence": round(mean("meanConfidence"), 4) if all("meanConfidence" in r for r in rows) else None,
     "oof_ece_mean": round(mean("oofECE"), 4), "oof_ece_upper_mean": round(mean("oofECEUpper"), 4),
     "calibration_trusted": sum(r["calibrationTrusted"] for r in rows),
     "balanced_accuracy": round(mean("balancedAccuracy"), 4),

@@ -36,6 +36,18 @@ public struct CalibrationBenchmark: Sendable {
         /// Balanced accuracy and accuracy when the scored images' true class mix is the target prior.
         public var balancedAccuracyTruePrior: Double
         public var accuracyTruePrior: Double
+        /// ECE when the scored images' true class mix is the target prior: what is left when the class
+        /// mix is known (the shifted posteriors, without the top-label map): the calibration's own share.
+        public var eceTruePrior: Double?
+        /// Mean top-class probability of the shown probabilities (beside
+        /// `accuracySampleCall`: over- or under-confidence at a glance).
+        public var meanConfidence: Double?
+        /// The shown probabilities' reliability diagram on the scored images: [count, confidence, accuracy]
+        /// per 15 bins.
+        public var reliability: [[Double]]?
+        /// ECE of the shown probabilities without the top-label map (`PredictionSet.topLabelMap`): the
+        /// prior-shifted calibrated posteriors, as shown before it.
+        public var eceBeforeTopLabelMap: Double?
         public var flipped: Double?
         public var gain: Double?
         public var gainError: Double?
@@ -52,7 +64,8 @@ public struct CalibrationBenchmark: Sendable {
     /// `classes` random classes (nil: all) with `perClass` labels each (at most half of a class's
     /// images), `draws` times, seeded.
     public func run(truth: [ImageID: String], classes: Int?, perClass: Int, draws: Int, head: HeadKind,
-                    calibration: Calibration.Method = .bcts, selectCalibration: Bool = true, seed: UInt64 = 0, threads: Int = 2,
+                    calibration: Calibration.Method = .bcts, selectCalibration: Bool = true,
+                    matchFoldPenalty: Bool = true, seed: UInt64 = 0, threads: Int = 2,
                     report: (Case) -> Void = { _ in }) throws -> [Case] {
         let embeddings = try ProjectEmbeddings.load(store: store)
         let features = embeddings.features
@@ -90,10 +103,12 @@ public struct CalibrationBenchmark: Sendable {
             settings.threads = threads
             var training = ClassifierTraining(settings: settings, calibration: calibration)
             training.selectCalibration = selectCalibration
+            training.matchFoldPenalty = matchFoldPenalty
             let outcome = training.run(features, rows: labelledRows, labels: labelledClasses, classes: k)
             let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                             trainPrior: outcome.trainPrior, features: features, rows: allRows,
-                                            priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads)
+                                            priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
+                                            outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
             var shown: [Double] = [], balanced: [Double] = [], scoredTruth: [Int] = [], scoredCalls: [Int] = []
             let calls = predictions.calls
             for (i, row) in allRows.enumerated() where !isLabelled.contains(row) {
@@ -111,6 +126,11 @@ public struct CalibrationBenchmark: Sendable {
                 probabilities: Probabilities.shiftPrior(balanced, classes: k, train: outcome.trainPrior, target: truthMix),
                 classes: k, truth: scoredTruth)
             let decision = predictions.priorDecision
+            let scoredIndex = allRows.indices.filter { !isLabelled.contains(allRows[$0]) }
+            let unmapped = Probabilities.shiftPrior(predictions.posteriors, classes: k, train: outcome.trainPrior,
+                                                    target: predictions.targetPrior)
+            let eceUnmapped = ClassificationMetrics(probabilities: scoredIndex.flatMap { unmapped[($0 * k)..<($0 * k + k)] },
+                                                    classes: k, truth: scoredTruth).ece15
             let oof = outcome.calibrationQuality
             let result = Case(draw: draw, classes: k, labels: labelledRows.count, scored: scoredTruth.count,
                               head: head.rawValue, calibration: outcome.calibration.summary,
@@ -120,7 +140,10 @@ public struct CalibrationBenchmark: Sendable {
                               balancedAccuracyBefore: before.balancedAccuracy, accuracy: after.accuracy,
                               accuracyBefore: before.accuracy, balancedAccuracySampleCall: sampleCall.balancedAccuracy,
                               accuracySampleCall: sampleCall.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
-                              accuracyTruePrior: oracle.accuracy, flipped: decision?.flipped, gain: decision?.gain,
+                              accuracyTruePrior: oracle.accuracy, eceTruePrior: oracle.ece15,
+                              meanConfidence: Self.meanTopProbability(shown, classes: k),
+                              reliability: after.reliability.map { [Double($0.count), $0.confidence, $0.accuracy] },
+                              eceBeforeTopLabelMap: eceUnmapped, flipped: decision?.flipped, gain: decision?.gain,
                               gainError: decision?.gainError, labelledEMError: outcome.priorCheck?.emError,
                               labelledMeanError: outcome.priorCheck?.meanPosteriorError,
                               priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason,
@@ -129,5 +152,11 @@ public struct CalibrationBenchmark: Sendable {
             cases.append(result)
         }
         return cases
+    }
+
+    static func meanTopProbability(_ p: [Double], classes k: Int) -> Double {
+        let n = p.count / k
+        guard n > 0 else { return 0 }
+        return (0..<n).reduce(0) { $0 + p[($1 * k)..<($1 * k + k)].max()! } / Double(n)
     }
 }

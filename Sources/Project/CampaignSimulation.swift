@@ -65,7 +65,8 @@ public struct CampaignSimulation: Sendable {
             guard !pool.isEmpty else { break }
             let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                             trainPrior: outcome.trainPrior, features: features,
-                                            rows: pool.map { rows[$0] }, priorCheck: outcome.priorCheck)
+                                            rows: pool.map { rows[$0] }, priorCheck: outcome.priorCheck,
+                                            outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
             // Metrics over all `k` classes: unseen classes get probability 0.
             let kp = present.count
             var corrected = [Double](repeating: 0, count: pool.count * k)

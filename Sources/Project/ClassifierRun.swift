@@ -97,6 +97,16 @@ public struct ClassifierParameters: Sendable, Codable, Equatable {
     /// in the sample, and `upgradeCalls` rewrites it from the posteriors file the first time the model is
     /// used.
     public var call: String? = nil
+    /// The map of the top-class probability applied after the prior shift (`PredictionSet.topLabelMap`);
+    /// nil for models stored before it, whose shown probabilities are the shifted posteriors.
+    public var topLabelMap: TopLabelCalibration? = nil
+
+    /// The shown probabilities of balanced posteriors `q` (rows × k): shifted to `targetPrior`, then the
+    /// top-label map. `train` and `target` default to the model's own priors.
+    public func shown(_ q: [Double], classes k: Int, train: [Double]? = nil, target: [Double]? = nil) -> [Double] {
+        let shifted = Probabilities.shiftPrior(q, classes: k, train: train ?? trainPrior, target: target ?? targetPrior)
+        return topLabelMap?.apply(shifted, classes: k) ?? shifted
+    }
 
     /// The `call` of every model trained now.
     public static let balancedCall = "balanced"
@@ -150,7 +160,8 @@ public struct ClassifierRun: Sendable {
         try progress("predicting \(allRows.count) images", 0.8)
         let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
                                         trainPrior: outcome.trainPrior, features: features, rows: allRows,
-                                        priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads)
+                                        priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
+                                        outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
         let relative = Self.posteriorsFile(modelId: modelId)
@@ -173,7 +184,7 @@ public struct ClassifierRun: Sendable {
                 calibrationQuality: outcome.calibrationQuality,
                 outOfFoldFile: oofChecksum == nil ? nil : oofRelative,
                 outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum,
-                call: ClassifierParameters.balancedCall)
+                call: ClassifierParameters.balancedCall, topLabelMap: predictions.topLabelMap)
             let records = Self.records(predictions, classIds: classIds, images: allRows.map { embeddings.rowImage[$0]! })
             let seconds = clock.now().timeIntervalSince(started)
             try progress("comparing with the current model", 0.9)

@@ -120,8 +120,8 @@ public struct Evaluation: Sendable {
             for j in 0..<k { balanced[i * kk + j] = Double(src[j]) }
         }
         let extend = { (v: [Double]) in v + [Double](repeating: 0, count: kk - k) }
-        let corrected = Probabilities.shiftPrior(balanced, classes: kk, train: extend(parameters.trainPrior),
-                                                 target: extend(parameters.targetPrior))
+        let corrected = parameters.shown(balanced, classes: kk, train: extend(parameters.trainPrior),
+                                         target: extend(parameters.targetPrior))
         // The call, as `train` stores it (classes the model does not know have π_train 0: never called).
         let calls = Probabilities.balancedCalls(balanced, classes: kk, train: extend(parameters.trainPrior))
         let after = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex, calls: calls)

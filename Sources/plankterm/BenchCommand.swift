@@ -223,6 +223,8 @@ struct BenchCalibration: ParsableCommand {
     @Option(help: "The head: knn, linear or mlp.") var head = "linear"
     @Option(help: "Calibration: bcts, temperature or none.") var calibration = "bcts"
     @Flag(help: "Plain BCTS without the chosen prior on the biases (the calibration before issue 15).") var plain = false
+    @Flag(help: "Refit the linear head on all labels with C as set, not at its fold heads' penalty per label (the refit before issue 15).")
+    var plainRefit = false
     @Option(help: "Seed of the draws.") var seed: UInt64 = 0
     @Option(help: "Threads.") var threads = 2
 
@@ -235,7 +237,7 @@ struct BenchCalibration: ParsableCommand {
         let (labels, _) = try TruthLabels.read(truth, store: store, imagesRoot: root)
         _ = try CalibrationBenchmark(store: store).run(truth: labels, classes: classes, perClass: perClass, draws: draws,
                                                        head: kind, calibration: method, selectCalibration: !plain,
-                                                       seed: seed, threads: threads) { result in
+                                                       matchFoldPenalty: !plainRefit, seed: seed, threads: threads) { result in
             FileHandle.standardOutput.write(((try? JSONOutput.string(result)) ?? "{}").data(using: .utf8)! + Data("\n".utf8))
         }
     }
