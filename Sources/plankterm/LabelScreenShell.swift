@@ -41,7 +41,7 @@ enum LabelScreenShell {
         screen.imagesLine = driver.graphics.summary
         let board = JobBoard()
         let worker = settings.runJobs ? JobThread.start(store: store, imagesRoot: imagesRoot, board: board) : nil
-        var validatedSinceTrain = 0
+        var trigger = TrainingTrigger(every: settings.trainEvery, idle: settings.trainIdle, clock: SystemClock())
         var lastModelCheck = Date()
 
         func draw() {
@@ -152,10 +152,7 @@ enum LabelScreenShell {
         }
         /// The automatic trigger: every `trainEvery` validated labels, queue a training job.
         func countValidated(_ n: Int) {
-            validatedSinceTrain += n
-            guard settings.trainEvery > 0, validatedSinceTrain >= settings.trainEvery else { return }
-            validatedSinceTrain = 0
-            queueTraining(reason: "\(settings.trainEvery) new labels")
+            if let reason = trigger.counted(n) { queueTraining(reason: reason) }
         }
         func enqueueTraining(reason: String, head: HeadKind? = nil) throws -> Int64 {
             try store.enqueue(.train(TrainJobParameters(head: head ?? settings.trainHead, reason: reason)), time: Date())
@@ -170,18 +167,15 @@ enum LabelScreenShell {
             }
         }
 
-        var lastKey = Date()
         draw()
         while !state.quit && !driver.stopRequested {
             let key = driver.readKey(timeout: 250)
             // The idle trigger: labels given, then no key for a while (a coffee): train on them now.
-            if key == nil, validatedSinceTrain > 0, settings.trainIdle > 0,
-               Date().timeIntervalSince(lastKey) >= settings.trainIdle {
-                validatedSinceTrain = 0
-                queueTraining(reason: "idle for \(Int(settings.trainIdle)) s")
+            if key == nil, let reason = trigger.noKey() {
+                queueTraining(reason: reason)
                 draw()
             }
-            if key != nil { lastKey = Date() }
+            if key != nil { trigger.keyPressed() }
             let jobLine = board.line
             if jobLine != state.jobLine {
                 state.jobLine = jobLine
@@ -274,62 +268,52 @@ enum LabelScreenShell {
 
         /// The `:` command line.
         func command(_ text: String) throws {
-            let words = text.split(separator: " ").map(String.init)
-            switch words.first {
-            case "train":
-                let head = words.count > 1 ? HeadKind(rawValue: words[1]) : nil
-                if words.count > 1 && head == nil { state.message = "heads: knn, linear, mlp"; return }
-                queueTraining(reason: "asked for", head: head)
-            case "pretrain":
-                let epochs = words.count > 1 ? Int(words[1]) : 15
-                guard let epochs, epochs > 0 else { state.message = "pretrain [EPOCHS]"; return }
+            let parsed = ColonCommand.parse(text, vocabulary: ColonCommand.Vocabulary(
+                heads: HeadKind.allCases.map(\.rawValue), queues: QueryStrategy.allCases.map(\.rawValue),
+                exportFormats: ExportFormat.allCases.map(\.rawValue)))
+            switch parsed {
+            case .failure(let error): state.message = error.message
+            case .success(let command): try runCommand(command)
+            }
+        }
+        /// Runs a parsed `:` command; the names in it are ones the parser checked against the vocabulary.
+        func runCommand(_ command: ColonCommand) throws {
+            switch command {
+            case .train(let head):
+                queueTraining(reason: "asked for", head: head.flatMap(HeadKind.init(rawValue:)))
+            case .pretrain(let epochs):
                 let id = try store.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
                 state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
-            case "finetune":
-                let epochs = words.count > 1 ? Int(words[1]) : 1
-                guard let epochs, epochs > 0 else { state.message = "finetune [EPOCHS]"; return }
+            case .finetune(let epochs):
                 let id = try store.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
                 state.message = "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
-            case "embed":
+            case .embed:
                 let id = try store.enqueue(.embed, time: Date())
                 state.message = "embedding new images queued (job \(id))"
-            case "abundance":
-                let by = words.count > 1 ? words[1] : "folder"
+            case .abundance(let by):
                 let id = try store.enqueue(.abundance(AbundanceJobParameters(by: by)), time: Date())
                 state.message = "abundance by \(by) queued (job \(id)): written to reports/ when done"
-            case "queue":
-                guard words.count > 1, let strategy = QueryStrategy(rawValue: words[1]) else {
-                    state.message = "queues: " + QueryStrategy.allCases.map(\.rawValue).joined(separator: ", ")
-                    return
-                }
+            case .queue(let name):
+                guard let strategy = QueryStrategy(rawValue: name) else { return }
                 try session.reload(strategy: strategy)
                 adoptSessionQueue()
                 state.screen = .label
                 show(0)
                 state.message = session.modelId == nil ? "no model yet: the queue is the unlabelled images"
                     : "queue \(strategy.rawValue): \(state.items.count) images"
-            case "export":
-                guard words.count == 3, let format = ExportFormat(rawValue: words[1]) else {
-                    state.message = "export FORMAT PATH, FORMAT one of " + ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")
-                    return
-                }
+            case .export(let name, let path):
+                guard let format = ExportFormat(rawValue: name) else { return }
                 let report = try Exporter(store: store, imagesRoot: imagesRoot)
-                    .run(ExportOptions(format: format, output: words[2]))
+                    .run(ExportOptions(format: format, output: path))
                 state.message = "exported \(report.labels) labels as \(format.rawValue) to \(report.output)"
-            case "grid":
-                if words.count > 1 {
-                    let name = words.dropFirst().joined(separator: " ")
-                    guard let match = state.matches(name).first else { state.message = "no class \(name)"; return }
-                    loadGrid(.predicted(match))
-                } else {
-                    loadGrid(.queue)
-                }
-            case "label": try loadScreen(.label)
-            case "classes": try loadScreen(.classes)
-            case "jobs": try loadScreen(.jobs)
-            case "q", "quit": state.quit = true
-            default:
-                state.message = "commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+            case .grid(let name?):
+                guard let match = state.matches(name).first else { state.message = "no class \(name)"; return }
+                loadGrid(.predicted(match))
+            case .grid(nil): loadGrid(.queue)
+            case .label: try loadScreen(.label)
+            case .classes: try loadScreen(.classes)
+            case .jobs: try loadScreen(.jobs)
+            case .quit: state.quit = true
             }
         }
 
@@ -341,7 +325,7 @@ enum LabelScreenShell {
             try? store.finishJob(running, state: .failed, message: "stopped", error: "the labeling screen closed while it ran",
                                  time: Date())
             queued = try? store.retryJob(running, time: Date())
-        } else if validatedSinceTrain > 0 {
+        } else if trigger.validatedSinceTrain > 0 {
             queued = try? enqueueTraining(reason: "labels given before quitting")
         }
         _ = worker
