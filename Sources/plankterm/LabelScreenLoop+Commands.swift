@@ -2,7 +2,6 @@ import Foundation
 import Labeling
 import Learning
 import Project
-import Store
 
 extension LabelScreenLoop {
     /// The `:` command line.
