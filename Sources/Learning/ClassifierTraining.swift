@@ -191,13 +191,8 @@ public struct ClassifierTraining: Sendable {
             check = PriorCheck(posteriors: calibrated, truth: oofTruth, classes: k, trainPrior: trainPrior,
                                smoothing: PredictionSet.smoothing, seed: settings.seed)
         }
-        var final = settings
-        if settings.kind == .mlp && !foldEpochs.isEmpty { final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2]) }
-        if settings.kind == .linear && matchFoldPenalty && !foldTrainingLabels.isEmpty {
-            let share = Double(foldTrainingLabels.reduce(0, +)) / Double(foldTrainingLabels.count * labels.count)
-            final.c = settings.c * share
-        }
-        let head = final.fit(features, rows: rows, labels: labels, classes: k)
+        let head = refitSettings(foldEpochs: foldEpochs, foldTrainingLabels: foldTrainingLabels, labels: labels.count)
+            .fit(features, rows: rows, labels: labels, classes: k)
         progress(1)
         return TrainingOutcome(settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
                                calibration: fitted, calibrationChoice: choice, calibrationQuality: quality,
@@ -208,6 +203,18 @@ public struct ClassifierTraining: Sendable {
 }
 
 extension ClassifierTraining {
+    /// The settings of the refit on all `labels` labels: the MLP for the folds' median best epoch, the linear
+    /// head at the folds' penalty per label (`matchFoldPenalty`).
+    func refitSettings(foldEpochs: [Int], foldTrainingLabels: [Int], labels: Int) -> HeadSettings {
+        var final = settings
+        if settings.kind == .mlp && !foldEpochs.isEmpty { final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2]) }
+        if settings.kind == .linear && matchFoldPenalty && !foldTrainingLabels.isEmpty {
+            let share = Double(foldTrainingLabels.reduce(0, +)) / Double(foldTrainingLabels.count * labels)
+            final.c = settings.c * share
+        }
+        return final
+    }
+
     /// `p` (n × k, balanced labels `truth`) with the top-label map applied to each of two stratified halves,
     /// the map fitted on the other half: held out, as the ECE it feeds must be.
     static func crossMapped(_ p: [Double], truth: [Int], classes k: Int, seed: UInt64) -> [Double] {

@@ -85,19 +85,9 @@ public struct CalibrationBenchmark: Sendable {
                 let eligible = names.filter { byClass[$0]!.count >= 2 * perClass }
                 chosen = Array(eligible.shuffled(using: &rng).prefix(classes)).sorted()
             }
-            var labelledRows: [Int] = [], labelledClasses: [Int] = [], allRows: [Int] = [], allClasses: [Int] = []
-            var isLabelled = Set<Int>()
-            for (c, name) in chosen.enumerated() {
-                let members = byClass[name]!
-                let take = min(perClass, members.count / 2)
-                for row in members.shuffled(using: &rng).prefix(take) {
-                    labelledRows.append(row)
-                    labelledClasses.append(c)
-                    isLabelled.insert(row)
-                }
-                allRows += members
-                allClasses += [Int](repeating: c, count: members.count)
-            }
+            let (labelledRows, labelledClasses, allRows, allClasses) = Self.drawLabels(chosen.map { byClass[$0]! },
+                                                                                       perClass: perClass, using: &rng)
+            let isLabelled = Set(labelledRows)
             let k = chosen.count
             var settings = HeadSettings(kind: head, seed: seed &+ UInt64(draw))
             settings.threads = threads
@@ -126,11 +116,8 @@ public struct CalibrationBenchmark: Sendable {
                 probabilities: Probabilities.shiftPrior(balanced, classes: k, train: outcome.trainPrior, target: truthMix),
                 classes: k, truth: scoredTruth)
             let decision = predictions.priorDecision
-            let scoredIndex = allRows.indices.filter { !isLabelled.contains(allRows[$0]) }
-            let unmapped = Probabilities.shiftPrior(predictions.posteriors, classes: k, train: outcome.trainPrior,
-                                                    target: predictions.targetPrior)
-            let eceUnmapped = ClassificationMetrics(probabilities: scoredIndex.flatMap { unmapped[($0 * k)..<($0 * k + k)] },
-                                                    classes: k, truth: scoredTruth).ece15
+            let eceUnmapped = Self.eceWithoutTopLabelMap(predictions, scored: allRows.indices.filter { !isLabelled.contains(allRows[$0]) },
+                                                          truth: scoredTruth)
             let oof = outcome.calibrationQuality
             let result = Case(draw: draw, classes: k, labels: labelledRows.count, scored: scoredTruth.count,
                               head: head.rawValue, calibration: outcome.calibration.summary,
@@ -152,6 +139,30 @@ public struct CalibrationBenchmark: Sendable {
             cases.append(result)
         }
         return cases
+    }
+
+    /// Up to `perClass` labelled rows of each class (at most half of its `members`), and every row with its class.
+    static func drawLabels(_ members: [[Int]], perClass: Int, using rng: inout SeededGenerator)
+        -> (labelled: [Int], labelledClasses: [Int], all: [Int], allClasses: [Int]) {
+        var labelled: [Int] = [], labelledClasses: [Int] = [], all: [Int] = [], allClasses: [Int] = []
+        for (c, rows) in members.enumerated() {
+            for row in rows.shuffled(using: &rng).prefix(min(perClass, rows.count / 2)) {
+                labelled.append(row)
+                labelledClasses.append(c)
+            }
+            all += rows
+            allClasses += [Int](repeating: c, count: rows.count)
+        }
+        return (labelled, labelledClasses, all, allClasses)
+    }
+
+    /// ECE on the `scored` rows of `predictions` shown as before the top-label map (shifted posteriors).
+    static func eceWithoutTopLabelMap(_ predictions: PredictionSet, scored: [Int], truth: [Int]) -> Double {
+        let k = predictions.classes
+        let unmapped = Probabilities.shiftPrior(predictions.posteriors, classes: k, train: predictions.trainPrior,
+                                                target: predictions.targetPrior)
+        return ClassificationMetrics(probabilities: scored.flatMap { unmapped[($0 * k)..<($0 * k + k)] }, classes: k,
+                                     truth: truth).ece15
     }
 
     static func meanTopProbability(_ p: [Double], classes k: Int) -> Double {
