@@ -14,7 +14,9 @@ struct TrainCommand: ParsableCommand {
             (π_train uniform). Calibration is fitted on k-fold out-of-fold predictions: bias-corrected \
             temperature scaling by default (a temperature and a per-class bias), or --calibration temperature. \
             Every embedded image is then predicted; the shown probabilities are corrected to the project's class \
-            mix as estimated by EM (with plain temperature scaling the EM estimate can drift to a few classes). \
+            mix as estimated by EM (with plain temperature scaling the EM estimate can drift to a few classes), \
+            and the top class's probability is then mapped to how often such a top class is right (a top-label \
+            map fitted on the out-of-fold labels, weighted to that mix). \
             The class each image is given (its call: shown, reviewed by class, exported and scored by eval) is \
             the most probable with every class equally likely, so that rare classes are called. The new model version \
             and all its predictions become current in one transaction, so a failed or interrupted run leaves \
