@@ -71,20 +71,4 @@ struct PreprocessingTests {
         let kept = Preprocessor(side: 16, polarity: .keep)(image)
         #expect(!kept.inverted && kept.image[0, 0] == 240)
     }
-
-    @Test("the thumbnail cache keeps aspect ratio, reuses hits and evicts the least recently used")
-    func thumbnailCache() {
-        let cache = ThumbnailCache<Int>(capacityBytes: 1000)
-        let image = PixelImage(width: 100, height: 50, channels: 1, filledWith: [7])
-        var calls = 0
-        let size = ThumbnailSize(maxWidth: 20, maxHeight: 20)
-        let first = cache.thumbnail(for: 1, size: size) { calls += 1; return image }
-        #expect(first.width == 20 && first.height == 10)
-        _ = cache.thumbnail(for: 1, size: size) { calls += 1; return image }
-        #expect(calls == 1)
-        for key in 2..<12 { _ = cache.thumbnail(for: key, size: size) { image } }  // 11 × 200 bytes > 1000
-        #expect(cache.count <= 5)
-        _ = cache.thumbnail(for: 1, size: size) { calls += 1; return image }
-        #expect(calls == 2)  // the oldest entry was evicted
-    }
 }
