@@ -4,14 +4,6 @@ import NN
 import PlanktermCore
 import Store
 
-/// A flag one thread sets and another reads.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
-
 /// The job was cancelled while it ran.
 public struct JobCancelled: Error, CustomStringConvertible {
     public var description: String { "cancelled" }

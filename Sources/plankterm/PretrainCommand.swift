@@ -1,30 +1,10 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Linalg
 import NN
+import PlanktermCore
 import Project
 import Store
-
-/// Set by Ctrl-C (SIGINT) or SIGTERM; read between training steps.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
-    private var sources: [any DispatchSourceSignal] = []
-
-    /// Catches SIGINT and SIGTERM from now on (the default action — dying — is replaced by the flag).
-    func install() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in lock.withLock { stopped = true } }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var isSet: Bool { lock.withLock { stopped } }
-}
 
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,7 +64,7 @@ struct PretrainCommand: ParsableCommand {
         simclr.learningRate = lr
         simclr.seed = seed
         let stop = StopFlag()
-        stop.install()
+        stop.stopOnSignals()
         let tty = Console.stderrIsTTY
         let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start).run(
             imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
