@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Terminal"),
         .executableTarget(name: "fuzz-labelfile", dependencies: ["Project"]),
         .executableTarget(name: "fuzz-toml", dependencies: [
-            "TUI", "Learning", "Terminal", .product(name: "TOMLKit", package: "TOMLKit"),
+            "PlanktermCore", "TUI", "Learning", "Terminal", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
     ]
 )

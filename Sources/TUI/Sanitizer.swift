@@ -1,25 +1,23 @@
-/// Makes any string safe to show: nothing it contains can act on the terminal.
+import PlanktermCore
+
+/// Makes any string safe to show in a cell of the screen: nothing it contains can act on the terminal,
+/// and each character takes one column.
 ///
-/// Control characters (C0, DEL, C1), and so every escape sequence's introducer, become visible
-/// replacements: ESC as "␛", other C0 controls as their Control Pictures (U+2400 block), DEL and C1 as
-/// "�". Bidirectional overrides and isolates, which can reorder what the user sees, become "�" too.
-/// Characters wider than one column (CJK, most emoji) become "?" so that one character is one cell.
+/// Controls and bidirectional overrides become visible as `SafeText.visible` shows them (ESC "␛", other
+/// C0 controls their Control Pictures, DEL, C1 and bidi controls "�"). Characters wider than one
+/// column (CJK, most emoji) then become "?", and combining marks and invisible format characters,
+/// which would merge with a neighbour or vanish, are dropped.
 public enum Sanitizer {
     public static func sanitize(_ text: String) -> String {
         var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x1B: out.append("␛")
-            case 0x00..<0x20: out.append(Unicode.Scalar(0x2400 + scalar.value)!)
-            case 0x7F, 0x80..<0xA0: out.append("�")
-            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: out.append("�")
-            default:
-                if isWide(scalar) { out.append("?") } else if scalar.properties.generalCategory == .nonspacingMark
-                    || scalar.properties.generalCategory == .enclosingMark || scalar.properties.generalCategory == .format {
-                    continue  // combining and invisible format characters would merge or vanish: dropped
-                } else {
-                    out.append(scalar)
-                }
+        for scalar in SafeText.visible(text).unicodeScalars {
+            let category = scalar.properties.generalCategory
+            if isWide(scalar) {
+                out.append("?")
+            } else if category == .nonspacingMark || category == .enclosingMark || category == .format {
+                continue
+            } else {
+                out.append(scalar)
             }
         }
         return String(out)

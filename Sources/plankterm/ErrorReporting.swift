@@ -58,12 +58,9 @@ struct CommandFailure: Error {
 
 /// Output helpers.
 enum Console {
-    /// `text` with control characters (newlines, escapes) replaced, so one message stays one safe line.
-    static func oneLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
-            s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) ? "?" : s
-        }))
-    }
+    /// `text` with control characters (newlines, escapes) and bidirectional overrides shown as visible
+    /// symbols (`SafeText.visible`), so one message stays one safe line.
+    static func oneLine(_ text: String) -> String { SafeText.visible(text) }
 
     /// Whether standard error is a terminal (progress lines only go there).
     static var stderrIsTTY: Bool { isatty(2) == 1 }

@@ -2,6 +2,7 @@
 // leaves out (it imports ArgumentParser, Store, Project…). CommandFailure and Console.oneLine are copies of
 // Sources/plankterm/ErrorReporting.swift; the others only need to exist.
 import Foundation
+import PlanktermCore
 
 struct CommandFailure: Error {
     var message: String
@@ -10,11 +11,7 @@ struct CommandFailure: Error {
 }
 
 enum Console {
-    static func oneLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { s in
-            s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) ? "?" : s
-        }))
-    }
+    static func oneLine(_ text: String) -> String { SafeText.visible(text) }
 
     static func printError(_ text: String) {}
 }
