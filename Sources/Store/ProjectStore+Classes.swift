@@ -2,29 +2,14 @@ import Foundation
 import GRDB
 import PlanktermCore
 
-/// A class as the Classes screen lists it.
-public struct ClassTally: Sendable, Equatable {
-    public var name: String
-    public var validated: Int
-    public var dubious: Int
-    /// Images whose current model's top class this is and that have no expert label.
-    public var predicted: Int
-
-    public init(name: String, validated: Int, dubious: Int, predicted: Int) {
-        self.name = name
-        self.validated = validated
-        self.dubious = dubious
-        self.predicted = predicted
-    }
-}
-
 extension ProjectStore {
-    /// Every class with its counts of expert labels and of unlabelled images the current model puts in it.
-    public func classCounts() throws(StoreError) -> [ClassTally] {
+    /// Every class with its counts of expert labels (validated, dubious) and, as `predicted`, of the
+    /// images without an expert label whose current model's top class it is (the Classes screen's rows).
+    public func classCounts() throws(StoreError) -> [ClassCount] {
         try read { db in
-            var counts: [Int64: ClassTally] = [:]
+            var counts: [Int64: ClassCount] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, name FROM class") {
-                counts[row[0]] = ClassTally(name: row[1], validated: 0, dubious: 0, predicted: 0)
+                counts[row[0]] = ClassCount(name: row[1], validated: 0, predicted: 0, dubious: 0)
             }
             for row in try Row.fetchAll(db, sql: """
                 SELECT classId, status, COUNT(*) FROM currentLabel WHERE status != 'predicted' GROUP BY classId, status

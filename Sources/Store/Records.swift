@@ -132,6 +132,8 @@ public struct ProjectSummary: Sendable, Equatable, Codable {
 public struct ClassCount: Sendable, Equatable, Codable {
     public var name: String
     public var validated: Int
+    /// Which images count as predicted is said where the counts are made: the labels of status
+    /// `predicted` (`ProjectSummary.perClass`), or the current model's calls (`classCounts()`).
     public var predicted: Int
     public var dubious: Int
 
