@@ -1,7 +1,7 @@
 import Foundation
 import PlanktermCore
 
-/// SimCLR's random views of one preprocessed image (METHODS §2), seeded.
+/// SimCLR's random views of one preprocessed image (two per image in each step), seeded.
 ///
 /// Input and output are `side`×`side` gray images as floats in [0, 1], light objects on a dark
 /// background (so the zero fill outside a rotated crop is background). One view: a random resized crop

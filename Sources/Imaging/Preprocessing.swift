@@ -1,6 +1,7 @@
 import Foundation
 
-/// The pixel operations of METHODS §2: luma, border background, pad to square, area-averaging resize.
+/// The pixel operations of the encoder's preprocessing (`Preprocessor`): luma, border background, pad to
+/// square, area-averaging resize.
 public enum Preprocessing {
     /// One gray channel: Rec. 601 luma for colour images (as Pillow's `L`), alpha dropped.
     public static func luma(_ image: PixelImage) -> PixelImage {

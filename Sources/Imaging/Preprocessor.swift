@@ -1,9 +1,11 @@
 import Foundation
 
-/// Turns a decoded image into the encoder's input, per METHODS §2.
+/// Turns a decoded image into the encoder's input.
 ///
 /// luma → background = median of the border → (optionally) invert so that every instrument shows light
-/// objects on a dark background → pad to square with the background → resize to `side`.
+/// objects on a dark background → pad to square with the background → resize to `side`. Padding rather
+/// than stretching keeps the object's shape; its size, which is informative, is kept as
+/// log(original longest side).
 public struct Preprocessor: Sendable {
     /// Which way round the output's contrast is.
     public enum Polarity: String, Sendable, Codable {

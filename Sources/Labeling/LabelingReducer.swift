@@ -39,7 +39,8 @@ public struct LabelChange: Sendable, Equatable {
     }
 }
 
-/// Turns a key into state changes and effects (UX.md "Keys"). Pure: the tests drive it with key scripts.
+/// Turns a key into state changes and effects (vim-flavoured keys; every action has one). Pure: the
+/// tests drive it with key scripts.
 public enum LabelingReducer {
     public static func reduce(_ state: inout LabelingState, _ key: Key) -> [Effect] {
         switch state.mode {

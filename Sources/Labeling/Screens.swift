@@ -1,6 +1,6 @@
 import PlanktermCore
 
-/// The screens of UX.md, in Tab order.
+/// The screens of the labeling session, in the order Tab visits them.
 public enum ScreenKind: String, Sendable, Equatable, CaseIterable {
     case label, grid, classes, jobs
 

@@ -9,7 +9,8 @@ public struct ReliabilityBin: Sendable, Codable, Equatable {
     public var accuracy: Double
 }
 
-/// Accuracy and calibration of predicted probabilities against true classes (METHODS §4).
+/// Accuracy and calibration of predicted probabilities against true classes. ECE with M equal-width bins
+/// B_m over the confidence: Σ_m |B_m|/n · |accuracy(B_m) − mean confidence(B_m)|.
 ///
 /// Inputs are `probabilities` (n × k, row-major, rows summing to 1) and `truth` (n class indices).
 public struct ClassificationMetrics: Sendable, Codable, Equatable {

@@ -1,7 +1,7 @@
 import Foundation
 import Neighbors
 
-/// The classifiers that sit on the embeddings (METHODS §3), cheapest first.
+/// The classifiers that sit on the embeddings, cheapest first: kNN vote, logistic regression, small MLP.
 public enum HeadKind: String, Sendable, Codable, CaseIterable {
     case knn, linear, mlp
 }
@@ -51,7 +51,7 @@ public struct HeadSettings: Sendable, Codable, Equatable {
     }
 }
 
-/// Weighted kNN vote (METHODS §3.1): the k most cosine-similar labelled images vote for their class with
+/// Weighted kNN vote: the k most cosine-similar labelled images vote for their class with
 /// weight exp(sim / τ), each class's votes scaled by 1/n_k (balanced π_train). Logits are the log of
 /// the vote shares (1e-12 for a class without votes); calibration adds a fitted floor to the shares
 /// (`Calibration.floor`) so that such a class is unlikely, not impossible.
@@ -112,7 +112,8 @@ public struct KNNHead: ClassifierHead {
     }
 }
 
-/// Multinomial logistic regression on standardised embedding + log size (METHODS §3.2), balanced.
+/// Multinomial logistic regression on standardised embedding + log size, L2-regularised and fitted with
+/// full-batch L-BFGS (deterministic), class-balanced.
 public struct LinearHead: ClassifierHead, Codable {
     public var standardizer: Standardizer
     public var model: LogisticRegression

@@ -99,8 +99,10 @@ public struct PriorCheck: Sendable, Codable, Equatable {
     }
 }
 
-/// Fits a head the way METHODS §3–§4 say: class-balanced, k-fold out-of-fold logits for every held-out
-/// label, a calibration map fitted on them with balanced weights, then the head refitted on all labels.
+/// Fits and calibrates a head: class-balanced (the head learns under a uniform π_train), k-fold
+/// out-of-fold logits for every held-out label, a calibration map fitted on them with balanced weights
+/// (so the map is fitted under the prior the head was trained under, not the natural mix), then the
+/// head refitted on all labels.
 public struct ClassifierTraining: Sendable {
     public var settings: HeadSettings
     public var calibration: Calibration.Method

@@ -2,7 +2,7 @@ import Foundation
 import NN
 import PlanktermCore
 
-/// A small MLP on standardised embedding + log size (METHODS §3.3): Linear → BatchNorm → ReLU → Linear,
+/// A small MLP on standardised embedding + log size: Linear → BatchNorm → ReLU → Linear,
 /// trained with Adam on the class-balanced cross-entropy, early-stopped on the balanced NLL of a
 /// stratified 15 % validation split (the best epoch's weights are kept).
 public struct MLPHead: ClassifierHead, @unchecked Sendable {

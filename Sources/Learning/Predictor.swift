@@ -24,7 +24,8 @@ public struct PredictionSet: Sendable {
     /// Fewer images than this give an EM estimate too noisy to correct with.
     public static let minimumForEM = 200
 
-    /// α of the EM estimate, as METHODS §5b says (≈ 1), generalised to a Dirichlet prior toward the mean
+    /// α of the EM estimate, which smooths rare classes as π_k ← (Σ_i w_ik + α)/(N + Kα) so that no
+    /// prior collapses to 0 (α ≈ 1), generalised to a Dirichlet prior toward the mean
     /// posterior with concentration kα (`PriorShift.estimate(anchor:)`). As pseudo-counts toward a
     /// uniform mix, α = 10 pulled a 300-image sample with one class at 60 % back to near uniform
     /// (estimate 17 of 180); toward the mean posterior the pull goes where the images already point.

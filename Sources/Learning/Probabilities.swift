@@ -61,8 +61,8 @@ public enum Probabilities {
         }
     }
 
-    /// Multiplies each row by `target/train` elementwise and renormalises (the Bayes prior shift, METHODS
-    /// §5a): p′ ∝ p · π_target / π_train.
+    /// Multiplies each row by `target/train` elementwise and renormalises (the Bayes prior shift):
+    /// p′ ∝ p · π_target / π_train, the same as softmax(z + log π_target − log π_train).
     public static func shiftPrior(_ probabilities: [Double], classes k: Int, train: [Double],
                                   target: [Double]) -> [Double] {
         precondition(train.count == k && target.count == k)

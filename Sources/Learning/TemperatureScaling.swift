@@ -1,6 +1,7 @@
 import Foundation
 
-/// A fitted calibration map for logits: p = softmax(z / T + b) (METHODS §4).
+/// A fitted calibration map for logits: p = softmax(z / T + b), T and b chosen to minimise the negative
+/// log-likelihood of held-out labels.
 ///
 /// Plain temperature scaling has b = 0; bias-corrected temperature scaling (BCTS) also fits a per-class
 /// bias b. Temperature scaling never changes which class wins; BCTS may.

@@ -16,7 +16,8 @@ public struct CurvePoint: Sendable, Codable, Equatable {
     }
 }
 
-/// An annotation campaign with ground truth as the oracle (METHODS §6): start from `start` random
+/// An annotation campaign with ground truth as the oracle (a strategy's learning curve against random
+/// picks is the honest measure of its worth): start from `start` random
 /// labels; after each round train and calibrate, score the images not yet labelled, then let the
 /// strategy pick the next `step`; until `budget` labels. Nothing is written to the project.
 public struct CampaignSimulation: Sendable {

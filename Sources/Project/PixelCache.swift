@@ -7,9 +7,9 @@ import Store
 import Glibc
 #endif
 
-/// The project's images preprocessed for the encoder (METHODS §2: luma, light-on-dark polarity, padded
-/// square, resized to `side`), one `side`×`side` byte row per image, in `cache/pixels-<side>.u8` with the
-/// image ids in `cache/pixels-<side>.ids`.
+/// The project's images preprocessed for the encoder (`Preprocessor`: luma, light-on-dark polarity,
+/// padded square, resized to `side`), one `side`×`side` byte row per image, in `cache/pixels-<side>.u8`
+/// with the image ids in `cache/pixels-<side>.ids`.
 ///
 /// Built once and extended incrementally; training reads the rows of a batch with `pread`, so memory
 /// does not grow with the number of images. `cache/pixels-<side>.sum` holds a 64-bit FNV-1a hash of each

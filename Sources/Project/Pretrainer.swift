@@ -29,7 +29,8 @@ public struct PretrainResult: Sendable {
     public var finalLoss: Float
 }
 
-/// SimCLR pretraining on a project's images (METHODS §2), resumable at any step.
+/// SimCLR pretraining on a project's images (two random views of each image; the NT-Xent loss pulls a
+/// pair together and pushes the batch's other views apart), resumable at any step.
 ///
 /// Every random choice is derived from the seed: the image order of epoch e from (seed, e), the two
 /// views of the i-th image of step k from (seed, e, k, i). A checkpoint (weights, BatchNorm statistics,

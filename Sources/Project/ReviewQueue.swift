@@ -16,8 +16,9 @@ public struct ReviewItem: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey { case imageId = "image_id", path, predicted, probability, reason, score }
 }
 
-/// Builds the active-learning queue of a project from its current model (METHODS §6): the images
-/// without an expert label, scored on their calibrated posteriors under the balanced prior.
+/// Builds the active-learning queue of a project from its current model: the images without an expert
+/// label, scored on their calibrated posteriors under the balanced prior (under the corrected prior a
+/// rare-class candidate would look confident and never be asked).
 public enum ReviewQueue {
     public static func build(store: ProjectStore, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
                              randomFraction: Double = 0.1) throws -> [ReviewItem] {

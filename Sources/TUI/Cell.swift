@@ -7,7 +7,7 @@ public enum CellColor: Sendable, Hashable {
     case indexed(UInt8)
 }
 
-/// Named colour roles that themes define (UX.md "Themes").
+/// Named colour roles that themes define (a theme file, `themes/*.toml`, gives a colour to each role).
 public enum ColorRole: String, Sendable, Hashable, CaseIterable, Codable {
     case background, text, dim, accent, selection, statusBar = "status_bar"
     case confidenceLow = "confidence_low", confidenceMedium = "confidence_medium", confidenceHigh = "confidence_high"

@@ -1,6 +1,6 @@
 import PlanktermCore
 
-/// Turns a bitmap into cells (HOUSE_STYLE: blitters are named by their geometry).
+/// Turns a bitmap into cells (each blitter is named by its geometry: half blocks, quadrants).
 public protocol Blitter: Sendable {
     /// The cells of `image` scaled to fit `columns` × `rows` (aspect kept); the result is exactly that
     /// size, with `pad` around the picture.
@@ -14,8 +14,9 @@ extension Blitter {
 }
 
 /// Draws a bitmap into cells with the upper half block "▀": foreground = the top pixel, background =
-/// the bottom one, so a cell shows 2 pixels (UX.md "Thumbnails"). In 16 colours and mono the picture
-/// becomes an ASCII density ramp on a 4×4 ordered dither, which any terminal shows.
+/// the bottom one, so a cell shows 2 pixels; the default blitter, as every UTF-8 terminal has "▀". In 16
+/// colours and mono the picture becomes an ASCII density ramp on a 4×4 ordered dither, which any
+/// terminal shows.
 public struct HalfBlockBlitter: Blitter {
     public var depth: ColorDepth
     /// In non-UTF-8 locales: no "▀"; the density ramp is used at every depth.

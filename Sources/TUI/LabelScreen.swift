@@ -2,7 +2,7 @@ import Foundation
 import Labeling
 import PlanktermCore
 
-/// Renders the Label screen (UX.md "Screens"): the current image large on the left, the prediction,
+/// Renders the Label screen, the default one: the current image large on the left, the prediction,
 /// the reason it is in the queue and its look-alike neighbours on the right, a status line and the key
 /// hints. Pure: state and size in, cells out.
 public struct LabelScreen: Sendable {

@@ -2,8 +2,9 @@ import Foundation
 import Labeling
 import PlanktermCore
 
-/// The Grid, Classes and Jobs screens (UX.md "Screens"), drawn in the body between the header and the
-/// status line.
+/// The Grid (thumbnails to validate or correct in bulk), Classes (counts, precision and recall per
+/// class) and Jobs (the background queue with progress) screens, drawn in the body between the header
+/// and the status line.
 extension LabelScreen {
     /// The Grid's tiles for a screen size: columns, rows, the width of a tile and the rows of its thumbnail.
     public static func gridLayout(width: Int, height: Int) -> (columns: Int, rows: Int, tileWidth: Int, thumbRows: Int) {

@@ -11,7 +11,7 @@ struct PretrainCommand: ParsableCommand {
         commandName: "pretrain",
         abstract: "Train the image encoder on the project's images with SimCLR (no labels needed).",
         discussion: """
-            Adapts the encoder to the project's images alone (METHODS §2): the network sees two random views \
+            Adapts the encoder to the project's images alone (SimCLR): the network sees two random views \
             of each image (crop, rotation, flips, jitter, blur, noise) and learns to tell the pairs apart \
             (NT-Xent), on the CPU with OpenBLAS. By default it starts from the shipped encoder (EfficientNet-Lite0 \
             with ImageNet weights, 128 px); --from FILE starts from another encoder file, --from scratch \

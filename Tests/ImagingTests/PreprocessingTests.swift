@@ -1,7 +1,7 @@
 import Imaging
 import Testing
 
-@Suite("Preprocessing per METHODS §2")
+@Suite("Preprocessing: luma, border background, polarity, pad to square, resize")
 struct PreprocessingTests {
     @Test("luma uses Rec. 601 weights, as Pillow's L mode")
     func luma() {

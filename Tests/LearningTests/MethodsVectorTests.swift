@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import Learning
 
-/// The test vectors of ../shared/METHODS.md §4–§6.
+/// Hand-checked test vectors: softmax at a temperature, ECE, the Bayes prior shift, the EM prior estimate
+/// and the uncertainty scores.
 @Suite struct MethodsVectorTests {
     @Test func softmaxAtTemperature() {
         let p = Probabilities.softmax([2.0, 1.0, 0.1], classes: 3, temperature: 1.5)

@@ -4,8 +4,8 @@ import PlanktermCore
 import Testing
 @testable import TUI
 
-/// Golden renders of the Label screen (HOUSE_STYLE 11): characters, and a second file with one letter
-/// per cell for the foreground colour role. `RECORD_SNAPSHOTS=1 swift test` rewrites them and fails.
+/// Golden renders of the Label screen, compared with committed text files: characters, and a second
+/// file with one letter per cell for the foreground colour role. `RECORD_SNAPSHOTS=1 swift test` rewrites them and fails.
 @Suite struct GoldenTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
