@@ -82,6 +82,17 @@ struct CLITests {
         #expect(!r.stderr.contains("Program crashed"))
     }
 
+    @Test("a hostile file name is printed with its controls and bidi overrides shown, not obeyed")
+    func hostileFileNameInTheImportReport() throws {
+        let images = try TemporaryDirectory("plankterm-cli-hostile")
+        try images.write(Array("not a png".utf8), to: "evil\u{1B}[2J\u{1B}]0;x\u{07}\u{202E}gnp.png")
+        let project = images.path + "-project"
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        let r = try plankterm(["init", project, "--images", images.path])
+        #expect(r.stdout.contains("failed: evil␛[2J␛]0;x␇�gnp.png: "), "\(r.stdout)")
+        #expect(!r.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
+    }
+
     @Test("train, status, eval, queue, abundance and export of predictions, end to end")
     func learningEndToEnd() throws {
         let (images, project) = try smallProject(24)
