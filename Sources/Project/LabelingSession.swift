@@ -226,7 +226,6 @@ public final class LabelingSession {
         labels[id] = current.flatMap { $0.status == .predicted ? nil : ($0.className, $0.status) }
     }
 
-    /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.
     /// The image at its own resolution (up to 2,048 px a side), kept for the last image asked for.
     public func picture(_ id: ImageID) -> Bitmap? {
         if let last = lastPicture, last.0 == id { return last.1 }
@@ -241,6 +240,7 @@ public final class LabelingSession {
         return bitmap
     }
 
+    /// `image` as a grey or RGB bitmap: its first channel, or its first three (alpha is dropped).
     static func bitmap(_ image: PixelImage) -> Bitmap {
         let channels = image.channels >= 3 ? 3 : 1
         var pixels = [UInt8](repeating: 0, count: image.width * image.height * channels)
@@ -252,19 +252,12 @@ public final class LabelingSession {
         return Bitmap(width: image.width, height: image.height, channels: channels, pixels: pixels)
     }
 
+    /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.
     private func thumbnail(_ id: ImageID) -> Bitmap? {
         if let known = thumbnails[id] { return known }
         guard let summary = paths[id],
               let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path) else { return nil }
-        let image = PixelImage(decoded)
-        let channels = image.channels >= 3 ? 3 : 1
-        var pixels = [UInt8](repeating: 0, count: image.width * image.height * channels)
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                for c in 0..<channels { pixels[(y * image.width + x) * channels + c] = image[x, y, c] }
-            }
-        }
-        var bitmap = Bitmap(width: image.width, height: image.height, channels: channels, pixels: pixels)
+        var bitmap = Self.bitmap(PixelImage(decoded))
         let longest = max(bitmap.width, bitmap.height)
         if longest > 128 {
             fullWidths[id] = bitmap.width
