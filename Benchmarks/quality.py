@@ -1,5 +1,5 @@
 """Label efficiency of features on the NDSB dev set (121 classes): a logistic-regression probe and kNN
-(k = 20, cosine, weights exp(sim / 0.07) summed per class; METHODS §3) trained on 10 or 50 labels per
+(k = 20, cosine, weights exp(sim / 0.07) summed per class, as plankterm's kNN head) trained on 10 or 50 labels per
 class, tested on every other image, over 5 seeds. Prints one JSON line per feature set and a Markdown table.
 
   python Benchmarks/quality.py --raw ../shared/data/ndsb-planktonset/png \

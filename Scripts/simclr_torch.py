@@ -11,7 +11,7 @@ Swift implementation (Sources/NN), so that weights move both ways.
 Architecture (defaults = plankterm's default encoder): 1×64×64 input, stem conv3×3 stride 2 (32 ch) +
 BN + ReLU, four stages of one BasicBlock (32, 64, 128, 256 channels; strides 1, 2, 2, 2), global average
 pool → 256-d embedding h; projection head Linear(256, 256) → ReLU → Linear(256, 128), used only by
-the loss. Preprocessing and augmentations follow METHODS §2.
+the loss. Preprocessing and augmentations are plankterm's (Imaging.Preprocessor, Imaging.Augmenter).
 
 Architecture "efficientnet-lite0" (--arch): EfficientNet-Lite0 without its classifier, with the tensor
 names and TensorFlow "same" padding of `efficientnet_lite_pytorch`, whose ImageNet weights
@@ -226,7 +226,7 @@ def command_grad(args):
     save_file({k: p.grad.detach().float().contiguous() for k, p in model.named_parameters()}, args.out)
 
 
-# ---------------------------------------------------------------- training (METHODS §2)
+# ---------------------------------------------------------------- training (SimCLR)
 
 def preprocess(path, side):
     """luma → border median → invert light backgrounds → pad to square → area resize; float in [0, 1]."""
