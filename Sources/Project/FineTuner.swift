@@ -15,8 +15,9 @@ public struct FineTuner {
 
     public init(store: ProjectStore) { self.store = store }
 
-    /// Fine-tunes the encoder at `weights`; returns the new encoder's id and weights file.
-    public func run(weights: String, imagesRoot: String, parameters: FineTuneJobParameters,
+    /// Fine-tunes the encoder at `weights` on `lanes` lanes (`EncoderWorkspace`: the caller's thread count);
+    /// returns the new encoder's id and weights file.
+    public func run(weights: String, imagesRoot: String, parameters: FineTuneJobParameters, lanes: Int = 1,
                     progress: (Double, String) throws -> Void) throws -> (modelId: String, weights: String) {
         let (encoder, _) = try Encoder.load(from: weights)
         let config = encoder.config
@@ -25,7 +26,7 @@ public struct FineTuner {
         let k = data.classes, d = config.embeddingDimension
 
         let batch = min(parameters.batch, samples.count)
-        let workspace = EncoderWorkspace(encoder: encoder, batch: batch)
+        let workspace = EncoderWorkspace(encoder: encoder, batch: batch, lanes: lanes)
         let firstBlock = workspace.lastStageFirstBlock
 
         let head = ParameterSet()
