@@ -159,14 +159,15 @@ private struct LabelHeader {
     let lower: [String]
     /// The label file, for messages.
     let path: String
+    /// An EcoTaxa TSV names its image column `img_file_name`.
+    let isEcoTaxa: Bool
 
     init(_ row: [String], path: String) {
         names = row.map { $0.trimmingCharacters(in: .whitespaces) }
         lower = names.map { $0.lowercased() }
         self.path = path
+        isEcoTaxa = lower.contains("img_file_name")
     }
-
-    var isEcoTaxa: Bool { lower.contains("img_file_name") }
 
     /// The column named `given`, which must exist; else the first of `candidates` that the header has, which
     /// must exist if `required`.
