@@ -64,89 +64,85 @@ public struct QueueBuilder: Sendable {
         let n = candidates.count
         guard n > 0, count > 0 else { return [] }
         var rng = SeededGenerator(seed: seed ^ 0x5155_4555)
-        let scores = (0..<n).map { Uncertainty(posteriors[($0 * k)..<($0 * k + k)]) }
-        let top = Probabilities.argmax(posteriors, classes: k)
-        func describe(_ i: Int) -> String {
-            let name = top[i] < classNames.count ? classNames[top[i]] : "class \(top[i])"
-            let p = 1 - scores[i].leastConfidence
-            return "\(name) at \(Self.percent(p))"
-        }
+        let scored = ScoredCandidates(posteriors: posteriors, classes: k, count: n, classNames: classNames)
         if strategy == .random {
             var order = Array(0..<n)
             order.shuffle(using: &rng)
-            return order.prefix(count).map { QueueItem(row: candidates[$0], score: 0, reason: "random pick (unbiased check); model says \(describe($0))") }
+            return order.prefix(count).map { QueueItem(row: candidates[$0], score: 0, reason: "random pick (unbiased check); model says \(scored.describe($0))") }
         }
         let randomCount = strategy == .disagree ? 0 : min(count, Int((Double(count) * randomFraction).rounded()))
         let wanted = count - randomCount
-        var chosen: [QueueItem] = []
-        var taken = Set<Int>()
+        let picks: [Pick]
         switch strategy {
-        case .leastConfidence, .margin, .entropy:
-            let order = (0..<n).sorted { a, b in
-                let (x, y) = (Self.priority(scores[a], strategy), Self.priority(scores[b], strategy))
-                return x != y ? x > y : a < b
-            }
-            for i in order.prefix(wanted) {
-                chosen.append(QueueItem(row: candidates[i], score: Self.priority(scores[i], strategy),
-                                        reason: Self.reason(scores[i], strategy, describe(i), second: secondName(i))))
-                taken.insert(i)
-            }
-        case .diverse:
-            // Pool: the most uncertain by margin, several times the batch; k-center greedy clusters it;
-            // the most uncertain image of each cluster is taken.
-            let order = (0..<n).sorted { scores[$0].margin != scores[$1].margin ? scores[$0].margin < scores[$1].margin : $0 < $1 }
-            let pool = Array(order.prefix(min(n, max(wanted * 5, wanted))))
-            if let features, wanted > 0 {
-                let centers = KCenter.greedy(features: features, rows: pool.map { candidates[$0] }, centers: wanted,
-                                             first: 0)
-                // The most uncertain member of each cluster.
-                var bestOfCluster: [Int: Int] = [:]
-                for (member, cluster) in centers.assignments.enumerated() {
-                    if let current = bestOfCluster[cluster], scores[pool[current]].margin <= scores[pool[member]].margin {
-                        continue
-                    }
-                    bestOfCluster[cluster] = member
-                }
-                let picks = bestOfCluster.values.sorted {
-                    scores[pool[$0]].margin != scores[pool[$1]].margin ? scores[pool[$0]].margin < scores[pool[$1]].margin : $0 < $1
-                }
-                for c in picks {
-                    let i = pool[c]
-                    chosen.append(QueueItem(row: candidates[i], score: 1 - scores[i].margin,
-                                            reason: "uncertain and unlike the others picked: \(describe(i)), margin \(Self.percent(scores[i].margin))"))
-                    taken.insert(i)
-                }
-            }
-        case .disagree:
-            guard let neighborVotes else { break }
-            let order = (0..<n).filter { neighborVotes[$0].against > 0.5 }
-                .sorted { neighborVotes[$0].against != neighborVotes[$1].against ? neighborVotes[$0].against > neighborVotes[$1].against : $0 < $1 }
-            for i in order.prefix(wanted) {
-                let favoured = neighborVotes[i].favoured
-                let name = favoured < classNames.count ? classNames[favoured] : "class \(favoured)"
-                chosen.append(QueueItem(row: candidates[i], score: neighborVotes[i].against,
-                                        reason: "labelled neighbours say \(name) (\(Self.percent(neighborVotes[i].against)) of votes), model says \(describe(i))"))
-                taken.insert(i)
-            }
-        case .random: break
+        case .leastConfidence, .margin, .entropy: picks = mostUncertain(scored, wanted: wanted)
+        case .diverse: picks = features.map { Self.diverse(scored, wanted: wanted, features: $0, candidates: candidates) } ?? []
+        case .disagree: picks = neighborVotes.map { Self.disagreeing(scored, wanted: wanted, votes: $0) } ?? []
+        case .random: picks = []
         }
+        var chosen = picks.map { QueueItem(row: candidates[$0.index], score: $0.score, reason: $0.reason) }
+        let taken = Set(picks.map(\.index))
         // The random fraction, from what is left.
         var rest = (0..<n).filter { !taken.contains($0) }
         rest.shuffle(using: &rng)
         for i in rest.prefix(count - chosen.count) where chosen.count < count {
-            chosen.append(QueueItem(row: candidates[i], score: 0, reason: "random pick (keeps calibration honest); model says \(describe(i))"))
+            chosen.append(QueueItem(row: candidates[i], score: 0, reason: "random pick (keeps calibration honest); model says \(scored.describe(i))"))
         }
         return chosen
+    }
 
-        func secondName(_ i: Int) -> String {
-            var best = -1, second = -1
-            let row = (i * k)..<(i * k + k)
-            for (j, v) in posteriors[row].enumerated() {
-                if best < 0 || v > posteriors[i * k + best] { second = best; best = j } else if second < 0 || v > posteriors[i * k + second] { second = j }
+    /// A candidate chosen by a strategy: its position in the candidates, score and reason.
+    private typealias Pick = (index: Int, score: Double, reason: String)
+
+    /// The `wanted` candidates of highest `priority` under the (uncertainty) strategy, ties by position.
+    private func mostUncertain(_ scored: ScoredCandidates, wanted: Int) -> [Pick] {
+        let scores = scored.scores, strategy = strategy
+        let order = scores.indices.sorted { a, b in
+            let (x, y) = (Self.priority(scores[a], strategy), Self.priority(scores[b], strategy))
+            return x != y ? x > y : a < b
+        }
+        return order.prefix(wanted).map { i in
+            (i, Self.priority(scores[i], strategy),
+             Self.reason(scores[i], strategy, scored.describe(i), second: scored.secondName(i)))
+        }
+    }
+
+    /// Pool: the most uncertain by margin, several times the batch; k-center greedy clusters it; the most
+    /// uncertain image of each cluster is taken.
+    private static func diverse(_ scored: ScoredCandidates, wanted: Int, features: Features,
+                                candidates: [Int]) -> [Pick] {
+        let scores = scored.scores, n = scores.count
+        let order = (0..<n).sorted { scores[$0].margin != scores[$1].margin ? scores[$0].margin < scores[$1].margin : $0 < $1 }
+        let pool = Array(order.prefix(min(n, max(wanted * 5, wanted))))
+        guard wanted > 0 else { return [] }
+        let centers = KCenter.greedy(features: features, rows: pool.map { candidates[$0] }, centers: wanted, first: 0)
+        // The most uncertain member of each cluster.
+        var bestOfCluster: [Int: Int] = [:]
+        for (member, cluster) in centers.assignments.enumerated() {
+            if let current = bestOfCluster[cluster], scores[pool[current]].margin <= scores[pool[member]].margin {
+                continue
             }
-            guard second >= 0 else { return "" }
-            let name = second < classNames.count ? classNames[second] : "class \(second)"
-            return "\(name) \(Self.percent(posteriors[i * k + second]))"
+            bestOfCluster[cluster] = member
+        }
+        let picks = bestOfCluster.values.sorted {
+            scores[pool[$0]].margin != scores[pool[$1]].margin ? scores[pool[$0]].margin < scores[pool[$1]].margin : $0 < $1
+        }
+        return picks.map { c in
+            let i = pool[c]
+            return (i, 1 - scores[i].margin,
+                    "uncertain and unlike the others picked: \(scored.describe(i)), margin \(percent(scores[i].margin))")
+        }
+    }
+
+    /// The `wanted` candidates whose labelled neighbours vote most against the prediction (more than half
+    /// of the votes), ties by position.
+    private static func disagreeing(_ scored: ScoredCandidates, wanted: Int,
+                                    votes: [(against: Double, favoured: Int)]) -> [Pick] {
+        let order = (0..<scored.scores.count).filter { votes[$0].against > 0.5 }
+            .sorted { votes[$0].against != votes[$1].against ? votes[$0].against > votes[$1].against : $0 < $1 }
+        return order.prefix(wanted).map { i in
+            let name = scored.name(ofClass: votes[i].favoured)
+            return (i, votes[i].against,
+                    "labelled neighbours say \(name) (\(percent(votes[i].against)) of votes), model says \(scored.describe(i))")
         }
     }
 
@@ -208,5 +204,43 @@ public enum KCenter {
             next = farthest
         }
         return Result(centers: centers, assignments: assignment)
+    }
+}
+
+/// The candidates of a queue with their uncertainties and predicted classes, and how a reason names them.
+private struct ScoredCandidates {
+    /// candidates × k, calibrated under the balanced prior.
+    let posteriors: [Double]
+    let k: Int
+    let classNames: [String]
+    let scores: [Uncertainty]
+    /// The predicted class of each candidate.
+    let top: [Int]
+
+    init(posteriors: [Double], classes k: Int, count n: Int, classNames: [String]) {
+        self.posteriors = posteriors
+        self.k = k
+        self.classNames = classNames
+        scores = (0..<n).map { Uncertainty(posteriors[($0 * k)..<($0 * k + k)]) }
+        top = Probabilities.argmax(posteriors, classes: k)
+    }
+
+    func name(ofClass c: Int) -> String { c < classNames.count ? classNames[c] : "class \(c)" }
+
+    /// "name at p %": the candidate's predicted class and its probability.
+    func describe(_ i: Int) -> String {
+        let p = 1 - scores[i].leastConfidence
+        return "\(name(ofClass: top[i])) at \(QueueBuilder.percent(p))"
+    }
+
+    /// "name p %" of the candidate's second most probable class; empty with one class.
+    func secondName(_ i: Int) -> String {
+        var best = -1, second = -1
+        let row = (i * k)..<(i * k + k)
+        for (j, v) in posteriors[row].enumerated() {
+            if best < 0 || v > posteriors[i * k + best] { second = best; best = j } else if second < 0 || v > posteriors[i * k + second] { second = j }
+        }
+        guard second >= 0 else { return "" }
+        return "\(name(ofClass: second)) \(QueueBuilder.percent(posteriors[i * k + second]))"
     }
 }

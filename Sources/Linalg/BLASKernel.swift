@@ -11,8 +11,9 @@ public enum BLASKernel {
     /// The kernel OpenBLAS chose ("Prescott", "Haswell", "SkylakeX", …).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// The core type to force, or nil when OpenBLAS's choice is already right or was set by the user.
-    public static func recommendedCoreType(environment: [String: String] = ProcessInfo.processInfo.environment,
+    /// The core type to force, or nil when OpenBLAS's choice is already right or was set by the user in
+    /// `environment` (the process's, which the executable reads).
+    public static func recommendedCoreType(environment: [String: String],
                                            cpuFlags: Set<String> = cpuFlags()) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
         let current = coreName.lowercased()

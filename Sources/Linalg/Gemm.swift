@@ -31,9 +31,9 @@ public enum Gemm {
         }
     }
 
-    /// Sets how many threads the program computes on (`--threads`): OpenBLAS's pool, and what lanes and
-    /// search parts size themselves by. Inside a `singleThreaded` section OpenBLAS stays at one until the
-    /// last such section ends.
+    /// Sets how many threads OpenBLAS computes on (`--threads`). Inside a `singleThreaded` section it
+    /// stays at one until the last such section ends. Lane and part counts are not sized by it: their
+    /// callers pass them explicitly.
     public static func setThreads(_ count: Int) {
         threadState.lock.withLock {
             threadState.configured = max(1, count)
@@ -43,8 +43,7 @@ public enum Gemm {
 
     /// Runs `body` with OpenBLAS on one thread (the caller brings its own parallelism), then gives OpenBLAS
     /// back the configured count once no other section still needs one thread. Sections on different
-    /// threads nest safely; `threads` keeps answering the configured count throughout, so what sizes itself
-    /// by it (a workspace's lanes) does not depend on what else happens to be running.
+    /// threads nest safely; `threads` keeps answering the configured count throughout.
     public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         threadState.lock.withLock {
             threadState.singleThreadedSections += 1

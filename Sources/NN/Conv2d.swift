@@ -21,8 +21,16 @@ public struct Conv2d: Sendable {
     public let weight: ParameterView
     /// Upper bound on GEMM rows (output pixels) per chunk.
     public var rowsPerChunk = Conv2d.defaultRowsPerChunk
-    /// The chunk size new convolutions get (PLANKTERM_CONV_ROWS overrides it, for tuning).
-    public static let defaultRowsPerChunk = ProcessInfo.processInfo.environment["PLANKTERM_CONV_ROWS"].flatMap { Int($0) } ?? 2048
+    /// The chunk size new convolutions get: `standardRowsPerChunk` unless the program set another with
+    /// `setDefaultRowsPerChunk` (the executable takes PLANKTERM_CONV_ROWS, for tuning).
+    public static var defaultRowsPerChunk: Int { chunkDefault.lock.withLock { chunkDefault.rows } }
+    /// 2048 rows, where OpenBLAS is fastest.
+    public static let standardRowsPerChunk = 2048
+
+    /// Sets the chunk size of convolutions built from now on; call it before building an encoder.
+    public static func setDefaultRowsPerChunk(_ rows: Int) {
+        chunkDefault.lock.withLock { chunkDefault.rows = rows }
+    }
 
     /// A convolution padded by `padding` on every side, or by `padding` above/left and `paddingAfter`
     /// below/right.
@@ -198,3 +206,11 @@ public struct Conv2d: Sendable {
         }
     }
 }
+
+/// The chunk size new convolutions get, under a lock.
+private final class ConvChunkDefault: @unchecked Sendable {
+    let lock = NSLock()
+    var rows = Conv2d.standardRowsPerChunk
+}
+
+private let chunkDefault = ConvChunkDefault()

@@ -39,13 +39,13 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// The architecture's own buffers and lane code.
     let pass: any EncoderPass
 
-    /// A workspace for `batch` images on `lanes` lanes (nil: `Gemm.threads`, which is what `--threads`
-    /// sets). With more than one lane, every GEMM inside a pass runs single-threaded.
-    public init(encoder: Encoder, batch: Int, lanes: Int? = nil) {
+    /// A workspace for `batch` images on `lanes` lanes (at most one per image; the caller's thread count,
+    /// what `--threads` says). With more than one lane, every GEMM inside a pass runs single-threaded.
+    public init(encoder: Encoder, batch: Int, lanes: Int) {
         precondition(batch > 0, "batch")
         self.encoder = encoder
         self.batch = batch
-        let laneCount = max(1, min(batch, lanes ?? Gemm.threads))
+        let laneCount = max(1, min(batch, lanes))
         team = LaneTeam(lanes: laneCount)
         let config = encoder.config
         input = FloatBuffer(count: batch * config.side * config.side * config.inChannels)

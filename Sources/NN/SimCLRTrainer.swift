@@ -29,10 +29,11 @@ public final class SimCLRTrainer: @unchecked Sendable {
     public let schedule: LearningRateSchedule
     private let gradProjection: FloatBuffer
 
-    public init(encoder: Encoder, config: SimCLRConfig, stepsPerEpoch: Int) {
+    /// A trainer whose steps run on `lanes` lanes (see `EncoderWorkspace`).
+    public init(encoder: Encoder, config: SimCLRConfig, stepsPerEpoch: Int, lanes: Int) {
         self.encoder = encoder
         self.config = config
-        workspace = EncoderWorkspace(encoder: encoder, batch: 2 * config.batch)
+        workspace = EncoderWorkspace(encoder: encoder, batch: 2 * config.batch, lanes: lanes)
         optimizer = Optimizer(.adamW, parameterCount: encoder.parameters.count, weightDecay: config.weightDecay)
         schedule = LearningRateSchedule(peak: config.learningRate,
                                         warmupSteps: max(1, Int(config.warmupEpochs * Float(stepsPerEpoch))),

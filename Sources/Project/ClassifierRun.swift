@@ -134,28 +134,14 @@ public struct ClassifierRun: Sendable {
         let embeddings = try ProjectEmbeddings.load(store: store)
         let features = embeddings.features
         let names = try store.classNames()
-        var labelled: [(row: Int, classId: Int64)] = []
         let labelsThrough = try store.latestExpertAnnotationId()
         let validated = try store.validatedLabels()
-        for (image, classId) in validated {
-            if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
-        }
-        labelled.sort { $0.row < $1.row }
-        let classIds = Array(Set(labelled.map(\.classId))).sorted()
-        guard classIds.count >= 2 else {
-            throw ProjectError.notEnoughLabels(project: store.directory,
-                                               reason: "training needs validated labels of at least 2 classes (\(classIds.count) found among embedded images)")
-        }
+        let (labelled, classIds) = try labelledRows(validated, embeddings: embeddings)
         let index = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })
         let rows = labelled.map(\.row), labels = labelled.map { index[$0.classId]! }
         try progress("fitting \(settings.head.kind.rawValue) head on \(rows.count) labels", 0)
-        var stopped: (any Error)?
-        let outcome = ClassifierTraining(settings: settings.head, calibration: settings.calibration, folds: settings.folds)
-            .run(features, rows: rows, labels: labels, classes: classIds.count) { fraction in
-                guard stopped == nil else { return }
-                do { try progress("cross-validating", 0.8 * fraction) } catch { stopped = error }
-            }
-        if let stopped { throw stopped }
+        let outcome = try Self.fit(settings, features: features, rows: rows, labels: labels, classes: classIds.count,
+                                   progress: progress)
         let allRows = embeddings.rows
         try progress("predicting \(allRows.count) images", 0.8)
         let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
@@ -164,25 +150,21 @@ public struct ClassifierRun: Sendable {
                                         outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
         let createdAt = clock.now()
         let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
-        let relative = Self.posteriorsFile(modelId: modelId)
-        let posteriorsPath = store.directory + "/" + relative
-        let reportPath = ModelChangeReport.file(project: store.directory, modelId: modelId)
-        let checksum = try Self.writeFloats(predictions.posteriors, to: posteriorsPath)
-        let oofRelative = Self.outOfFoldFile(modelId: modelId)
-        let oofPath = store.directory + "/" + oofRelative
+        let files = ModelFiles(project: store.directory, modelId: modelId)
+        let checksum = try Self.writeFloats(predictions.posteriors, to: files.posteriorsPath)
         // Until the model is installed its files are orphans: any failure from here removes them.
         do {
             let oofChecksum = outcome.outOfFoldTruth.isEmpty ? nil
-                : try Self.writeFloats(outcome.outOfFoldPosteriors, to: oofPath)
+                : try Self.writeFloats(outcome.outOfFoldPosteriors, to: files.outOfFoldPath)
             let parameters = ClassifierParameters(
                 head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
                 classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
                 trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
                 targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
-                seed: settings.head.seed, folds: outcome.folds, posteriorsFile: relative, posteriorsRows: allRows.count,
-                posteriorsSHA256: checksum, labelsThrough: labelsThrough, priorDecision: predictions.priorDecision,
-                calibrationQuality: outcome.calibrationQuality,
-                outOfFoldFile: oofChecksum == nil ? nil : oofRelative,
+                seed: settings.head.seed, folds: outcome.folds, posteriorsFile: files.posteriors,
+                posteriorsRows: allRows.count, posteriorsSHA256: checksum, labelsThrough: labelsThrough,
+                priorDecision: predictions.priorDecision, calibrationQuality: outcome.calibrationQuality,
+                outOfFoldFile: oofChecksum == nil ? nil : files.outOfFold,
                 outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum,
                 call: ClassifierParameters.balancedCall, topLabelMap: predictions.topLabelMap)
             let records = Self.records(predictions, classIds: classIds, images: allRows.map { embeddings.rowImage[$0]! })
@@ -200,23 +182,44 @@ public struct ClassifierRun: Sendable {
             try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
                                         createdAt: createdAt, predictions: records)
             try? progress("done", 1)
-            return TrainReport(modelId: modelId, head: settings.head.kind.rawValue, labelsUsed: rows.count,
-                               classes: classIds.count, imagesPredicted: records.count,
-                               outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
-                               outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
-                               eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
-                               temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
-                               priorCorrection: predictions.priorSource,
-                               priorReason: predictions.priorDecision?.reason,
-                               calibration: outcome.calibration.summary,
-                               eceAfterLower: outcome.calibrationQuality?.lower, eceAfterUpper: outcome.calibrationQuality?.upper,
-                               calibrationTrusted: outcome.calibrationQuality?.trusted)
+            return TrainReport(modelId: modelId, head: settings.head.kind, labelsUsed: rows.count,
+                               classes: classIds.count, imagesPredicted: records.count, seconds: seconds,
+                               outcome: outcome, predictions: predictions)
         } catch {
-            unlink(posteriorsPath)
-            unlink(oofPath)
-            unlink(reportPath)
+            files.remove()
             throw error
         }
+    }
+
+    /// The embedding rows that have a validated label, in row order, and the classes among them (sorted
+    /// ids); at least 2 classes are needed.
+    private func labelledRows(_ validated: [ImageID: Int64], embeddings: ProjectEmbeddings) throws
+        -> (labelled: [(row: Int, classId: Int64)], classIds: [Int64]) {
+        var labelled: [(row: Int, classId: Int64)] = []
+        for (image, classId) in validated {
+            if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
+        }
+        labelled.sort { $0.row < $1.row }
+        let classIds = Array(Set(labelled.map(\.classId))).sorted()
+        guard classIds.count >= 2 else {
+            throw ProjectError.notEnoughLabels(project: store.directory,
+                                               reason: "training needs validated labels of at least 2 classes (\(classIds.count) found among embedded images)")
+        }
+        return (labelled, classIds)
+    }
+
+    /// Fits and calibrates the head (`ClassifierTraining`), reporting cross-validation as the first 80 % of
+    /// the run; an error thrown by `progress` is rethrown once the fit returns.
+    private static func fit(_ settings: ClassifierSettings, features: Features, rows: [Int], labels: [Int],
+                            classes k: Int, progress: (String, Double) throws -> Void) throws -> TrainingOutcome {
+        var stopped: (any Error)?
+        let outcome = ClassifierTraining(settings: settings.head, calibration: settings.calibration, folds: settings.folds)
+            .run(features, rows: rows, labels: labels, classes: k) { fraction in
+                guard stopped == nil else { return }
+                do { try progress("cross-validating", 0.8 * fraction) } catch { stopped = error }
+            }
+        if let stopped { throw stopped }
+        return outcome
     }
 
     /// One prediction record per row of `predictions` (`images[i]` is row i's image): the call is the
@@ -397,4 +400,47 @@ public struct TrainMetrics: Sendable, Codable, Equatable {
     public var calibrationQuality: CalibrationQuality? = nil
     public var priorSource: String? = nil
     public var priorReason: String? = nil
+}
+
+/// The files of a classifier version being trained; until it is installed they are orphans.
+private struct ModelFiles {
+    /// The posteriors and out-of-fold files, relative to the project (as recorded in the parameters).
+    let posteriors: String
+    let outOfFold: String
+    let posteriorsPath: String
+    let outOfFoldPath: String
+    let reportPath: String
+
+    init(project: String, modelId: String) {
+        posteriors = ClassifierRun.posteriorsFile(modelId: modelId)
+        outOfFold = ClassifierRun.outOfFoldFile(modelId: modelId)
+        posteriorsPath = project + "/" + posteriors
+        outOfFoldPath = project + "/" + outOfFold
+        reportPath = ModelChangeReport.file(project: project, modelId: modelId)
+    }
+
+    /// Removes whichever of the files were written.
+    func remove() {
+        unlink(posteriorsPath)
+        unlink(outOfFoldPath)
+        unlink(reportPath)
+    }
+}
+
+extension TrainReport {
+    /// The report of a training run, from what it fitted and predicted.
+    fileprivate init(modelId: String, head: HeadKind, labelsUsed: Int, classes: Int, imagesPredicted: Int,
+                     seconds: Double, outcome: TrainingOutcome, predictions: PredictionSet) {
+        self.init(modelId: modelId, head: head.rawValue, labelsUsed: labelsUsed,
+                  classes: classes, imagesPredicted: imagesPredicted,
+                  outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
+                  outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
+                  eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
+                  temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
+                  priorCorrection: predictions.priorSource,
+                  priorReason: predictions.priorDecision?.reason,
+                  calibration: outcome.calibration.summary,
+                  eceAfterLower: outcome.calibrationQuality?.lower, eceAfterUpper: outcome.calibrationQuality?.upper,
+                  calibrationTrusted: outcome.calibrationQuality?.trusted)
+    }
 }

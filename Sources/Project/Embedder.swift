@@ -77,9 +77,10 @@ public struct Embedder {
 
     /// Embeds every usable image that has no row yet, stored as `storage` says (see `EmbeddingStorage`):
     /// a project that should be stored at another dimension than it is gets its rows projected (full
-    /// features to principal axes, no encoder pass) or, the other way, every image embedded again.
+    /// features to principal axes, no encoder pass) or, the other way, every image embedded again. The
+    /// encoder runs on `lanes` lanes (`EncoderWorkspace`): the caller's thread count.
     public func run(weights: String, imagesRoot: String, batch: Int = 256, storage: EmbeddingStorage = .automatic,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EmbedResult {
+                    lanes: Int = 1, progress: (Int, Int) -> Void = { _, _ in }) throws -> EmbedResult {
         let (encoder, metadata) = try Encoder.load(from: weights)
         let modelId = try Pretrainer.modelId(ofWeightsAt: weights)
         let parameters = EncoderParameters(weights: weights, trainer: metadata["plankterm.trainer"] ?? "unknown",
@@ -123,7 +124,8 @@ public struct Embedder {
                                  added: todo.count, total: state.rows.count + todo.count, file: writer.path)
         guard !todo.isEmpty else { return result }
         let cache = try PixelCache(directory: project, side: encoder.config.side, images: todo, imagesRoot: imagesRoot)
-        let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)))
+        let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)),
+                                        lanes: lanes)
         var passes = Passes(cache: cache, workspace: workspace, todo: todo)
         if writer.projection == nil, let keep = wanted {
             // A new reduced store: the axes are fitted on a sample, embedded first and written once they exist.

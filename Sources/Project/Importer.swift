@@ -100,18 +100,51 @@ public struct Importer: Sendable {
         report.scanned = scan.files.count
         report.otherFiles = scan.otherFiles
         report.skipped = scan.skipped
+        try storeImages(scan.files, options: options, report: &report, progress: progress)
 
-        var known = try store.imageFingerprints()
-        let scannedPaths = Set(scan.files.map(\.path))
+        // Labels.
+        let known = try store.imageFingerprints()
+        var wanted: [String: LabelRecord] = [:]  // image path → label
+        if Self.usesFolderLabels(options.folderLabels, files: scan.files, labelFiles: labelFiles) {
+            wanted = Self.folderLabels(scan.files, root: root)
+            report.labelSources.append("folders")
+        }
+        if !labelFiles.isEmpty {
+            try mergeFileLabels(labelFiles, source: options.labelFile ?? "", root: root, known: known,
+                                into: &wanted, report: &report)
+        }
+        try applyLabels(wanted, known: known, options: options, report: &report)
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Brings the stored images in line with the scanned `files`: unchanged files are not read again,
+    /// changed and new ones are read in batches, and stored images whose files are gone are marked missing
+    /// (unless a new file with the same hash shows they moved).
+    private func storeImages(_ files: [ScannedFile], options: ImportOptions, report: inout ImportReport,
+                             progress: (Int, Int) -> Void) throws {
+        let known = try store.imageFingerprints()
+        let scannedPaths = Set(files.map(\.path))
         var vanished = known.values.filter { !$0.missing && !scannedPaths.contains($0.path) }
         var movable: [String: [ImageID]] = [:]  // hash → missing or vanished images, for move detection
         for fp in known.values where fp.missing || !scannedPaths.contains(fp.path) {
             if let hash = fp.hash, !fp.failed { movable[hash, default: []].append(fp.id) }
         }
+        let toInspect = try filesToInspect(files, known: known, report: &report)
+        let movedIDs = try inspectAndSave(toInspect, movable: movable, options: options, report: &report,
+                                          progress: progress)
+        vanished.removeAll { movedIDs.contains($0.id) }
+        try store.setMissing(vanished.map(\.id), missing: true, time: clock.now())
+        report.vanished = vanished.map(\.path).sorted()
+    }
 
+    /// The files to read: new ones (no id) and changed ones (the id they keep). Unchanged files (same size
+    /// and mtime) are counted, and those marked missing are marked present again.
+    private func filesToInspect(_ files: [ScannedFile], known: [String: ImageFingerprint],
+                                report: inout ImportReport) throws -> [(ScannedFile, ImageID?)] {
         var toInspect: [(ScannedFile, ImageID?)] = []
         var reappeared: [ImageID] = []
-        for file in scan.files {
+        for file in files {
             if let fp = known[file.path] {
                 if fp.byteSize == file.byteSize && fp.modifiedAt == file.modifiedAt {
                     report.unchanged += 1
@@ -127,13 +160,21 @@ public struct Importer: Sendable {
             try store.setMissing(reappeared, missing: false, time: clock.now())
             report.reappeared = reappeared.count
         }
+        return toInspect
+    }
 
+    /// Reads, hashes and decodes `toInspect` and stores the results, one transaction per batch. A new file
+    /// whose hash is in `movable` takes over one of those images; returns the ids taken over so.
+    private func inspectAndSave(_ toInspect: [(ScannedFile, ImageID?)], movable: [String: [ImageID]],
+                                options: ImportOptions, report: inout ImportReport,
+                                progress: (Int, Int) -> Void) throws -> Set<ImageID> {
+        var movable = movable
         let inspector = ImageInspector(decoder: ImageDecoder(maxPixels: options.maxPixels))
         var movedIDs = Set<ImageID>()
         var done = 0
         for start in stride(from: 0, to: toInspect.count, by: max(1, options.batchSize)) {
             let batch = Array(toInspect[start..<min(toInspect.count, start + options.batchSize)])
-            let facts = Self.inspectInParallel(batch.map(\.0), root: root, inspector: inspector)
+            let facts = Self.inspectInParallel(batch.map(\.0), root: options.imagesRoot, inspector: inspector)
             var inserts: [ImageFacts] = []
             var updates: [(ImageID, ImageFacts)] = []
             for (item, fact) in zip(batch, facts) {
@@ -156,72 +197,75 @@ public struct Importer: Sendable {
             done += batch.count
             progress(done, toInspect.count)
         }
-        vanished.removeAll { movedIDs.contains($0.id) }
-        try store.setMissing(vanished.map(\.id), missing: true, time: clock.now())
-        report.vanished = vanished.map(\.path).sorted()
+        return movedIDs
+    }
 
-        // Labels.
-        known = try store.imageFingerprints()
-        let useFolders: Bool
-        switch options.folderLabels {
-        case .on: useFolders = true
-        case .off: useFolders = false
+    /// Whether the first folder level names classes: `.auto` means yes when no label file is given and at
+    /// least two top-level folders hold images.
+    private static func usesFolderLabels(_ setting: FolderLabels, files: [ScannedFile],
+                                         labelFiles: [LabelFile]) -> Bool {
+        switch setting {
+        case .on: return true
+        case .off: return false
         case .auto:
-            let topFolders = Set(scan.files.compactMap { f -> Substring? in
+            let topFolders = Set(files.compactMap { f -> Substring? in
                 let parts = f.path.split(separator: "/")
                 return parts.count == 2 ? parts[0] : nil
             })
-            useFolders = labelFiles.isEmpty && topFolders.count >= 2
+            return labelFiles.isEmpty && topFolders.count >= 2
         }
-        var wanted: [String: LabelRecord] = [:]  // image path → label
-        if useFolders {
-            let names = ClassFolderNames.read(root: root)
-            for file in scan.files {
-                let parts = file.path.split(separator: "/")
-                guard parts.count == 2 else { continue }
-                let folder = String(parts[0])
-                wanted[file.path] = LabelRecord(row: 0, path: file.path, className: names[folder] ?? folder,
-                                                status: .validated, annotator: nil, time: nil)
-            }
-            report.labelSources.append("folders")
+    }
+
+    /// image path → the validated label its top-level folder names (mapped back through `class_names.csv`).
+    private static func folderLabels(_ files: [ScannedFile], root: String) -> [String: LabelRecord] {
+        let names = ClassFolderNames.read(root: root)
+        var labels: [String: LabelRecord] = [:]
+        for file in files {
+            let parts = file.path.split(separator: "/")
+            guard parts.count == 2 else { continue }
+            let folder = String(parts[0])
+            labels[file.path] = LabelRecord(row: 0, path: file.path, className: names[folder] ?? folder,
+                                            status: .validated, annotator: nil, time: nil)
         }
-        if !labelFiles.isEmpty {
-            var fields: [(ImageID, name: String, value: String)] = []
-            var fromFile: [String: LabelRecord] = [:]
-            var conflicting = Set<String>()
-            // One resolver per file: relative paths in a sample's TSV are relative to that TSV.
-            let records = labelFiles.flatMap { file in
-                let resolver = PathResolver(root: root, labelFile: file.path, known: Set(known.keys))
-                return file.records.map { (record: $0, resolved: resolver.resolve($0.path)) }
-            }
-            for (record, resolved) in records {
-                guard let path = resolved else {
-                    report.unmatchedLabels.append(record.path)
-                    continue
-                }
-                if let id = known[path]?.id {
-                    for (name, value) in record.fields.sorted(by: { $0.key < $1.key }) { fields.append((id, name, value)) }
-                }
-                guard record.className != nil else {
-                    report.emptyLabelRows.append(record.row)
-                    continue
-                }
-                if let earlier = fromFile[path], earlier.className != record.className || earlier.status != record.status {
-                    conflicting.insert(path)
-                }
-                fromFile[path] = record
-            }
-            for (path, record) in fromFile where !conflicting.contains(path) { wanted[path] = record }
-            for path in conflicting { wanted.removeValue(forKey: path) }
-            report.conflictingRows = conflicting.sorted()
-            try store.setFields(fields)
-            let source = options.labelFile ?? ""
-            report.labelSources.append(labelFiles.count == 1 && labelFiles[0].path == source
-                                       ? source : "\(source) (\(labelFiles.count) tables)")
+        return labels
+    }
+
+    /// Stores the label files' metadata fields and puts their labels into `wanted` (over folder labels);
+    /// an image the files give two different labels gets none. `source` is the `--labels` path.
+    private func mergeFileLabels(_ labelFiles: [LabelFile], source: String, root: String,
+                                 known: [String: ImageFingerprint], into wanted: inout [String: LabelRecord],
+                                 report: inout ImportReport) throws {
+        var fields: [(ImageID, name: String, value: String)] = []
+        var fromFile: [String: LabelRecord] = [:]
+        var conflicting = Set<String>()
+        // One resolver per file: relative paths in a sample's TSV are relative to that TSV.
+        let records = labelFiles.flatMap { file in
+            let resolver = PathResolver(root: root, labelFile: file.path, known: Set(known.keys))
+            return file.records.map { (record: $0, resolved: resolver.resolve($0.path)) }
         }
-        try applyLabels(wanted, known: known, options: options, report: &report)
-        report.seconds = Date().timeIntervalSince(started)
-        return report
+        for (record, resolved) in records {
+            guard let path = resolved else {
+                report.unmatchedLabels.append(record.path)
+                continue
+            }
+            if let id = known[path]?.id {
+                for (name, value) in record.fields.sorted(by: { $0.key < $1.key }) { fields.append((id, name, value)) }
+            }
+            guard record.className != nil else {
+                report.emptyLabelRows.append(record.row)
+                continue
+            }
+            if let earlier = fromFile[path], earlier.className != record.className || earlier.status != record.status {
+                conflicting.insert(path)
+            }
+            fromFile[path] = record
+        }
+        for (path, record) in fromFile where !conflicting.contains(path) { wanted[path] = record }
+        for path in conflicting { wanted.removeValue(forKey: path) }
+        report.conflictingRows = conflicting.sorted()
+        try store.setFields(fields)
+        report.labelSources.append(labelFiles.count == 1 && labelFiles[0].path == source
+                                   ? source : "\(source) (\(labelFiles.count) tables)")
     }
 
     private func applyLabels(_ wanted: [String: LabelRecord], known: [String: ImageFingerprint],

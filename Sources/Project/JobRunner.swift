@@ -18,13 +18,17 @@ public final class JobRunner: @unchecked Sendable {
     /// What `embed` jobs need from the command layer: the images folder and the encoder weights.
     public let imagesRoot: String?
     public let weights: (@Sendable (ProjectStore) throws -> String)?
+    /// Lanes the encoder runs on in embed, pretrain and finetune jobs (`EncoderWorkspace`): the process's
+    /// thread count.
+    public let lanes: Int
 
     public init(store: ProjectStore, owner: String = ProjectStore.jobOwner, imagesRoot: String? = nil,
-                weights: (@Sendable (ProjectStore) throws -> String)? = nil) {
+                weights: (@Sendable (ProjectStore) throws -> String)? = nil, lanes: Int = 1) {
         self.store = store
         self.owner = owner
         self.imagesRoot = imagesRoot
         self.weights = weights
+        self.lanes = lanes
     }
 
     /// Claims and runs the next job; nil when there is none (or another process is running one).
@@ -72,7 +76,8 @@ public final class JobRunner: @unchecked Sendable {
             guard let imagesRoot, let weights else {
                 throw ProjectError.invalidOption("this process cannot run embed jobs (no images folder or encoder)")
             }
-            let result = try Embedder(store: store).run(weights: try weights(store), imagesRoot: imagesRoot) { done, total in
+            let result = try Embedder(store: store).run(weights: try weights(store), imagesRoot: imagesRoot,
+                                                        lanes: lanes) { done, total in
                 try? report(0.9 * Double(done) / Double(max(total, 1)), "embedding \(done)/\(total) images")
             }
             try report(0.9, "extending the neighbour graph")
@@ -88,7 +93,7 @@ public final class JobRunner: @unchecked Sendable {
             simclr.seed = parameters.seed
             if let rate = parameters.learningRate { simclr.learningRate = rate }
             let pretrainer = Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr,
-                                        initialWeights: parameters.initialWeights)
+                                        initialWeights: parameters.initialWeights, lanes: lanes)
             // Cancelling stops at the next step with a checkpoint; a retried (or crashed) job resumes it.
             let cancelled = StopFlag()
             let resume = FileManager.default.fileExists(atPath: pretrainer.checkpointPath)
@@ -101,7 +106,7 @@ public final class JobRunner: @unchecked Sendable {
             })
             guard !result.interrupted, let weights = result.weightsPath, let modelId = result.modelId else { throw JobCancelled() }
             try report(0.8, "embedding every image with encoder \(modelId)")
-            let embedded = try Embedder(store: store).run(weights: weights, imagesRoot: imagesRoot)
+            let embedded = try Embedder(store: store).run(weights: weights, imagesRoot: imagesRoot, lanes: lanes)
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
             try? FileManager.default.removeItem(atPath: pretrainer.checkpointPath)
             // The heads were fitted on the old embeddings: train on the new ones next.
@@ -113,11 +118,12 @@ public final class JobRunner: @unchecked Sendable {
             guard let weights = try Embedder.weights(ofEncoder: encoderId, store: store) else {
                 throw ProjectError.invalidOption("the embeddings come from \(encoderId), which has no weights file to fine-tune")
             }
-            let tuned = try FineTuner(store: store).run(weights: weights, imagesRoot: imagesRoot, parameters: parameters) {
+            let tuned = try FineTuner(store: store).run(weights: weights, imagesRoot: imagesRoot, parameters: parameters,
+                                                        lanes: lanes) {
                 try report(0.7 * $0, $1)
             }
             try report(0.7, "embedding every image with encoder \(tuned.modelId)")
-            let embedded = try Embedder(store: store).run(weights: tuned.weights, imagesRoot: imagesRoot)
+            let embedded = try Embedder(store: store).run(weights: tuned.weights, imagesRoot: imagesRoot, lanes: lanes)
             _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
             try store.enqueue(.train(TrainJobParameters(reason: "fine-tuned encoder \(tuned.modelId)")), time: Date())
             return "encoder \(tuned.modelId) fine-tuned from \(encoderId), \(embedded.total) images embedded; training queued"

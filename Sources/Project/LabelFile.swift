@@ -75,152 +75,237 @@ public struct LabelFile: Sendable {
 
     /// Parses the bytes of a label file; `path` names it in messages and anchors its relative paths.
     public static func parse(_ data: Data, path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
-        let text: String
+        let rows = try readRows(decodeText(data, path: path), path: path)
+        if let reason = rows.first.flatMap(runawayField) {
+            throw .labelFileUnreadable(path: path, reason: "the header: " + reason)
+        }
+        guard let headerRow = rows.first else {
+            throw .labelFileUnreadable(path: path, reason: "the file has no header row")
+        }
+        let header = LabelHeader(headerRow, path: path)
+        var body = Array(rows.dropFirst())
+        if let types = body.first, isEcoTaxaTypeRow(types) { body.removeFirst() }
+        let layout = try LabelColumnLayout(header: header, body: body, columns: columns)
+
+        var records: [LabelRecord] = []
+        records.reserveCapacity(body.count)
+        for (offset, fields) in body.enumerated() {
+            if let record = try layout.record(fields, row: offset + 1) { records.append(record) }
+        }
+        return LabelFile(path: path, kind: header.isEcoTaxa ? .ecotaxa : .csv, records: records,
+                         pathColumn: header.names[layout.pathIndex], labelColumn: header.names[layout.labelIndex])
+    }
+
+    /// The file's text, without a byte-order mark.
+    private static func decodeText(_ data: Data, path: String) throws(ProjectError) -> String {
         do {
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw ProjectError.labelFileUnreadable(path: path, reason: "not UTF-8 text")
             }
-            text = decoded.hasPrefix("\u{FEFF}") ? String(decoded.dropFirst()) : decoded
+            return decoded.hasPrefix("\u{FEFF}") ? String(decoded.dropFirst()) : decoded
         } catch let error as ProjectError {
             throw error
         } catch {
             throw .labelFileUnreadable(path: path, reason: ErrorText.describe(error))
         }
+    }
+
+    /// Splits `text` into rows of untrimmed fields, with the delimiter its first line uses.
+    private static func readRows(_ text: String, path: String) throws(ProjectError) -> [[String]] {
         let firstLine = text.prefix(while: { $0 != "\n" && $0 != "\r\n" })
         guard !firstLine.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .labelFileUnreadable(path: path, reason: "the file is empty or has no header row")
         }
-        let tabs = firstLine.filter { $0 == "\t" }.count
-        let commas = firstLine.filter { $0 == "," }.count
-        let semicolons = firstLine.filter { $0 == ";" }.count
-        let delimiter: UnicodeScalar = tabs > 0 && tabs >= commas ? "\t" : (semicolons > commas ? ";" : ",")
-
-        let rows: [[String]]
         do {
-            let reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: false, delimiter: delimiter)
+            let reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: false,
+                                       delimiter: delimiter(ofHeaderLine: firstLine))
             var all: [[String]] = []
             while let row = reader.next() { all.append(row) }
             if let error = reader.error { throw error }
-            rows = all
+            return all
         } catch {
             throw .labelFileUnreadable(path: path, reason: "malformed CSV (\(ErrorText.describe(error)))")
         }
-        // No path or class name holds a line break: a field that does is a quote that was never closed and
-        // swallowed the rows after it.
-        func runaway(_ fields: [String]) -> String? {
-            let lines = fields.map { $0.filter(\.isNewline).count }.max() ?? 0
-            return lines == 0 ? nil : "a quoted field runs over \(lines + 1) lines: a quote (\") that is never closed?"
-        }
-        if let reason = rows.first.flatMap(runaway) {
-            throw .labelFileUnreadable(path: path, reason: "the header: " + reason)
-        }
-        guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {
-            throw .labelFileUnreadable(path: path, reason: "the file has no header row")
-        }
-        let lower = header.map { $0.lowercased() }
-        let isEcoTaxa = lower.contains("img_file_name")
-        var body = Array(rows.dropFirst())
-        // EcoTaxa's second row gives column types: [t] text, [f] float.
-        if let types = body.first,
-           types.contains(where: { ["[t]", "[f]"].contains($0.trimmingCharacters(in: .whitespaces).lowercased()) }),
-           types.allSatisfy({ ["[t]", "[f]", ""].contains($0.trimmingCharacters(in: .whitespaces).lowercased()) }) {
-            body.removeFirst()
-        }
+    }
 
-        func column(_ given: String?, _ names: [String], what: String, required: Bool) throws(ProjectError) -> Int? {
-            if let given {
-                guard let i = lower.firstIndex(of: given.lowercased()) else {
-                    throw .labelColumnMissing(path: path, what: "'\(given)'", header: header)
-                }
-                return i
-            }
-            for name in names { if let i = lower.firstIndex(of: name) { return i } }
-            if required { throw .labelColumnMissing(path: path, what: what, header: header) }
-            return nil
-        }
+    /// Tab if the header has tabs and no more commas than tabs; else semicolon if it has more of
+    /// those than commas; else comma.
+    private static func delimiter(ofHeaderLine line: Substring) -> UnicodeScalar {
+        let tabs = line.filter { $0 == "\t" }.count
+        let commas = line.filter { $0 == "," }.count
+        let semicolons = line.filter { $0 == ";" }.count
+        return tabs > 0 && tabs >= commas ? "\t" : (semicolons > commas ? ";" : ",")
+    }
 
-        var pathIndex = try column(columns.path, isEcoTaxa ? ["img_file_name"] : pathNames, what: "path",
-                                   required: false)
-        if pathIndex == nil {
-            // No known name: the first column whose first value looks like an image file.
-            let sample = body.first(where: { !$0.allSatisfy(\.isEmpty) }) ?? []
-            // Only a column the header names: a data row may be longer than the header.
-            pathIndex = sample.prefix(header.count).firstIndex { value in
-                let ext = (value as NSString).pathExtension.lowercased()
-                return ["png", "jpg", "jpeg"].contains(ext)
+    /// Why `fields` cannot be a row as written, or nil. No path or class name holds a line break: a field
+    /// that does is a quote that was never closed and swallowed the rows after it.
+    fileprivate static func runawayField(_ fields: [String]) -> String? {
+        let lines = fields.map { $0.filter(\.isNewline).count }.max() ?? 0
+        return lines == 0 ? nil : "a quoted field runs over \(lines + 1) lines: a quote (\") that is never closed?"
+    }
+
+    /// EcoTaxa's second row gives column types: [t] text, [f] float.
+    private static func isEcoTaxaTypeRow(_ row: [String]) -> Bool {
+        let types = row.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return types.contains(where: { ["[t]", "[f]"].contains($0) }) && types.allSatisfy({ ["[t]", "[f]", ""].contains($0) })
+    }
+}
+
+/// The header row of a label file, and how its columns are found.
+private struct LabelHeader {
+    /// The header names, trimmed.
+    let names: [String]
+    /// `names`, lowercased: columns are matched case-insensitively.
+    let lower: [String]
+    /// The label file, for messages.
+    let path: String
+    /// An EcoTaxa TSV names its image column `img_file_name`.
+    let isEcoTaxa: Bool
+
+    init(_ row: [String], path: String) {
+        names = row.map { $0.trimmingCharacters(in: .whitespaces) }
+        lower = names.map { $0.lowercased() }
+        self.path = path
+        isEcoTaxa = lower.contains("img_file_name")
+    }
+
+    /// The column named `given`, which must exist; else the first of `candidates` that the header has, which
+    /// must exist if `required`.
+    func column(_ given: String?, _ candidates: [String], what: String, required: Bool) throws(ProjectError) -> Int? {
+        if let given {
+            guard let i = lower.firstIndex(of: given.lowercased()) else {
+                throw .labelColumnMissing(path: path, what: "'\(given)'", header: names)
             }
-            if pathIndex == nil { throw .labelColumnMissing(path: path, what: "path", header: header) }
+            return i
         }
-        let labelIndex = try column(columns.label, isEcoTaxa ? ["object_annotation_category"] : labelNames,
-                                    what: "label", required: true)!
-        let statusIndex = try column(columns.status, statusNames, what: "status", required: false)
-        let annotatorIndex = try column(columns.annotator, annotatorNames, what: "annotator", required: false)
-        let timeIndex = isEcoTaxa ? nil : try column(columns.time, timeNames, what: "time", required: false)
-        let confidenceIndex = try column(nil, confidenceNames, what: "confidence", required: false)
-        let ecoDate = isEcoTaxa ? lower.firstIndex(of: "object_annotation_date") : nil
-        let ecoTime = isEcoTaxa ? lower.firstIndex(of: "object_annotation_time") : nil
+        for name in candidates { if let i = lower.firstIndex(of: name) { return i } }
+        if required { throw .labelColumnMissing(path: path, what: what, header: names) }
+        return nil
+    }
+
+    /// The image path column: the one `given` or found by name, else the first column whose first value
+    /// looks like an image file.
+    func pathColumn(_ given: String?, body: [[String]]) throws(ProjectError) -> Int {
+        if let i = try column(given, isEcoTaxa ? ["img_file_name"] : LabelFile.pathNames, what: "path",
+                              required: false) {
+            return i
+        }
+        let sample = body.first(where: { !$0.allSatisfy(\.isEmpty) }) ?? []
+        // Only a column the header names: a data row may be longer than the header.
+        let sniffed = sample.prefix(names.count).firstIndex { value in
+            let ext = (value as NSString).pathExtension.lowercased()
+            return ["png", "jpg", "jpeg"].contains(ext)
+        }
+        guard let sniffed else { throw .labelColumnMissing(path: path, what: "path", header: names) }
+        return sniffed
+    }
+}
+
+/// Which column of a label file holds what, and how a data row becomes a `LabelRecord`.
+private struct LabelColumnLayout {
+    let header: LabelHeader
+    let pathIndex: Int
+    let labelIndex: Int
+    let statusIndex: Int?
+    let annotatorIndex: Int?
+    let timeIndex: Int?
+    let confidenceIndex: Int?
+    /// EcoTaxa's separate annotation date and time columns.
+    let ecoDate: Int?
+    let ecoTime: Int?
+    /// The columns kept as a record's `fields`.
+    let extra: [Int]
+
+    /// Columns that plankterm's own exports add and that are not metadata.
+    static let notMetadata: Set<String> = ["hash", "probability", "original_path", "orig", "png_mode",
+                                           "source_path", "source_id", "width", "height"]
+
+    init(header: LabelHeader, body: [[String]], columns: LabelColumns) throws(ProjectError) {
+        let isEcoTaxa = header.isEcoTaxa
+        self.header = header
+        pathIndex = try header.pathColumn(columns.path, body: body)
+        labelIndex = try header.column(columns.label, isEcoTaxa ? ["object_annotation_category"] : LabelFile.labelNames,
+                                       what: "label", required: true)!
+        statusIndex = try header.column(columns.status, LabelFile.statusNames, what: "status", required: false)
+        annotatorIndex = try header.column(columns.annotator, LabelFile.annotatorNames, what: "annotator",
+                                           required: false)
+        timeIndex = isEcoTaxa ? nil : try header.column(columns.time, LabelFile.timeNames, what: "time", required: false)
+        confidenceIndex = try header.column(nil, LabelFile.confidenceNames, what: "confidence", required: false)
+        ecoDate = isEcoTaxa ? header.lower.firstIndex(of: "object_annotation_date") : nil
+        ecoTime = isEcoTaxa ? header.lower.firstIndex(of: "object_annotation_time") : nil
         let used = Set([pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
             .compactMap { $0 })
-        // Columns that plankterm's own exports add and that are not metadata.
-        let notMetadata: Set<String> = ["hash", "probability", "original_path", "orig", "png_mode",
-                                        "source_path", "source_id", "width", "height"]
-        let extra = header.indices.filter {
-            !used.contains($0) && !header[$0].isEmpty && !notMetadata.contains(lower[$0])
-                && !confidenceNames.contains(lower[$0]) && !pathNames.contains(lower[$0])
+        let lower = header.lower
+        extra = header.names.indices.filter {
+            !used.contains($0) && !header.names[$0].isEmpty && !Self.notMetadata.contains(lower[$0])
+                && !LabelFile.confidenceNames.contains(lower[$0]) && !LabelFile.pathNames.contains(lower[$0])
         }
+    }
 
-        var records: [LabelRecord] = []
-        records.reserveCapacity(body.count)
-        for (offset, fields) in body.enumerated() {
-            let row = offset + 1
-            if let reason = runaway(fields) { throw .labelRow(path: path, row: row, reason: reason) }
-            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
-            func field(_ i: Int?) -> String? {
-                guard let i, i < fields.count else { return nil }
-                let v = fields[i].trimmingCharacters(in: .whitespaces)
-                return v.isEmpty ? nil : v
-            }
-            guard let imagePath = field(pathIndex) else {
-                throw .labelRow(path: path, row: row, reason: "no image path in column '\(header[pathIndex!])'")
-            }
-            let className = field(labelIndex)
-            var status = LabelStatus.validated
-            if let raw = field(statusIndex) {
-                guard let parsed = LabelStatus(lenient: raw) else {
-                    throw .labelRow(path: path, row: row,
-                                    reason: "status \(raw.debugDescription) is not validated, predicted or dubious")
-                }
-                status = parsed
-            } else if isEcoTaxa, statusIndex != nil {
-                status = .predicted  // EcoTaxa: a category without a status is an unchecked prediction
-            }
-            var time: Date? = nil
-            if let raw = field(timeIndex) {
-                guard let parsed = Timestamps.parse(raw) else {
-                    throw .labelRow(path: path, row: row, reason: "time \(raw.debugDescription) is not a date")
-                }
-                time = parsed
-            } else if let date = field(ecoDate) {
-                guard let parsed = Timestamps.parseEcoTaxa(date: date, time: field(ecoTime)) else {
-                    throw .labelRow(path: path, row: row, reason: "date \(date.debugDescription) is not YYYYMMDD")
-                }
-                time = parsed
-            }
-            var confidence: Double? = nil
-            if let raw = field(confidenceIndex) {
-                guard let value = Double(raw), (0...1).contains(value) else {
-                    throw .labelRow(path: path, row: row, reason: "confidence \(raw.debugDescription) is not between 0 and 1")
-                }
-                confidence = value
-            }
-            var extraFields: [String: String] = [:]
-            for i in extra { if let value = field(i) { extraFields[header[i]] = value } }
-            records.append(LabelRecord(row: row, path: imagePath, className: className, status: status,
-                                       annotator: field(annotatorIndex), time: time, confidence: confidence,
-                                       fields: extraFields))
+    /// The record of data row `row` (1-based), or nil if the row is blank.
+    func record(_ fields: [String], row: Int) throws(ProjectError) -> LabelRecord? {
+        let path = header.path
+        if let reason = LabelFile.runawayField(fields) { throw .labelRow(path: path, row: row, reason: reason) }
+        if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return nil }
+        let field = RowFields(fields: fields)
+        guard let imagePath = field[pathIndex] else {
+            throw .labelRow(path: path, row: row, reason: "no image path in column '\(header.names[pathIndex])'")
         }
-        return LabelFile(path: path, kind: isEcoTaxa ? .ecotaxa : .csv, records: records,
-                         pathColumn: header[pathIndex!], labelColumn: header[labelIndex])
+        let className = field[labelIndex]
+        let status = try self.status(field, row: row)
+        let time = try self.time(field, row: row)
+        var confidence: Double? = nil
+        if let raw = field[confidenceIndex] {
+            guard let value = Double(raw), (0...1).contains(value) else {
+                throw .labelRow(path: path, row: row, reason: "confidence \(raw.debugDescription) is not between 0 and 1")
+            }
+            confidence = value
+        }
+        var extraFields: [String: String] = [:]
+        for i in extra { if let value = field[i] { extraFields[header.names[i]] = value } }
+        return LabelRecord(row: row, path: imagePath, className: className, status: status,
+                           annotator: field[annotatorIndex], time: time, confidence: confidence, fields: extraFields)
+    }
+
+    /// The row's status; validated if the file gives none, except that in EcoTaxa a category without a
+    /// status is an unchecked prediction.
+    private func status(_ field: RowFields, row: Int) throws(ProjectError) -> LabelStatus {
+        if let raw = field[statusIndex] {
+            guard let parsed = LabelStatus(lenient: raw) else {
+                throw .labelRow(path: header.path, row: row,
+                                reason: "status \(raw.debugDescription) is not validated, predicted or dubious")
+            }
+            return parsed
+        }
+        return header.isEcoTaxa && statusIndex != nil ? .predicted : .validated
+    }
+
+    /// The row's time: from the time column, else from EcoTaxa's date and time columns, else nil.
+    private func time(_ field: RowFields, row: Int) throws(ProjectError) -> Date? {
+        if let raw = field[timeIndex] {
+            guard let parsed = Timestamps.parse(raw) else {
+                throw .labelRow(path: header.path, row: row, reason: "time \(raw.debugDescription) is not a date")
+            }
+            return parsed
+        }
+        if let date = field[ecoDate] {
+            guard let parsed = Timestamps.parseEcoTaxa(date: date, time: field[ecoTime]) else {
+                throw .labelRow(path: header.path, row: row, reason: "date \(date.debugDescription) is not YYYYMMDD")
+            }
+            return parsed
+        }
+        return nil
+    }
+}
+
+/// The fields of one data row, looked up by column: trimmed, and nil when empty or absent.
+private struct RowFields {
+    let fields: [String]
+
+    subscript(_ i: Int?) -> String? {
+        guard let i, i < fields.count else { return nil }
+        let v = fields[i].trimmingCharacters(in: .whitespaces)
+        return v.isEmpty ? nil : v
     }
 }
 

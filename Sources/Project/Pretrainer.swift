@@ -46,13 +46,17 @@ public struct Pretrainer {
     /// project…); nil starts from random weights of `encoderConfig`. With a start, the network is the
     /// file's and only `encoderConfig.side` is taken from `encoderConfig`; the projection head is new.
     public var initialWeights: String?
+    /// Lanes the encoder's steps run on (`EncoderWorkspace`): the caller's thread count.
+    public var lanes: Int
 
     public init(store: ProjectStore, encoderConfig: EncoderConfig = EncoderConfig(),
-                simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, clock: any Clock = SystemClock()) {
+                simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, lanes: Int = 1,
+                clock: any Clock = SystemClock()) {
         self.store = store
         self.encoderConfig = encoderConfig
         self.simclr = simclr
         self.initialWeights = initialWeights
+        self.lanes = lanes
         self.clock = clock
     }
 
@@ -88,7 +92,7 @@ public struct Pretrainer {
         }
         let stepsPerEpoch = rows.count / batch
         let total = stepsPerEpoch * simclr.epochs
-        let trainer = SimCLRTrainer(encoder: encoder, config: simclr, stepsPerEpoch: stepsPerEpoch)
+        let trainer = SimCLRTrainer(encoder: encoder, config: simclr, stepsPerEpoch: stepsPerEpoch, lanes: lanes)
         var fingerprint = "\(rows.count)/\(stepsPerEpoch)/\(simclr.seed)/\(simclr.batch)/\(simclr.epochs)"
         if start != "random" { fingerprint += "/from \(start)" }
         try FileManager.default.createDirectory(atPath: store.directory + "/models", withIntermediateDirectories: true)

@@ -62,7 +62,7 @@ struct BenchTrain: ParsableCommand {
         var simclr = SimCLRConfig()
         simclr.batch = model.batch
         let trainer = SimCLRTrainer(encoder: Encoder(try model.encoderConfig(), seed: 1), config: simclr,
-                                    stepsPerEpoch: 100)
+                                    stepsPerEpoch: 100, lanes: model.threads)
         fillRandom(trainer.input, seed: 2)
         trainer.trainStep()
         let start = Date()
@@ -88,7 +88,8 @@ struct BenchEmbed: ParsableCommand {
 
     func run() throws {
         Gemm.setThreads(model.threads)
-        let workspace = EncoderWorkspace(encoder: Encoder(try model.encoderConfig(), seed: 1), batch: model.batch)
+        let workspace = EncoderWorkspace(encoder: Encoder(try model.encoderConfig(), seed: 1), batch: model.batch,
+                                         lanes: model.threads)
         fillRandom(workspace.input, seed: 3)
         workspace.forward(training: false, head: false)
         let start = Date()

@@ -56,7 +56,7 @@ struct DemoCommand: ParsableCommand {
             print(seeded > 0 ? "seeded \(seeded) validated labels (\(seedLabels) per class folder)"
                              : "no class folders: label the first images yourself on the screen")
         }
-        try EmbeddingPreparation.ensure(store: store, quiet: false)
+        try EmbeddingPreparation.ensure(store: store, quiet: false, lanes: Gemm.threads)
         if try store.currentClassifier() == nil, Set(try store.validatedLabels().values).count >= 2 {
             let report = try ClassifierRun(store: store).train(ClassifierSettings(head: .linear))
             print("trained \(report.modelId) on \(report.labelsUsed) labels in \(String(format: "%.1f", report.seconds)) s")

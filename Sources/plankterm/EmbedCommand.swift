@@ -48,7 +48,8 @@ struct EmbedCommand: ParsableCommand {
         Gemm.setThreads(threads)
         let file = try Self.resolveWeights(weights, store: store)
         let tty = Console.stderrIsTTY
-        let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch, storage: dimensions) { done, total in
+        let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch, storage: dimensions,
+                                                    lanes: threads) { done, total in
             if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
         }
         Self.noteRebuilt(result, tty: tty)

@@ -24,7 +24,7 @@ struct NeighborsCommand: ParsableCommand {
     func run() throws {
         let store = try ProjectStore.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: false)
+        try EmbeddingPreparation.ensure(store: store, quiet: false, lanes: threads)
         let embeddings = try ProjectEmbeddings.load(store: store)
         let started = Date()
         let graph = try embeddings.updateGraph(project: store.directory, k: k, threads: threads)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Terminal
 import Linalg
+import NN
 import PlanktermCore
 
 /// The `plankterm` command: sort and label plankton images in the terminal.
@@ -29,7 +30,10 @@ struct Plankterm: ParsableCommand {
         // buffer fills or the process ends.
         StandardOutput.flushEachLine()
         unblockStopSignals()
-        selectBLASKernel()
+        // The environment is read here, once; what it tunes is passed on explicitly.
+        let environment = ProcessInfo.processInfo.environment
+        selectBLASKernel(environment: environment)
+        if let rows = environment["PLANKTERM_CONV_ROWS"].flatMap({ Int($0) }) { Conv2d.setDefaultRowsPerChunk(rows) }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -49,11 +53,11 @@ struct Plankterm: ParsableCommand {
 
     /// For the commands that train or embed: when OpenBLAS picked a kernel weaker than this CPU supports,
     /// run again with OPENBLAS_CORETYPE set (OpenBLAS reads it only at load time).
-    static func selectBLASKernel() {
+    static func selectBLASKernel(environment: [String: String]) {
         let arguments = CommandLine.arguments
         guard arguments.count > 1, ["pretrain", "embed", "bench", "train", "simulate", "neighbors", "demo", "label", "worker"].contains(arguments[1]),
-              ProcessInfo.processInfo.environment["PLANKTERM_BLAS_REEXEC"] == nil,
-              let core = BLASKernel.recommendedCoreType() else { return }
+              environment["PLANKTERM_BLAS_REEXEC"] == nil,
+              let core = BLASKernel.recommendedCoreType(environment: environment) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("PLANKTERM_BLAS_REEXEC", "1", 1)
         var argv = arguments.map { strdup($0) } + [nil]

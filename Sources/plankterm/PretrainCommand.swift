@@ -66,7 +66,8 @@ struct PretrainCommand: ParsableCommand {
         let stop = StopFlag()
         stop.stopOnSignals()
         let tty = Console.stderrIsTTY
-        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start).run(
+        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
+                                    lanes: threads).run(
             imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
             cacheProgress: { done, total in
                 if tty { FileHandle.standardError.write(Data("\rpreprocessing \(done)/\(total) images…".utf8)) }

@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
         guard start >= 2, step >= 1, budget >= start else { throw ValidationError("need --start ≥ 2, --step ≥ 1 and --budget ≥ --start") }
         let store = try ProjectStore.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: json)
+        try EmbeddingPreparation.ensure(store: store, quiet: json, lanes: threads)
         let root = try ProjectLocation.imagesRoot(of: store)
         let (labels, _) = try TruthLabels.read(truth, store: store, imagesRoot: root)
         let embeddings = try ProjectEmbeddings.load(store: store)

@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: json)
+        try EmbeddingPreparation.ensure(store: store, quiet: json, lanes: threads)
         let tty = Console.stderrIsTTY && !json
         let report = try ClassifierRun(store: store).train(
             ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)) { stage, _ in
@@ -88,13 +88,14 @@ struct TrainCommand: ParsableCommand {
 
 /// Computes missing embeddings (and the neighbour graph) before a command that needs them.
 enum EmbeddingPreparation {
-    static func ensure(store: ProjectStore, quiet: Bool) throws {
+    /// The encoder runs on `lanes` lanes: the command's thread count.
+    static func ensure(store: ProjectStore, quiet: Bool, lanes: Int) throws {
         let existing = try? ProjectEmbeddings.load(store: store)
         if let existing, existing.missing() == 0 { return }
         let root = try ProjectLocation.imagesRoot(of: store)
         let weights = try EmbedCommand.resolveWeights(nil, store: store)
         let tty = Console.stderrIsTTY && !quiet
-        let result = try Embedder(store: store).run(weights: weights, imagesRoot: root) { done, total in
+        let result = try Embedder(store: store).run(weights: weights, imagesRoot: root, lanes: lanes) { done, total in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
         }
         EmbedCommand.noteRebuilt(result, tty: tty)

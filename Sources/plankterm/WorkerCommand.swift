@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 import Project
 import Store
 
@@ -42,7 +43,7 @@ struct WorkerCommand: ParsableCommand {
         // Labeling screens on the same machine come first.
         Background.lowerProcessPriority()
         let runner = JobRunner(store: store, imagesRoot: try? ProjectLocation.imagesRoot(of: store),
-                               weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
+                               weights: { try EmbedCommand.resolveWeights(nil, store: $0) }, lanes: Gemm.threads)
         var failed = 0
         var queuedFor: Int64?
         repeat {

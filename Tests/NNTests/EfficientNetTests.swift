@@ -80,7 +80,7 @@ struct EfficientNetTests {
         // efficientnet_lite_pytorch's EfficientNet-Lite0 has 4,652,008 parameters, 1,281,000 of them in
         // its ImageNet classifier, which plankterm does not have; grey input sums the stem's RGB filters.
         #expect(encoder.encoderParameterCount == 4_652_008 - 1_281_000 - 2 * 32 * 9)  // and one stem filter of three
-        #expect(EncoderWorkspace(encoder: encoder, batch: 1).lastStageFirstBlock == 15)
+        #expect(EncoderWorkspace(encoder: encoder, batch: 1, lanes: 1).lastStageFirstBlock == 15)
         // about 0.4 G multiply-adds at 224 px (0.8 GFLOPs), scaled by (128/224)² at 128
         #expect(encoder.forwardFLOPs > 220_000_000 && encoder.forwardFLOPs < 300_000_000, "\(encoder.forwardFLOPs)")
     }
@@ -168,7 +168,7 @@ struct EfficientNetTests {
     @Test("a partial fine-tune's backward reaches the last stage and the head only")
     func partialBackward() {
         let encoder = Encoder(liteConfig(), seed: 3)
-        let ws = EncoderWorkspace(encoder: encoder, batch: 2)
+        let ws = EncoderWorkspace(encoder: encoder, batch: 2, lanes: 2)
         let x = smooth(ws.input.count, seed: 0.1).map { ($0 + 1) / 2 }
         for i in 0..<x.count { ws.input[i] = x[i] }
         let first = ws.lastStageFirstBlock

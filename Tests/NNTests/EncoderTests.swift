@@ -48,8 +48,8 @@ struct EncoderTests {
     @Test("evaluation mode is deterministic and independent of the batch")
     func evalMode() {
         let encoder = Encoder(tinyConfig(), seed: 9)
-        let one = EncoderWorkspace(encoder: encoder, batch: 1)
-        let three = EncoderWorkspace(encoder: encoder, batch: 3)
+        let one = EncoderWorkspace(encoder: encoder, batch: 1, lanes: 2)
+        let three = EncoderWorkspace(encoder: encoder, batch: 3, lanes: 2)
         let x = smooth(three.input.count, seed: 1.4)
         for i in 0..<x.count { three.input[i] = x[i] }
         for i in 0..<one.input.count { one.input[i] = x[one.input.count + i] }  // the second image

@@ -27,7 +27,7 @@ struct ParityTests {
     func embeddings(efficientNet: Bool) throws {
         let encoder = Encoder(efficientNet ? liteConfig(side: 64) : EncoderConfig(), seed: 21)
         let batch = 5
-        let train = EncoderWorkspace(encoder: encoder, batch: batch)
+        let train = EncoderWorkspace(encoder: encoder, batch: batch, lanes: 2)
         let x = smooth(train.input.count, seed: 0.45).map { ($0 + 1) / 2 }
         // A few training passes make the running statistics differ from their start values.
         for i in 0..<x.count { train.input[i] = x[(i * 7) % x.count] }
