@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--draws", type=int, default=5)
     ap.add_argument("--per-draw", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dump", help="also write every (sample, class) row with its truth here (JSON lines)")
     a = ap.parse_args()
     rows = list(csv.DictReader(open(os.path.join(DATA, "labels.csv"))))
     by = {}
@@ -51,6 +52,7 @@ def main():
     if not labelled or labelled.group(1) != "0":
         sys.exit(f"{a.project}: has validated labels already (make it with 'plankterm init --folder-labels off')")
     results = []
+    dump = open(a.dump, "w") if a.dump else None
     for d in range(a.draws):
         work = tempfile.mkdtemp(prefix="plankterm-shift-")
         project = os.path.join(work, "project")
@@ -92,22 +94,28 @@ def main():
             g = groups[name]
             err = {"cc": 0.0, "acc": 0.0, "em": 0.0}
             cover = {"acc": [0, 0], "em": [0, 0]}
+            present = {"acc": [0, 0], "em": [0, 0]}
             dom_cover = {}
             for cl in g["classes"]:
                 t = truth.get(cl["name"], 0)
+                if a.dump:
+                    dump.write(json.dumps({"sample": name, "dominant": cl["name"] == x, "truth": t, **cl}) + "\n")
                 err["cc"] += abs(cl["classify_and_count"] - t)
                 err["acc"] += abs(cl["adjusted"] - t)
                 err["em"] += abs(cl["corrected"] - t)
                 for key, lo, hi in (("acc", "adjusted_lower", "adjusted_upper"), ("em", "lower", "upper")):
                     inside = cl[lo] <= t <= cl[hi]
                     cover[key][0] += inside; cover[key][1] += 1
+                    if t > 0:
+                        present[key][0] += inside; present[key][1] += 1
                     if cl["name"] == x:
                         dom_cover[key] = inside
             dom = next(cl for cl in g["classes"] if cl["name"] == x)
             results.append({"sample": name, "dominant": x, "images": g["images"], "share": round(truth[x] / g["images"], 3),
                             "model": report["model_id"], "prior": report.get("prior_correction"),
                             "errors": {k: round(v, 1) for k, v in err.items()},
-                            "coverage": {k: v[0] / v[1] for k, v in cover.items()}, "dominant_covered": dom_cover,
+                            "coverage": {k: v[0] / v[1] for k, v in cover.items()},
+                            "present": {k: v for k, v in present.items()}, "dominant_covered": dom_cover,
                             "dominant": {"truth": truth[x], "cc": dom["classify_and_count"], "acc": round(dom["adjusted"], 1),
                                          "acc_interval": [dom["adjusted_lower"], dom["adjusted_upper"]],
                                          "em": round(dom["corrected"], 1), "em_interval": [dom["lower"], dom["upper"]]}})
@@ -117,6 +125,7 @@ def main():
     summary = {"bench": "prior_shift", "head": a.head, "samples": n,
                "mean_abs_count_error": {k: round(sum(r["errors"][k] for r in results) / n, 1) for k in ("cc", "acc", "em")},
                "coverage_all_classes": {k: round(sum(r["coverage"][k] for r in results) / n, 3) for k in ("acc", "em")},
+               "coverage_present_classes": {k: round(sum(r["present"][k][0] for r in results) / max(1, sum(r["present"][k][1] for r in results)), 3) for k in ("acc", "em")},
                "coverage_dominant_class": {k: round(sum(bool(r["dominant_covered"].get(k)) for r in results) / n, 3) for k in ("acc", "em")}}
     print(json.dumps(summary))
 

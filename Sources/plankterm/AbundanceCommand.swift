@@ -12,8 +12,9 @@ struct AbundanceCommand: ParsableCommand {
             station, --by sample…). For each group and class: classify-and-count (argmax), the expected count \
             (sum of calibrated probabilities), the adjusted count (classify-and-count corrected with the \
             model's out-of-fold confusion) and the EM estimate corrected for the group's own class mix, \
-            the last two with 95 % intervals that carry the classifier's out-of-fold uncertainty as well as \
-            the resampling of the group's images. Intervals and EM are not computed for groups under 200 \
+            the last two with 95 % intervals: each estimator is run on simulated samples of the model's \
+            held-out labelled images near the group's mix, and its errors there (bias as well as noise) \
+            set the interval. Intervals and EM are not computed for groups under 200 \
             images. --json prints one object: model_id, grouped_by, groups: [{name, images, refused, \
             classes: [{name, validated, classify_and_count, expected, adjusted, adjusted_lower, \
             adjusted_upper, corrected, lower, upper}]}].
@@ -21,7 +22,7 @@ struct AbundanceCommand: ParsableCommand {
 
     @Argument(help: "The project folder.") var project: String
     @Option(help: ArgumentHelp("folder, or the name of an imported metadata column.", valueName: "folder|COLUMN")) var by = "folder"
-    @Option(help: "Bootstrap resamples for the interval.") var bootstrap = 100
+    @Option(help: "Simulated samples (bootstrap replicates) for the intervals.") var bootstrap = 100
     @Option(help: "Seed for the bootstrap.") var seed: UInt64 = 0
     @Flag(help: "List every class, not only those with a count of at least 0.5.") var all = false
     @Flag(help: "Print one JSON object instead of text.") var json = false

@@ -174,6 +174,37 @@ import PlanktermCore
         for j in 0..<2 { #expect(full.correctedLower[j] == full.correctedLower[j].rounded(.down)) }
     }
 
+    @Test func intervalsWithTheOutOfFoldRecordCoverAClassThePosteriorsUnderRate() {
+        // A classifier whose posteriors hedge class 0 against class 1 (class-0 images get about 0.45 / 0.45):
+        // on samples where class 0 is 60 %, EM under-counts it whatever the sample size, and resampling the
+        // images alone gives an interval around the wrong number. The held-out record (20 labels a class)
+        // shows the same hedging, so the simulated samples' errors move the interval onto the truth.
+        var rng = SeededGenerator(seed: 11)
+        let centres = [[0.55, 0.35, 0.10], [0.15, 0.75, 0.10], [0.10, 0.10, 0.80]]
+        func row(_ y: Int) -> [Double] {
+            let r = centres[y].map { max(0.01, $0 + Double.random(in: -0.05..<0.05, using: &rng)) }
+            let s = r.reduce(0, +)
+            return r.map { $0 / s }
+        }
+        let oofTruth = (0..<60).map { $0 % 3 }
+        let oof = AbundanceEstimate.OutOfFold(posteriors: oofTruth.flatMap { row($0) }, truth: oofTruth)
+        var covered = 0, plainCovered = 0
+        let samples = 30
+        for s in 0..<samples {
+            let truth = (0..<250).map { $0 < 150 ? 0 : ($0 < 200 ? 1 : 2) }
+            let p = truth.flatMap { row($0) }
+            let plain = AbundanceEstimate(posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+                                          bootstrap: 100, seed: UInt64(s))
+            let full = AbundanceEstimate(posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+                                         bootstrap: 100, seed: UInt64(s), outOfFold: oof)
+            plainCovered += plain.correctedLower[0] <= 150 && 150 <= plain.correctedUpper[0] ? 1 : 0
+            covered += full.correctedLower[0] <= 150 && 150 <= full.correctedUpper[0] ? 1 : 0
+            #expect(full.correctedLower[0] <= full.corrected[0] && full.corrected[0] <= full.correctedUpper[0])
+        }
+        #expect(plainCovered < samples / 2, "resampling alone covered \(plainCovered) of \(samples)")
+        #expect(covered >= samples * 8 / 10, "with the record: \(covered) of \(samples)")
+    }
+
     @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {
         let posteriors: [Double] = [0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
                                     0.7, 0.3, 0.8, 0.2, 0.95, 0.05, 0.65, 0.35, 0.75, 0.25]
