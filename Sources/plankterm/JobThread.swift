@@ -40,7 +40,8 @@ final class JobBoard: @unchecked Sendable {
 enum JobThread {
     /// The thread that runs the project's jobs while the screen is open.
     static func start(store: ProjectStore, imagesRoot: String, board: JobBoard) -> Thread {
-        let runner = JobRunner(store: store, imagesRoot: imagesRoot, weights: { try EmbedCommand.resolveWeights(nil, store: $0) })
+        let runner = JobRunner(project: ProjectHandle(store: store), imagesRoot: imagesRoot,
+                               weights: { try EmbedCommand.resolveWeights(nil, project: $0) })
         let thread = Thread {
             // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
             // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own

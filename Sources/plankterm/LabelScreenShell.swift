@@ -24,9 +24,9 @@ enum LabelScreenShell {
         }
     }
 
-    static func run(store: ProjectStore, imagesRoot: String, settings: LabelScreenSettings,
+    static func run(project: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
                     strategy: QueryStrategy) throws -> Outcome {
-        let loop = try LabelScreenLoop(store: store, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
+        let loop = try LabelScreenLoop(store: project.store, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
         defer { loop.driver.end() }
         return loop.run()
     }
