@@ -13,10 +13,10 @@ extension ProjectHandle {
     public func retryJob(_ id: Int64, time: Date = Date()) throws -> Int64? { try store.retryJob(id, time: time) }
 
     /// Stops job `id`, which this process was running, as failed with `reason`, and queues the same work
-    /// again for the next process; returns the new job's id.
+    /// again for the next process (even when marking the old one did not go through); returns the new job's id.
     @discardableResult
     public func requeueInterrupted(job id: Int64, reason: String, time: Date = Date()) throws -> Int64? {
-        try store.finishJob(id, state: .failed, message: "stopped", error: reason, time: time)
+        try? store.finishJob(id, state: .failed, message: "stopped", error: reason, time: time)
         return try store.retryJob(id, time: time)
     }
 

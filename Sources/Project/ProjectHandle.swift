@@ -6,9 +6,8 @@ import Store
 /// needs (its images folder, its model versions, labels, jobs, counts) are here or in the workflows
 /// that take a `ProjectHandle`, so that only this module talks to `Store`.
 public struct ProjectHandle: Sendable {
-    /// The project database. Project's workflows work on it; of the commands only the labeling screen's
-    /// loop, which polls jobs and models many times a second, still does.
-    public let store: ProjectStore
+    /// The project database: Project's workflows work on it, the commands never do.
+    let store: ProjectStore
 
     public init(store: ProjectStore) { self.store = store }
 

@@ -104,6 +104,29 @@ struct ProjectHandleTests {
         #expect(try paths(store) == paths(again))
     }
 
+    @Test("a job the screen was running when it closed is failed and queued again; jobs read as the screen shows them")
+    func requeueInterruptedJob() throws {
+        let folder = try TemporaryDirectory("plankterm-handle-jobs")
+        defer { folder.remove() }
+        let project = try ProjectHandle.create(at: folder.path + "/p", imagesRoot: folder.path)
+        let store = try ProjectStore.open(at: folder.path + "/p")
+        #expect(try project.runningJob() == nil)
+        let first = try project.enqueue(.embed)
+        #expect(try project.jobViews().map(\.state) == ["pending"])
+        #expect(try project.jobs().first?.statusLine == "embed queued")
+        let claimed = try #require(try store.claimNextJob(owner: "screen", time: Date()))
+        #expect(try claimed.id == first && project.runningJob()?.id == first)
+        let again = try #require(try project.requeueInterrupted(job: first, reason: "the screen closed"))
+        #expect(again != first)
+        let jobs = try project.jobs()
+        #expect(jobs.map(\.id) == [again, first])
+        #expect(jobs[1].state == .failed && jobs[1].statusLine == "embed failed · the screen closed")
+        #expect(try project.jobViews().map(\.state) == ["pending", "failed"])
+        #expect(try project.runningJob() == nil)
+        #expect(try project.cancelJob(again))
+        #expect(try project.jobs().first?.statusLine == "embed cancelled")
+    }
+
     @Test("errors of the project and of its database are worded for people; others are not")
     func errorWording() {
         #expect(ProjectError.wording(of: StoreError.unknownImage("x.png"))?.message == "no image x.png in this project")
