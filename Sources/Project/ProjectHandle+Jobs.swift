@@ -23,6 +23,11 @@ extension ProjectHandle {
     /// The newest `limit` jobs as the jobs screen shows them, newest first.
     public func jobViews(limit: Int = 100) throws -> [JobView] { try store.jobs(limit: limit).map(\.view) }
 
+    /// Whether a job of `kind` is queued or running, among the newest `limit`.
+    public func hasUnfinishedJob(_ kind: Job.Kind, limit: Int = 100) throws -> Bool {
+        try store.jobs(limit: limit).contains { $0.jobKind == kind && ($0.state == .pending || $0.state == .running) }
+    }
+
     /// The job some process is running now, among the newest `limit`, if any.
     public func runningJob(limit: Int = 5) throws -> JobRecord? {
         try store.jobs(limit: limit).first { $0.state == .running }

@@ -56,7 +56,7 @@ struct WorkerCommand: ParsableCommand {
             failed += finished.filter { $0.state == .failed }.count
             if follow { Thread.sleep(forTimeInterval: interval) }
         } while follow
-        if let running = try handle.jobs(limit: 20).first(where: { $0.state == .running }) {
+        if let running = try handle.runningJob(limit: 20) {
             print("job \(running.id) \(running.kind) is running in another process (\(running.owner ?? "?")); left to it")
         }
         if failed > 0 { throw ExitCode(1) }
@@ -69,8 +69,7 @@ struct WorkerCommand: ParsableCommand {
         let latest = try handle.latestExpertAnnotationId()
         guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(project: handle) else { return }
         if follow, let last = try handle.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
-        let jobs = try handle.jobs(limit: 50)
-        guard !jobs.contains(where: { $0.jobKind == .train && ($0.state == .pending || $0.state == .running) }) else { return }
+        guard try !handle.hasUnfinishedJob(.train, limit: 50) else { return }
         guard (try? ProjectEmbeddings.load(project: handle)) != nil else {
             queuedFor = latest
             print("training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'")

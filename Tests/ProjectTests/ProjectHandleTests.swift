@@ -114,6 +114,7 @@ struct ProjectHandleTests {
         let first = try project.enqueue(.embed)
         #expect(try project.jobViews().map(\.state) == ["pending"])
         #expect(try project.jobs().first?.statusLine == "embed queued")
+        #expect(try project.hasUnfinishedJob(.embed) && !project.hasUnfinishedJob(.train))
         let claimed = try #require(try store.claimNextJob(owner: "screen", time: Date()))
         #expect(try claimed.id == first && project.runningJob()?.id == first)
         let again = try #require(try project.requeueInterrupted(job: first, reason: "the screen closed"))
@@ -125,6 +126,7 @@ struct ProjectHandleTests {
         #expect(try project.runningJob() == nil)
         #expect(try project.cancelJob(again))
         #expect(try project.jobs().first?.statusLine == "embed cancelled")
+        #expect(try !project.hasUnfinishedJob(.embed))
     }
 
     @Test("errors of the project and of its database are worded for people; others are not")
