@@ -54,8 +54,9 @@ let package = Package(
             .product(name: "CSV", package: "CSV.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], resources: [.copy("Resources")]),
+        // The commands reach the database only through Project (ProjectHandle), never Store directly.
         .executableTarget(name: "plankterm", dependencies: [
-            "PlanktermCore", "Store", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal", "TUI",
+            "PlanktermCore", "Imaging", "Project", "Linalg", "NN", "Neighbors", "Learning", "Terminal", "TUI",
             "Labeling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),

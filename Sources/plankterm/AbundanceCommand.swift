@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct AbundanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,8 +27,8 @@ struct AbundanceCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        let report = try AbundanceReport.build(store: store, by: by, bootstrap: bootstrap, seed: seed)
+        let handle = try ProjectHandle.open(at: project)
+        let report = try AbundanceReport.build(project: handle, by: by, bootstrap: bootstrap, seed: seed)
         if json {
             print(try JSONOutput.string(report))
             return

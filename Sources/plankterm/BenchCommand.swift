@@ -6,7 +6,6 @@ import Neighbors
 import NN
 import PlanktermCore
 import Project
-import Store
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -195,9 +194,9 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         let separator = self.separator
-        let result = try SyntheticEmbeddings.write(store: store, dimension: dimension, noise: noise, seed: seed) { path in
+        let result = try SyntheticEmbeddings.write(project: handle, dimension: dimension, noise: noise, seed: seed) { path in
             path.components(separatedBy: separator).first ?? path
         }
         print("model \(result.modelId): \(result.added) images given synthetic embeddings, \(result.total) in all")
@@ -233,10 +232,10 @@ struct BenchCalibration: ParsableCommand {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp") }
         guard let method = Calibration.Method(rawValue: calibration) else { throw ValidationError("--calibration must be bcts, temperature or none") }
         Gemm.setThreads(threads)
-        let store = try ProjectStore.open(at: project)
-        let root = try ProjectLocation.imagesRoot(of: store)
-        let (labels, _) = try TruthLabels.read(truth, store: store, imagesRoot: root)
-        _ = try CalibrationBenchmark(store: store).run(truth: labels, classes: classes, perClass: perClass, draws: draws,
+        let handle = try ProjectHandle.open(at: project)
+        let root = try handle.imagesRoot()
+        let (labels, _) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
+        _ = try CalibrationBenchmark(project: handle).run(truth: labels, classes: classes, perClass: perClass, draws: draws,
                                                        head: kind, calibration: method, selectCalibration: !plain,
                                                        matchFoldPenalty: !plainRefit, seed: seed, threads: threads) { result in
             FileHandle.standardOutput.write(((try? JSONOutput.string(result)) ?? "{}").data(using: .utf8)! + Data("\n".utf8))

@@ -4,7 +4,6 @@ import Learning
 import Linalg
 import PlanktermCore
 import Project
-import Store
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,11 +27,11 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Prepare the project but do not open the labeling screen.") var noOpen = false
 
     func run() throws {
-        let store: ProjectStore
+        let handle: ProjectHandle
         let root: String
-        if FileManager.default.fileExists(atPath: project + "/" + ProjectStore.databaseFileName) {
-            store = try ProjectStore.open(at: project)
-            root = try ProjectLocation.imagesRoot(of: store)
+        if ProjectHandle.exists(at: project) {
+            handle = try ProjectHandle.open(at: project)
+            root = try handle.imagesRoot()
         } else {
             guard let folder = images ?? Self.defaultImages() else {
                 throw CommandFailure(message: "no images for the demo: the shipped Demo/images folder is not beside this plankterm",
@@ -43,32 +42,31 @@ struct DemoCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
                 throw ProjectError.imagesFolder(path: folder, reason: "no such folder")
             }
-            store = try ProjectStore.create(at: project)
-            try store.setMeta(ProjectLocation.imagesRootKey, root)
+            handle = try ProjectHandle.create(at: project, imagesRoot: root)
             print("importing \(Console.oneLine(root)) …")
-            let (folderLabels, maxPixels) = try ImportDefaults.resolve(store: store, folderLabels: .off, maxPixels: nil,
+            let (folderLabels, maxPixels) = try ImportDefaults.resolve(project: handle, folderLabels: .off, maxPixels: nil,
                                                                        recordAll: true)
-            _ = try ImportReporting.run(store: store, options: ImportOptions(imagesRoot: root, folderLabels: folderLabels,
+            _ = try ImportReporting.run(project: handle, options: ImportOptions(imagesRoot: root, folderLabels: folderLabels,
                                                                              annotator: "demo", maxPixels: maxPixels))
         }
-        if try store.validatedLabels().isEmpty {
-            let seeded = try seedFromFolders(store)
+        if try handle.validatedLabelCount().images == 0 {
+            let seeded = try handle.seedLabelsFromFolders(perFolder: seedLabels, seed: seed, annotator: "demo-seed", source: "demo")
             print(seeded > 0 ? "seeded \(seeded) validated labels (\(seedLabels) per class folder)"
                              : "no class folders: label the first images yourself on the screen")
         }
-        try EmbeddingPreparation.ensure(store: store, quiet: false, lanes: Gemm.threads)
-        if try store.currentClassifier() == nil, Set(try store.validatedLabels().values).count >= 2 {
-            let report = try ClassifierRun(store: store).train(ClassifierSettings(head: .linear))
+        try EmbeddingPreparation.ensure(project: handle, quiet: false, lanes: Gemm.threads)
+        if try handle.currentModelId() == nil, try handle.validatedLabelCount().classes >= 2 {
+            let report = try ClassifierRun(project: handle).train(ClassifierSettings(head: .linear))
             print("trained \(report.modelId) on \(report.labelsUsed) labels in \(String(format: "%.1f", report.seconds)) s")
         }
         guard !noOpen, isatty(0) == 1, isatty(1) == 1 else {
-            print(try StatusCommand.describe(store: store, root: root, failedLimit: 5))
+            print(try StatusCommand.describe(project: handle, root: root, failedLimit: 5))
             print("\nopen the labeling screen with: plankterm label \(Console.oneLine(project))")
             return
         }
-        let settings = LabelScreenSettings.resolve(project: store.directory, theme: nil, color: nil, annotator: nil)
-        let outcome = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings, strategy: .margin)
-        print(outcome.summary(project: store.directory))
+        let settings = LabelScreenSettings.resolve(project: handle.directory, theme: nil, color: nil, annotator: nil)
+        let outcome = try LabelScreenShell.run(project: handle, imagesRoot: root, settings: settings, strategy: .margin)
+        print(outcome.summary(project: handle.directory))
     }
 
     /// The demo images that ship with plankterm (10 of each of the 121 NDSB classes, Demo/README.md): beside
@@ -86,27 +84,5 @@ struct DemoCommand: ParsableCommand {
         }
         candidates.append(FileManager.default.currentDirectoryPath + "/Demo/images")
         return candidates.map { ($0 as NSString).standardizingPath }.first { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    /// `seedLabels` images of every top-level folder, as validated labels of that folder's name.
-    func seedFromFolders(_ store: ProjectStore) throws -> Int {
-        var byFolder: [String: [ImageID]] = [:]
-        for image in try store.usableImages() {
-            let parts = image.path.split(separator: "/")
-            if parts.count == 2 { byFolder[String(parts[0]), default: []].append(image.id) }
-        }
-        guard byFolder.count >= 2 else { return 0 }
-        var rng = SeededGenerator(seed: seed)
-        var drafts: [AnnotationDraft] = []
-        for (folder, ids) in byFolder.sorted(by: { $0.key < $1.key }) {
-            var shuffled = ids.sorted { $0.rawValue < $1.rawValue }
-            shuffled.shuffle(using: &rng)
-            for id in shuffled.prefix(seedLabels) {
-                drafts.append(AnnotationDraft(imageID: id, className: folder, status: .validated, annotator: "demo-seed",
-                                              time: Date(), source: "demo"))
-            }
-        }
-        try store.append(drafts)
-        return drafts.count
     }
 }

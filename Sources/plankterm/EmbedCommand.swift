@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Project
-import Store
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,18 +42,18 @@ struct EmbedCommand: ParsableCommand {
     var dimensions: EmbeddingStorage = .automatic
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        let root = try ProjectLocation.imagesRoot(of: store)
+        let handle = try ProjectHandle.open(at: project)
+        let root = try handle.imagesRoot()
         Gemm.setThreads(threads)
-        let file = try Self.resolveWeights(weights, store: store)
+        let file = try Self.resolveWeights(weights, project: handle)
         let tty = Console.stderrIsTTY
-        let result = try Embedder(store: store).run(weights: file, imagesRoot: root, batch: batch, storage: dimensions,
-                                                    lanes: threads) { done, total in
+        let result = try Embedder(project: handle).run(weights: file, imagesRoot: root, batch: batch, storage: dimensions,
+                                                       lanes: threads) { done, total in
             if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
         }
         Self.noteRebuilt(result, tty: tty)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8)) }
-        try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory, threads: threads)
+        try ProjectEmbeddings.load(project: handle).updateGraph(project: handle.directory, threads: threads)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print("model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
               + "\(Self.stored(result)), in \(result.file)")
@@ -81,20 +80,20 @@ struct EmbedCommand: ParsableCommand {
     }
 
     /// The weights to use: the given file, the project's newest encoder, or the shipped default.
-    static func resolveWeights(_ given: String?, store: ProjectStore) throws -> String {
+    static func resolveWeights(_ given: String?, project handle: ProjectHandle) throws -> String {
         if let given {
             guard FileManager.default.fileExists(atPath: given) else {
                 throw CommandFailure(message: "\(given): no such weights file")
             }
             return given
         }
-        for gone in try Embedder.missingWeights(store: store) {
+        for gone in try Embedder.missingWeights(project: handle) {
             Console.printError("warning: the weights of encoder \(gone.id) are missing (\(Console.oneLine(gone.path))); "
                                + "embedding with an earlier or the shipped encoder instead")
         }
-        if let newest = try Embedder.newestWeights(store: store) { return newest }
+        if let newest = try Embedder.newestWeights(project: handle) { return newest }
         if let shipped = DefaultEncoder.path { return shipped }
-        throw CommandFailure(message: "\(store.directory): no encoder to embed with",
-                             hint: "train one with 'plankterm pretrain \(store.directory)' or give --weights FILE")
+        throw CommandFailure(message: "\(handle.directory): no encoder to embed with",
+                             hint: "train one with 'plankterm pretrain \(handle.directory)' or give --weights FILE")
     }
 }

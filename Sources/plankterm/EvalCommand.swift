@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,10 +27,10 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        let root = try ProjectLocation.imagesRoot(of: store)
-        let (labels, unmatched) = try TruthLabels.read(truth, store: store, imagesRoot: root)
-        let report = try Evaluation(store: store).run(truth: labels, unmatched: unmatched, includeLabelled: includeLabelled)
+        let handle = try ProjectHandle.open(at: project)
+        let root = try handle.imagesRoot()
+        let (labels, unmatched) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
+        let report = try Evaluation(project: handle).run(truth: labels, unmatched: unmatched, includeLabelled: includeLabelled)
         if json {
             print(try JSONOutput.string(report))
             return

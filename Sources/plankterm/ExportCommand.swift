@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import PlanktermCore
 import Project
-import Store
 
 extension ExportFormat: ExpressibleByArgument {}
 
@@ -58,10 +57,10 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        let root = try ProjectLocation.imagesRoot(of: store)
+        let handle = try ProjectHandle.open(at: project)
+        let root = try handle.imagesRoot()
         let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : (status == "predicted" ? [.predicted] : [.validated])
-        let report = try Exporter(store: store, imagesRoot: root).run(
+        let report = try Exporter(project: handle, imagesRoot: root).run(
             {
                 var options = ExportOptions(format: format, output: output, statuses: statuses,
                                             minConfidence: minConfidence, force: force)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +23,8 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var labels: LabelImportOptions
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        var root = try ProjectLocation.imagesRoot(of: store)
+        let handle = try ProjectHandle.open(at: project)
+        var root = try handle.imagesRoot()
         if let images {
             let given = ProjectLocation.absolute(images)
             if given != root {
@@ -35,14 +34,14 @@ struct ImportCommand: ParsableCommand {
                         hint: "image paths are relative to one folder; put new images under \(root)")
                 }
                 // The recorded folder is gone: the images were moved, so follow them.
-                try store.setMeta(ProjectLocation.imagesRootKey, given)
+                try handle.setImagesRoot(given)
                 root = given
             }
         }
-        let report = try ImportReporting.run(store: store, options: try labels.importOptions(root: root, store: store))
+        let report = try ImportReporting.run(project: handle, options: try labels.importOptions(root: root, project: handle))
         // New images in a project that has embeddings: queue their embedding for the background queue.
-        if report.added + report.changed > 0, !(try store.models(kind: "encoder")).isEmpty {
-            let id = try store.enqueue(.embed, time: Date())
+        if report.added + report.changed > 0, try handle.hasEncoder() {
+            let id = try handle.enqueue(.embed, time: Date())
             print("embedding the new images is queued (job \(id)): an open labeling screen or 'plankterm worker \(Console.oneLine(project))' runs it")
         }
     }

@@ -1,13 +1,12 @@
 import Foundation
 import Project
-import Store
 
 /// Runs an import with a progress line on a terminal and prints what it did.
 enum ImportReporting {
-    static func run(store: ProjectStore, options: ImportOptions) throws -> ImportReport {
+    static func run(project handle: ProjectHandle, options: ImportOptions) throws -> ImportReport {
         let showProgress = Console.stderrIsTTY
         var lastShown = Date.distantPast
-        let report = try Importer(store: store).run(options) { done, total in
+        let report = try Importer(project: handle).run(options) { done, total in
             guard showProgress, Date().timeIntervalSince(lastShown) > 0.2 || done == total else { return }
             lastShown = Date()
             FileHandle.standardError.write(Data("\rimporting \(done)/\(total) images…".utf8))

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Imaging
 import Project
-import Store
 
 extension FolderLabels: ExpressibleByArgument {}
 
@@ -50,9 +49,9 @@ struct LabelImportOptions: ParsableArguments {
 
     /// The import's options; the project's recorded choices fill in what was not given, and what was given
     /// is recorded (all of it at `init`).
-    func importOptions(root: String, store: ProjectStore, creating: Bool = false) throws -> ImportOptions {
+    func importOptions(root: String, project handle: ProjectHandle, creating: Bool = false) throws -> ImportOptions {
         if let maxPixels, maxPixels <= 0 { throw CommandFailure(message: "--max-pixels must be positive") }
-        let (folderLabels, maxPixels) = try ImportDefaults.resolve(store: store, folderLabels: folderLabels,
+        let (folderLabels, maxPixels) = try ImportDefaults.resolve(project: handle, folderLabels: folderLabels,
                                                                    maxPixels: maxPixels, recordAll: creating)
         return ImportOptions(
             imagesRoot: root, labelFile: labelFile.map(ProjectLocation.absolute),

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,11 +34,10 @@ struct InitCommand: ParsableCommand {
             _ = try LabelSource.read(path: file, columns: LabelColumns(path: labels.pathColumn, label: labels.labelColumn,
                                                                        status: labels.statusColumn))  // fail before creating anything
         }
-        let store = try ProjectStore.create(at: project)
-        try store.setMeta(ProjectLocation.imagesRootKey, root)
-        let options = try labels.importOptions(root: root, store: store, creating: true)
-        _ = try ImportReporting.run(store: store, options: options)
+        let handle = try ProjectHandle.create(at: project, imagesRoot: root)
+        let options = try labels.importOptions(root: root, project: handle, creating: true)
+        _ = try ImportReporting.run(project: handle, options: options)
         print("")
-        print(try StatusCommand.describe(store: store, root: root, failedLimit: 20))
+        print(try StatusCommand.describe(project: handle, root: root, failedLimit: 20))
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Linalg
 import Project
-import Store
 
 /// What the background thread tells the screen: the running job in one line. Written by the job
 /// thread, read by the screen's thread on every key timeout.
@@ -24,25 +23,15 @@ final class JobBoard: @unchecked Sendable {
         get { lock.withLock { _running } }
         set { lock.withLock { _running = newValue } }
     }
-
-    static func describe(_ job: JobRecord) -> String {
-        switch job.state {
-        case .running: "\(job.kind) \(Int((job.progress * 100).rounded())) % · \(job.message)"
-        case .done: "\(job.kind) done · \(job.message)"
-        case .failed: "\(job.kind) failed · \(job.error ?? job.message)"
-        case .cancelled: "\(job.kind) cancelled"
-        case .pending: "\(job.kind) queued"
-        }
-    }
 }
 
 /// The labeling screen's job thread: it runs the project's queued jobs while the screen is open.
 enum JobThread {
     /// The thread that runs the project's jobs while the screen is open.
-    static func start(store: ProjectStore, imagesRoot: String, board: JobBoard) -> Thread {
+    static func start(project handle: ProjectHandle, imagesRoot: String, board: JobBoard) -> Thread {
         // One lane: the job thread computes on one thread (see below).
-        let runner = JobRunner(store: store, imagesRoot: imagesRoot, weights: { try EmbedCommand.resolveWeights(nil, store: $0) },
-                               lanes: 1)
+        let runner = JobRunner(project: handle, imagesRoot: imagesRoot,
+                               weights: { try EmbedCommand.resolveWeights(nil, project: $0) }, lanes: 1)
         let thread = Thread {
             // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
             // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own
@@ -52,12 +41,12 @@ enum JobThread {
             while !board.stop {
                 let job = try? runner.runNext { job in
                     board.running = job.state == .running ? job.id : nil
-                    board.line = JobBoard.describe(job)
+                    board.line = job.statusLine
                 }
                 if job == nil {
                     // Show what another process (a worker, another screen) is running.
-                    let running = (try? store.jobs(limit: 5))?.first { $0.state == .running }
-                    board.line = running.map(JobBoard.describe) ?? (board.running == nil ? "" : board.line)
+                    let running = try? handle.runningJob(limit: 5)
+                    board.line = running.map(\.statusLine) ?? (board.running == nil ? "" : board.line)
                     Thread.sleep(forTimeInterval: 1)
                 }
             }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlanktermCore
-import Store
+import Project
 import Terminal
 import TUI
 import Learning
@@ -90,19 +90,20 @@ struct LabelCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         let who = ProjectLocation.annotator(annotator)
         if !stdin && image == nil {
-            let root = try ProjectLocation.imagesRoot(of: store)
-            let settings = LabelScreenSettings.resolve(project: store.directory, theme: theme, color: color,
+            let root = try handle.imagesRoot()
+            let settings = LabelScreenSettings.resolve(project: handle.directory, theme: theme, color: color,
                                                        annotator: annotator, graphics: graphics.flatMap(GraphicsMode.init(rawValue:)))
-            let outcome = try LabelScreenShell.run(store: store, imagesRoot: root, settings: settings,
+            let outcome = try LabelScreenShell.run(project: handle, imagesRoot: root, settings: settings,
                                                     strategy: QueryStrategy(rawValue: queue) ?? .margin)
-            print(outcome.summary(project: store.directory))
+            print(outcome.summary(project: handle.directory))
             return
         }
         if !stdin {
-            let id = try label(store, image: image!, className: className!, status: status, annotator: who)
+            let id = try handle.label(image: image!, className: className! == "-" ? nil : className!, status: status,
+                                      annotator: who, source: "cli")
             print("ok \(id) \(Console.oneLine(image!))")
             return
         }
@@ -128,7 +129,8 @@ struct LabelCommand: ParsableCommand {
                 lineStatus = parsed
             }
             do {
-                let id = try label(store, image: fields[0], className: fields[1], status: lineStatus, annotator: who)
+                let id = try handle.label(image: fields[0], className: fields[1] == "-" ? nil : fields[1], status: lineStatus,
+                                          annotator: who, source: "cli")
                 // Unbuffered: the acknowledgement leaves only after the commit, and at once.
                 FileHandle.standardOutput.write(Data("ok \(id) \(Console.oneLine(fields[0]))\n".utf8))
             } catch {
@@ -139,13 +141,5 @@ struct LabelCommand: ParsableCommand {
         if failures > 0 {
             throw CommandFailure(message: "\(failures) line(s) of standard input were not labelled")
         }
-    }
-
-    private func label(_ store: ProjectStore, image: String, className: String, status: LabelStatus,
-                       annotator: String) throws -> Int64 {
-        guard let id = try store.imageID(path: image) else { throw StoreError.unknownImage(image) }
-        let draft = AnnotationDraft(imageID: id, className: className == "-" ? nil : className, status: status,
-                                    annotator: annotator, time: Date(), source: "cli")
-        return try store.append([draft])[0]
     }
 }

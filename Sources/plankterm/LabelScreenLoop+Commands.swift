@@ -21,16 +21,16 @@ extension LabelScreenLoop {
         case .train(let head):
             runtime.queueTraining(reason: "asked for", head: head)
         case .pretrain(let epochs):
-            let id = try store.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
+            let id = try handle.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
             runtime.state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
         case .finetune(let epochs):
-            let id = try store.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
+            let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
             runtime.state.message = "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
         case .embed:
-            let id = try store.enqueue(.embed, time: Date())
+            let id = try handle.enqueue(.embed, time: Date())
             runtime.state.message = "embedding new images queued (job \(id))"
         case .abundance(let by):
-            let id = try store.enqueue(.abundance(AbundanceJobParameters(by: by)), time: Date())
+            let id = try handle.enqueue(.abundance(AbundanceJobParameters(by: by)), time: Date())
             runtime.state.message = "abundance by \(by) queued (job \(id)): written to reports/ when done"
         case .queue(let name):
             guard let strategy = QueryStrategy(rawValue: name) else { return }
@@ -42,7 +42,7 @@ extension LabelScreenLoop {
                 : "queue \(strategy.rawValue): \(runtime.state.items.count) images"
         case .export(let name, let path):
             guard let format = ExportFormat(rawValue: name) else { return }
-            let report = try Exporter(store: store, imagesRoot: imagesRoot)
+            let report = try Exporter(project: handle, imagesRoot: imagesRoot)
                 .run(ExportOptions(format: format, output: path))
             runtime.state.message = "exported \(report.labels) labels as \(format.rawValue) to \(report.output)"
         case .grid(let name?):

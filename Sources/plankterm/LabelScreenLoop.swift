@@ -3,14 +3,13 @@ import Labeling
 import Learning
 import PlanktermCore
 import Project
-import Store
 import Terminal
 import TUI
 
 /// One run of the labeling screen: its state, the session and terminal it drives, and the job thread.
 /// Lives on the curses thread; `run()` is the read → reduce → effects → render loop.
 final class LabelScreenLoop {
-    let store: ProjectStore
+    let handle: ProjectHandle
     let imagesRoot: String
     let settings: LabelScreenSettings
     let session: LabelingSession
@@ -24,15 +23,15 @@ final class LabelScreenLoop {
     var annotator: String { settings.annotator }
 
     /// Loads the session and starts the terminal (the caller ends it) and, when asked, the job thread.
-    init(store: ProjectStore, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy) throws {
-        self.store = store
+    init(project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy) throws {
+        self.handle = handle
         self.imagesRoot = imagesRoot
         self.settings = settings
-        let session = try LabelingSession(store: store, imagesRoot: imagesRoot, strategy: strategy)
+        let session = try LabelingSession(project: handle, imagesRoot: imagesRoot, strategy: strategy)
         self.session = session
         let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme, graphics: settings.graphics)
         self.driver = driver
-        var state = LabelingState(project: store.directory, queueName: session.queueName, items: session.queue,
+        var state = LabelingState(project: handle.directory, queueName: session.queueName, items: session.queue,
                                   classNames: session.classNames, modelId: session.modelId)
         state.modelCaution = session.modelCaution
         state.current = session.item(at: 0)
@@ -42,11 +41,11 @@ final class LabelScreenLoop {
                                  cellPixels: driver.graphics.cellPixels, pixelSizeMicrometres: settings.pixelSizeMicrometres)
         screen.imagesLine = driver.graphics.summary
         self.screen = screen
-        worker = settings.runJobs ? JobThread.start(store: store, imagesRoot: imagesRoot, board: board) : nil
+        worker = settings.runJobs ? JobThread.start(project: handle, imagesRoot: imagesRoot, board: board) : nil
         runtime = LabelingRuntime(state: state,
                                   trigger: TrainingTrigger(every: settings.trainEvery, idle: settings.trainIdle,
                                                            clock: SystemClock()),
-                                  environment: Self.environment(store: store, session: session, settings: settings,
+                                  environment: Self.environment(project: handle, session: session, settings: settings,
                                                                 runsJobs: settings.runJobs))
     }
 
@@ -127,9 +126,7 @@ final class LabelScreenLoop {
         board.stop = true
         var queued: Int64?
         if let running = board.running {
-            try? store.finishJob(running, state: .failed, message: "stopped", error: "the labeling screen closed while it ran",
-                                 time: Date())
-            queued = try? store.retryJob(running, time: Date())
+            queued = try? handle.requeueInterrupted(job: running, reason: "the labeling screen closed while it ran")
         } else if runtime.trigger.validatedSinceTrain > 0 {
             queued = try? runtime.environment.enqueueTraining("labels given before quitting", nil)
         }
@@ -173,7 +170,7 @@ final class LabelScreenLoop {
         case .label: runtime.state.current = runtime.state.current.flatMap { session.item($0.imageID) }
         case .grid: if runtime.state.grid.items.isEmpty { loadGrid(runtime.state.grid.source) }
         case .classes: runtime.state.classes.rows = try session.classRows()
-        case .jobs: runtime.state.jobs.jobs = try store.jobs().map(LabelScreenShell.jobView)
+        case .jobs: runtime.state.jobs.jobs = try handle.jobViews()
         }
         runtime.state.screen = kind
     }
@@ -182,7 +179,7 @@ final class LabelScreenLoop {
     func checkForNewModel() {
         guard Date().timeIntervalSince(lastModelCheck) >= 1 else { return }
         lastModelCheck = Date()
-        if runtime.state.screen == .jobs, let jobs = try? store.jobs().map(LabelScreenShell.jobView), jobs != runtime.state.jobs.jobs {
+        if runtime.state.screen == .jobs, let jobs = try? handle.jobViews(), jobs != runtime.state.jobs.jobs {
             runtime.state.jobs.jobs = jobs
             draw()
         }
@@ -199,7 +196,7 @@ final class LabelScreenLoop {
             runtime.state.current = currentID.flatMap { session.item($0) } ?? session.item(at: 0)
             runtime.state.grid.tiles = [:]
             if runtime.state.screen == .classes { runtime.state.classes.rows = try session.classRows() }
-            let report = try? ModelChangeReport.load(project: store.directory, modelId: latest)
+            let report = try? ModelChangeReport.load(project: handle.directory, modelId: latest)
             runtime.state.message = "new model \(latest): " + (report.map { $0.summary + " · R reviews the changed" }
                 ?? "predictions and the queue are updated")
             draw()
@@ -225,8 +222,8 @@ final class LabelScreenLoop {
         runtime.state.message = message
     }
 
-    /// The runtime's environment: the session and store behind its closures.
-    static func environment(store: ProjectStore, session: LabelingSession, settings: LabelScreenSettings,
+    /// The runtime's environment: the session and project behind its closures.
+    static func environment(project handle: ProjectHandle, session: LabelingSession, settings: LabelScreenSettings,
                             runsJobs: Bool) -> LabelingRuntime.Environment {
         let annotator = settings.annotator
         return LabelingRuntime.Environment(
@@ -237,10 +234,10 @@ final class LabelScreenLoop {
             itemAt: { session.item(at: $0) }, item: { session.item($0) }, tile: { session.tile($0) },
             classNames: { session.classNames },
             enqueueTraining: { reason, head in
-                try store.enqueue(.train(TrainJobParameters(head: head.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead,
+                try handle.enqueue(.train(TrainJobParameters(head: head.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead,
                                                             reason: reason)), time: Date())
             },
-            cancelJob: { try store.cancelJob($0, time: Date()) }, retryJob: { try store.retryJob($0, time: Date()) },
-            jobs: { try store.jobs().map(LabelScreenShell.jobView) }, runsJobs: runsJobs)
+            cancelJob: { try handle.cancelJob($0, time: Date()) }, retryJob: { try handle.retryJob($0, time: Date()) },
+            jobs: { try handle.jobViews() }, runsJobs: runsJobs)
     }
 }

@@ -3,7 +3,6 @@ import Labeling
 import Learning
 import PlanktermCore
 import Project
-import Store
 import Terminal
 import TUI
 
@@ -24,15 +23,10 @@ enum LabelScreenShell {
         }
     }
 
-    static func run(store: ProjectStore, imagesRoot: String, settings: LabelScreenSettings,
+    static func run(project: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
                     strategy: QueryStrategy) throws -> Outcome {
-        let loop = try LabelScreenLoop(store: store, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
+        let loop = try LabelScreenLoop(project: project, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
         defer { loop.driver.end() }
         return loop.run()
-    }
-
-    static func jobView(_ job: JobRecord) -> JobView {
-        JobView(id: job.id, kind: job.kind, state: job.state.rawValue, progress: job.progress, message: job.message,
-                error: job.error)
     }
 }

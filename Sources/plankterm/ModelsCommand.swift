@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,25 +18,20 @@ struct ModelsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep only the newest N versions (and the current one).", valueName: "N")) var keep: Int?
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         if let use {
-            try store.makeCurrent(classifier: use)
+            try handle.makeCurrent(model: use)
             print("model \(Console.oneLine(use)) is current")
         }
         if let keep {
             guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
-            let deleted = try store.deleteOldClassifiers(keep: keep)
-            for id in deleted {
-                try? FileManager.default.removeItem(atPath: store.directory + "/" + ClassifierRun.posteriorsFile(modelId: id))
-                try? FileManager.default.removeItem(atPath: ModelChangeReport.file(project: store.directory, modelId: id))
-            }
+            let deleted = try handle.deleteOldModels(keep: keep)
             print("deleted \(deleted.count) old model version\(deleted.count == 1 ? "" : "s")")
         }
-        let current = try store.currentClassifier()?.id
-        for record in try store.classifiers() {
-            let parameters = try? ClassifierRun.parameters(of: record)
+        for version in try handle.modelVersions() {
+            let parameters = version.parameters
             let labels = parameters.map { "\($0.counts.reduce(0, +)) labels, \($0.classIds.count) classes" } ?? ""
-            print("\(record.id == current ? "*" : " ") \(record.id)  \(ISO8601DateFormatter().string(from: record.createdAt))  "
+            print("\(version.isCurrent ? "*" : " ") \(version.id)  \(ISO8601DateFormatter().string(from: version.createdAt))  "
                   + "\(parameters?.head.rawValue ?? "?") head, \(labels)")
         }
     }

@@ -3,7 +3,6 @@ import Foundation
 import Linalg
 import Neighbors
 import Project
-import Store
 
 struct NeighborsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,23 +21,22 @@ struct NeighborsCommand: ParsableCommand {
     @Option(help: "Threads for the search.") var threads = 2
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: false, lanes: threads)
-        let embeddings = try ProjectEmbeddings.load(store: store)
+        try EmbeddingPreparation.ensure(project: handle, quiet: false, lanes: threads)
+        let embeddings = try ProjectEmbeddings.load(project: handle)
         let started = Date()
-        let graph = try embeddings.updateGraph(project: store.directory, k: k, threads: threads)
+        let graph = try embeddings.updateGraph(project: handle.directory, k: k, threads: threads)
         guard let image else {
             print("neighbour graph: \(graph.rows) images × \(graph.k) neighbours in "
                   + String(format: "%.2f s", Date().timeIntervalSince(started)) + ", "
-                  + Console.oneLine(ProjectEmbeddings.graphFile(project: store.directory, encoderId: embeddings.encoderId)))
+                  + Console.oneLine(ProjectEmbeddings.graphFile(project: handle.directory, encoderId: embeddings.encoderId)))
             return
         }
-        guard let id = try store.imageID(path: image), let row = embeddings.rowOf[id] else {
+        guard let id = try handle.imageID(path: image), let row = embeddings.rowOf[id] else {
             throw CommandFailure(message: "\(image): no embedded image with this path in the project")
         }
-        let labels = Dictionary(try store.currentLabels().map { ($0.imageID, "\($0.className) (\($0.status.rawValue))") },
-                                uniquingKeysWith: { a, _ in a })
+        let labels = try handle.currentLabelTexts()
         for (neighbor, similarity) in graph.lists.neighbors(of: row) {
             guard let other = embeddings.rowImage[neighbor], let summary = embeddings.images[other] else { continue }
             print(String(format: "%.3f  ", similarity) + Console.oneLine(summary.path) + "  "

@@ -4,7 +4,6 @@ import Linalg
 import NN
 import PlanktermCore
 import Project
-import Store
 
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,18 +42,18 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         let start = try startingWeights()
         let side = try self.side ?? start.map { try Pretrainer.side(ofWeightsAt: $0) } ?? 64
         let lr = self.lr ?? (start == nil ? 1e-3 : 1e-4)
         if queue {
             let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed,
                                                    initialWeights: start, learningRate: lr)
-            let id = try store.enqueue(.pretrain(parameters), time: Date())
+            let id = try handle.enqueue(.pretrain(parameters), time: Date())
             print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }
-        let root = try ProjectLocation.imagesRoot(of: store)
+        let root = try handle.imagesRoot()
         Gemm.setThreads(threads)
         var encoderConfig = EncoderConfig()
         encoderConfig.side = side
@@ -66,7 +65,7 @@ struct PretrainCommand: ParsableCommand {
         let stop = StopFlag()
         stop.stopOnSignals()
         let tty = Console.stderrIsTTY
-        let result = try Pretrainer(store: store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
+        let result = try Pretrainer(project: handle, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
                                     lanes: threads).run(
             imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
             cacheProgress: { done, total in

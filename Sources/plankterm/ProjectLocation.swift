@@ -1,21 +1,11 @@
 import Foundation
-import Project
-import Store
 
-/// Resolving the PROJECT argument and the project's images folder.
+/// Resolving the PROJECT argument, and who labels.
 enum ProjectLocation {
-    static let imagesRootKey = "imagesRoot"
-
     /// An absolute, symlink-free form of `path`.
     static func absolute(_ path: String) -> String {
         let base = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return URL(fileURLWithPath: base).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-
-    /// The images folder recorded in the project.
-    static func imagesRoot(of store: ProjectStore) throws -> String {
-        guard let root = try store.meta(imagesRootKey) else { throw ProjectError.noImagesFolder(project: store.directory) }
-        return root
     }
 
     /// Who labels: `--annotator`, else `$USER`, else "unknown".

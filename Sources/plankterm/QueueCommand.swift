@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Learning
 import Project
-import Store
 
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,8 +29,8 @@ struct QueueCommand: ParsableCommand {
         guard let chosen = QueryStrategy(rawValue: strategy) else {
             throw ValidationError("--strategy must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let store = try ProjectStore.open(at: project)
-        let items = try ReviewQueue.build(store: store, strategy: chosen, count: count, seed: seed,
+        let handle = try ProjectHandle.open(at: project)
+        let items = try ReviewQueue.build(project: handle, strategy: chosen, count: count, seed: seed,
                                           randomFraction: randomFraction)
         if json {
             struct Output: Encodable { var strategy: String; var items: [ReviewItem] }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,10 +22,10 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "With --json: include the image ids (changed_images, disagreeing_images).") var images = false
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        guard let id = try model ?? store.currentClassifier()?.id else { throw ProjectError.noModel(project: store.directory) }
-        guard var report = try ModelChangeReport.load(project: store.directory, modelId: id) else {
-            throw CommandFailure(message: "\(Console.oneLine(store.directory)): model \(Console.oneLine(id)) has no report",
+        let handle = try ProjectHandle.open(at: project)
+        guard let id = try model ?? handle.currentModel()?.id else { throw ProjectError.noModel(project: handle.directory) }
+        guard var report = try ModelChangeReport.load(project: handle.directory, modelId: id) else {
+            throw CommandFailure(message: "\(Console.oneLine(handle.directory)): model \(Console.oneLine(id)) has no report",
                                  hint: "models trained before reports existed have none; the next training writes one")
         }
         guard json else { print(report.text); return }

@@ -3,7 +3,6 @@ import Foundation
 import Learning
 import Linalg
 import Project
-import Store
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,12 +35,12 @@ struct SimulateCommand: ParsableCommand {
         }
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp") }
         guard start >= 2, step >= 1, budget >= start else { throw ValidationError("need --start ≥ 2, --step ≥ 1 and --budget ≥ --start") }
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: json, lanes: threads)
-        let root = try ProjectLocation.imagesRoot(of: store)
-        let (labels, _) = try TruthLabels.read(truth, store: store, imagesRoot: root)
-        let embeddings = try ProjectEmbeddings.load(store: store)
+        try EmbeddingPreparation.ensure(project: handle, quiet: json, lanes: threads)
+        let root = try handle.imagesRoot()
+        let (labels, _) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
+        let embeddings = try ProjectEmbeddings.load(project: handle)
         let names = Array(Set(labels.values)).sorted()
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         var rows: [Int] = [], classes: [Int] = []
@@ -61,7 +60,7 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let path = out ?? store.directory + "/simulations/\(strategy)-seed\(seed).csv"
+        let path = out ?? handle.directory + "/simulations/\(strategy)-seed\(seed).csv"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         var csv = "strategy,seed,labels,accuracy,balanced_accuracy,ece,classes_seen\n"

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Project
-import Store
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,10 +24,10 @@ struct StatusCommand: ParsableCommand {
     var allFailures = false
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
-        let root = (try? ProjectLocation.imagesRoot(of: store)) ?? ""
+        let handle = try ProjectHandle.open(at: project)
+        let root = (try? handle.imagesRoot()) ?? ""
         if json {
-            let s = try store.summary()
+            let s = try handle.summary()
             var perClass: [String: [String: Int]] = [:]
             for c in s.perClass { perClass[c.name] = ["validated": c.validated, "predicted": c.predicted, "dubious": c.dubious] }
             let object: [String: Any] = [
@@ -39,20 +38,20 @@ struct StatusCommand: ParsableCommand {
                 "labelsOnUnusableImages": s.labelsOnUnusableImages,
                 "failures": s.failures.map { ["path": $0.path, "reason": $0.reason] },
                 "perClass": perClass,
-                "model": (try store.currentClassifier()?.id).map { $0 as Any } ?? NSNull(),
+                "model": (try handle.currentModelId()).map { $0 as Any } ?? NSNull(),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(try Self.describe(store: store, root: root, failedLimit: allFailures ? Int.max : 20))
+            print(try Self.describe(project: handle, root: root, failedLimit: allFailures ? Int.max : 20))
         }
     }
 
     /// The text form of the status.
-    static func describe(store: ProjectStore, root: String, failedLimit: Int) throws -> String {
-        let s = try store.summary()
+    static func describe(project handle: ProjectHandle, root: String, failedLimit: Int) throws -> String {
+        let s = try handle.summary()
         var lines: [String] = []
-        lines.append("project   \(Console.oneLine(ProjectLocation.absolute(store.directory)))")
+        lines.append("project   \(Console.oneLine(ProjectLocation.absolute(handle.directory)))")
         lines.append("images    \(s.images)  (folder \(Console.oneLine(root)))")
         lines.append("failed    \(s.failed)")
         for f in s.failures.prefix(failedLimit) {
@@ -66,9 +65,9 @@ struct StatusCommand: ParsableCommand {
         lines.append("classes   \(s.classes)")
         lines.append("labels    \(s.validated) validated · \(s.predicted) predicted · \(s.dubious) dubious · "
                      + "\(max(0, s.images - s.labeled)) unlabelled")
-        if let model = try store.currentClassifier() {
+        if let model = try handle.currentModel() {
             var line = "model     \(model.id)"
-            if let parameters = try? ClassifierRun.parameters(of: model) {
+            if let parameters = model.parameters {
                 line += " (\(parameters.head.rawValue) head, \(parameters.counts.reduce(0, +)) labels, "
                     + "\(parameters.classIds.count) classes, \(Timestamps.iso(model.createdAt)))"
             }

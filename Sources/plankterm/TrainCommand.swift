@@ -3,7 +3,6 @@ import Foundation
 import Learning
 import Linalg
 import Project
-import Store
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,24 +45,24 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--calibration must be temperature, bcts or none, not '\(calibration)'")
         }
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         if finetune {
             guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-            let id = try store.enqueue(.finetune(FineTuneJobParameters(epochs: epochs, seed: seed)), time: Date())
+            let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs, seed: seed)), time: Date())
             print(json ? "{\"job\":\(id)}" : "fine-tuning queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }
         if queue {
             let parameters = TrainJobParameters(head: kind, reason: "plankterm train --queue", calibration: method,
                                                 folds: folds, seed: seed)
-            let id = try store.enqueue(.train(parameters), time: Date())
+            let id = try handle.enqueue(.train(parameters), time: Date())
             print(json ? "{\"job\":\(id)}" : "training queued as job \(id)")
             return
         }
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(store: store, quiet: json, lanes: threads)
+        try EmbeddingPreparation.ensure(project: handle, quiet: json, lanes: threads)
         let tty = Console.stderrIsTTY && !json
-        let report = try ClassifierRun(store: store).train(
+        let report = try ClassifierRun(project: handle).train(
             ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)) { stage, _ in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(stage)…".utf8)) }
         }
@@ -89,17 +88,17 @@ struct TrainCommand: ParsableCommand {
 /// Computes missing embeddings (and the neighbour graph) before a command that needs them.
 enum EmbeddingPreparation {
     /// The encoder runs on `lanes` lanes: the command's thread count.
-    static func ensure(store: ProjectStore, quiet: Bool, lanes: Int) throws {
-        let existing = try? ProjectEmbeddings.load(store: store)
+    static func ensure(project handle: ProjectHandle, quiet: Bool, lanes: Int) throws {
+        let existing = try? ProjectEmbeddings.load(project: handle)
         if let existing, existing.missing() == 0 { return }
-        let root = try ProjectLocation.imagesRoot(of: store)
-        let weights = try EmbedCommand.resolveWeights(nil, store: store)
+        let root = try handle.imagesRoot()
+        let weights = try EmbedCommand.resolveWeights(nil, project: handle)
         let tty = Console.stderrIsTTY && !quiet
-        let result = try Embedder(store: store).run(weights: weights, imagesRoot: root, lanes: lanes) { done, total in
+        let result = try Embedder(project: handle).run(weights: weights, imagesRoot: root, lanes: lanes) { done, total in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
         }
         EmbedCommand.noteRebuilt(result, tty: tty)
-        try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
+        try ProjectEmbeddings.load(project: handle).updateGraph(project: handle.directory)
     }
 }
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Project
-import Store
 
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,15 +38,16 @@ struct WorkerCommand: ParsableCommand {
         """, valueName: "SECONDS")) var settle: Double = 120
 
     func run() throws {
-        let store = try ProjectStore.open(at: project)
+        let handle = try ProjectHandle.open(at: project)
         // Labeling screens on the same machine come first.
         Background.lowerProcessPriority()
-        let runner = JobRunner(store: store, imagesRoot: try? ProjectLocation.imagesRoot(of: store),
-                               weights: { try EmbedCommand.resolveWeights(nil, store: $0) }, lanes: Gemm.threads)
+        let runner = JobRunner(project: handle, imagesRoot: try? handle.imagesRoot(),
+                               weights: { try EmbedCommand.resolveWeights(nil, project: $0) },
+                               lanes: Gemm.threads)
         var failed = 0
         var queuedFor: Int64?
         repeat {
-            try queueTrainingIfDue(store, queuedFor: &queuedFor)
+            try queueTrainingIfDue(handle, queuedFor: &queuedFor)
             let finished = try runner.drain { job in
                 guard job.state != .running else { return }
                 let line = "job \(job.id) \(job.kind): \(job.state.rawValue) · \(Console.oneLine(job.error ?? job.message))"
@@ -58,7 +58,7 @@ struct WorkerCommand: ParsableCommand {
             failed += finished.filter { $0.state == .failed }.count
             if follow { Thread.sleep(forTimeInterval: interval) }
         } while follow
-        if let running = try store.jobs(limit: 20).first(where: { $0.state == .running }) {
+        if let running = try handle.runningJob(limit: 20) {
             print("job \(running.id) \(running.kind) is running in another process (\(running.owner ?? "?")); left to it")
         }
         if failed > 0 { throw ExitCode(1) }
@@ -67,19 +67,18 @@ struct WorkerCommand: ParsableCommand {
     /// Labels imported (`import --labels`, `label --stdin`) or given since the current model was trained:
     /// queue its training, unless one is queued or running already, or nothing is embedded yet. Once per
     /// state of the labels (`queuedFor`): a training that fails is not queued again and again.
-    func queueTrainingIfDue(_ store: ProjectStore, queuedFor: inout Int64?) throws {
-        let latest = try store.latestExpertAnnotationId()
-        guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(store: store) else { return }
-        if follow, let last = try store.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
-        let jobs = try store.jobs(limit: 50)
-        guard !jobs.contains(where: { $0.jobKind == .train && ($0.state == .pending || $0.state == .running) }) else { return }
-        guard (try? ProjectEmbeddings.load(store: store)) != nil else {
+    func queueTrainingIfDue(_ handle: ProjectHandle, queuedFor: inout Int64?) throws {
+        let latest = try handle.latestExpertAnnotationId()
+        guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(project: handle) else { return }
+        if follow, let last = try handle.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
+        guard try !handle.hasUnfinishedJob(.train, limit: 50) else { return }
+        guard (try? ProjectEmbeddings.load(project: handle)) != nil else {
             queuedFor = latest
             print("training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'")
             return
         }
-        let head = try store.currentClassifier().flatMap { try? ClassifierRun.parameters(of: $0).head } ?? .linear
-        let id = try store.enqueue(.train(TrainJobParameters(head: head, reason: reason)), time: Date())
+        let head = try handle.currentModel()?.parameters?.head ?? .linear
+        let id = try handle.enqueue(.train(TrainJobParameters(head: head, reason: reason)), time: Date())
         queuedFor = latest
         print("job \(id) train: queued · \(reason)")
     }
