@@ -22,8 +22,10 @@ public struct Augmenter: Sendable {
     public init(side: Int) { self.side = side }
 
     /// Writes one random view of `image` into `view` (both side×side).
-    public func view(of image: UnsafePointer<Float>, into view: UnsafeMutablePointer<Float>,
-                     using rng: inout SeededGenerator) {
+    public func view(
+        of image: UnsafePointer<Float>, into view: UnsafeMutablePointer<Float>,
+        using rng: inout SeededGenerator
+    ) {
         let s = side
         let area = Float.random(in: cropArea, using: &rng)
         let ratio = exp(Float.random(in: log(aspect.lowerBound)...log(aspect.upperBound), using: &rng))

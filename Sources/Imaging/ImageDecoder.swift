@@ -1,8 +1,9 @@
 import CImageCodecs
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Decodes PNG (libpng) and JPEG (libjpeg-turbo) files into 8-bit pixels, with typed errors.
@@ -65,16 +66,19 @@ public struct ImageDecoder: Sendable {
         let status = message.withUnsafeMutableBufferPointer { msg -> Int32 in
             switch format {
             case .png:
-                return pt_png_decode(base, raw.count, UInt64(maxPixels), headerOnly ? 1 : 0, &info,
-                                     &pixels, msg.baseAddress, msg.count)
+                return pt_png_decode(
+                    base, raw.count, UInt64(maxPixels), headerOnly ? 1 : 0, &info,
+                    &pixels, msg.baseAddress, msg.count)
             case .jpeg:
-                return pt_jpeg_decode(base, raw.count, UInt64(maxPixels), headerOnly ? 1 : 0, &info,
-                                      &pixels, msg.baseAddress, msg.count)
+                return pt_jpeg_decode(
+                    base, raw.count, UInt64(maxPixels), headerOnly ? 1 : 0, &info,
+                    &pixels, msg.baseAddress, msg.count)
             }
         }
         defer { pt_free(pixels) }
-        let reason = String(decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) },
-                            as: UTF8.self)
+        let reason = String(
+            decoding: message.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) },
+            as: UTF8.self)
         switch pt_status(UInt32(status)) {
         case PT_OK: break
         case PT_ERR_TRUNCATED: throw .truncated(file: name)

@@ -21,7 +21,7 @@ public enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String {
         switch self {
         case .unreadable(let f, _), .empty(let f), .unrecognizedFormat(let f), .extensionMismatch(let f, _, _),
-             .truncated(let f), .corrupt(let f, _), .tooLarge(let f, _, _, _), .unsupported(let f, _):
+            .truncated(let f), .corrupt(let f, _), .tooLarge(let f, _, _, _), .unsupported(let f, _):
             return f
         }
     }

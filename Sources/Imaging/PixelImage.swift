@@ -30,8 +30,9 @@ public struct PixelImage: Sendable, Equatable {
 
     /// The image as decoded from a file.
     public init(_ decoded: DecodedImage) {
-        self.init(width: decoded.width, height: decoded.height, channels: decoded.channels,
-                  pixels: decoded.pixels)
+        self.init(
+            width: decoded.width, height: decoded.height, channels: decoded.channels,
+            pixels: decoded.pixels)
     }
 
     /// Sample `c` of the pixel at column `x`, row `y`.

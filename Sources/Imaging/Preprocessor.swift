@@ -47,7 +47,8 @@ public struct Preprocessor: Sendable {
         let square = Preprocessing.padToSquare(gray, fill: [fill])
         let resized = Preprocessing.resized(square, width: side, height: side)
         let longest = max(1, max(image.width, image.height))
-        return Output(image: resized, background: background, inverted: invert,
-                      logLongestSide: Float(log(Double(longest))))
+        return Output(
+            image: resized, background: background, inverted: invert,
+            logLongestSide: Float(log(Double(longest))))
     }
 }

@@ -40,7 +40,8 @@ public enum ColonCommand: Equatable, Sendable {
     }
 
     /// The list of commands shown for a line that is none of them.
-    public static let usage = "commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+    public static let usage =
+        "commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
 
     /// Parses a `:` line: words split on spaces (runs of spaces count as one); words after the ones a
     /// command takes are ignored, except by `grid`, whose class name may hold spaces.
@@ -66,8 +67,10 @@ public enum ColonCommand: Equatable, Sendable {
             return .success(.queue(strategy: argument))
         case "export":
             guard words.count == 3, vocabulary.exportFormats.contains(words[1]) else {
-                return .failure(ParseError("export FORMAT PATH, FORMAT one of "
-                    + vocabulary.exportFormats.joined(separator: ", ")))
+                return .failure(
+                    ParseError(
+                        "export FORMAT PATH, FORMAT one of "
+                            + vocabulary.exportFormats.joined(separator: ", ")))
             }
             return .success(.export(format: words[1], path: words[2]))
         case "grid":

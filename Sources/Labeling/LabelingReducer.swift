@@ -141,7 +141,9 @@ public enum LabelingReducer {
 
     static func toggleSizeTrue(_ state: inout LabelingState) {
         state.sizeTrue.toggle()
-        state.message = state.sizeTrue ? "size-true: one scale for all thumbnails (z: fit each)"
+        state.message =
+            state.sizeTrue
+            ? "size-true: one scale for all thumbnails (z: fit each)"
             : "each thumbnail fitted to its tile (z: one scale for all)"
     }
 
@@ -153,43 +155,8 @@ public enum LabelingReducer {
 
     static func normal(_ state: inout LabelingState, _ key: Key) -> [Effect] {
         if let effects = view(&state, key) { return effects }
+        if let effects = neighbours(&state, key) { return effects }
         switch key {
-        case .character("h"), .left:
-            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
-            state.neighborCursor = max(0, state.neighborCursor - 1)
-            return [.redraw]
-        case .character("l"), .right:
-            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
-            state.neighborCursor = min(item.neighbors.count - 1, state.neighborCursor + 1)
-            return [.redraw]
-        case .character(" "):
-            guard let item = state.current, item.neighbors.indices.contains(state.neighborCursor) else { return [] }
-            if state.selected.contains(state.neighborCursor) { state.selected.remove(state.neighborCursor) } else {
-                state.selected.insert(state.neighborCursor)
-            }
-            state.selectionAnchor = state.neighborCursor
-            state.message = "\(state.selected.count) neighbours selected (A assigns)"
-            return [.redraw]
-        case .character("V"):
-            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
-            let anchor = state.selectionAnchor ?? 0
-            for i in min(anchor, state.neighborCursor)...max(anchor, state.neighborCursor) { state.selected.insert(i) }
-            state.message = "\(state.selected.count) neighbours selected (A assigns)"
-            return [.redraw]
-        case .character("A"):
-            guard let item = state.current else { return [] }
-            guard !state.selected.isEmpty else {
-                state.message = "select neighbours first: h/l move, Space selects, V selects a range"
-                return []
-            }
-            guard let name = item.label ?? item.modelClass else {
-                state.message = "the current image has no label or prediction to give: press t first"
-                return []
-            }
-            let targets = state.selected.sorted().filter { item.neighbors.indices.contains($0) }.map { item.neighbors[$0].imageID }
-            state.selected = []
-            state.selectionAnchor = nil
-            return [.labelMany(targets, className: name, status: .validated)]
         case .character("n"), .character("j"), .down:
             guard state.index + 1 < state.items.count else { state.message = "end of the queue"; return [] }
             return [.show(state.index + 1)]
@@ -229,6 +196,55 @@ public enum LabelingReducer {
             return [.label(item.imageID, className: name, status: .validated, thenIndex: next(state))]
         default:
             return []
+        }
+    }
+
+    /// The neighbour strip's keys: h/l move, Space selects, V selects a range, A gives the current image's
+    /// class to the selection. nil for any other key.
+    static func neighbours(_ state: inout LabelingState, _ key: Key) -> [Effect]? {
+        switch key {
+        case .character("h"), .left:
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            state.neighborCursor = max(0, state.neighborCursor - 1)
+            return [.redraw]
+        case .character("l"), .right:
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            state.neighborCursor = min(item.neighbors.count - 1, state.neighborCursor + 1)
+            return [.redraw]
+        case .character(" "):
+            guard let item = state.current, item.neighbors.indices.contains(state.neighborCursor) else { return [] }
+            if state.selected.contains(state.neighborCursor) {
+                state.selected.remove(state.neighborCursor)
+            } else {
+                state.selected.insert(state.neighborCursor)
+            }
+            state.selectionAnchor = state.neighborCursor
+            state.message = "\(state.selected.count) neighbours selected (A assigns)"
+            return [.redraw]
+        case .character("V"):
+            guard let item = state.current, !item.neighbors.isEmpty else { return [] }
+            let anchor = state.selectionAnchor ?? 0
+            for i in min(anchor, state.neighborCursor)...max(anchor, state.neighborCursor) { state.selected.insert(i) }
+            state.message = "\(state.selected.count) neighbours selected (A assigns)"
+            return [.redraw]
+        case .character("A"):
+            guard let item = state.current else { return [] }
+            guard !state.selected.isEmpty else {
+                state.message = "select neighbours first: h/l move, Space selects, V selects a range"
+                return []
+            }
+            guard let name = item.label ?? item.modelClass else {
+                state.message = "the current image has no label or prediction to give: press t first"
+                return []
+            }
+            let targets = state.selected.sorted().filter { item.neighbors.indices.contains($0) }.map {
+                item.neighbors[$0].imageID
+            }
+            state.selected = []
+            state.selectionAnchor = nil
+            return [.labelMany(targets, className: name, status: .validated)]
+        default:
+            return nil
         }
     }
 
@@ -282,7 +298,6 @@ public enum LabelingReducer {
         }
     }
 }
-
 
 // MARK: - The command line, the Grid, Classes and Jobs
 
@@ -350,7 +365,8 @@ extension LabelingReducer {
                 g.tiles[g.items[i]]?.offeredClass.map { LabelChange(g.items[i], $0) }
             }
             guard !changes.isEmpty else {
-                state.message = "nothing to \(status == .dubious ? "mark" : "validate"): no prediction here — press t to pick a class"
+                state.message =
+                    "nothing to \(status == .dubious ? "mark" : "validate"): no prediction here — press t to pick a class"
                 return []
             }
             if changes.count < targets.count {

@@ -31,15 +31,17 @@ public struct LabelingRuntime {
         /// Whether this process runs queued jobs (else the message points at `plankterm worker`).
         public var runsJobs: Bool
 
-        public init(label: @escaping (ImageID, String?, LabelStatus) throws -> Void,
-                    labelMany: @escaping ([ImageID], String, LabelStatus) throws -> Void,
-                    labelEach: @escaping ([LabelChange], LabelStatus) throws -> Void,
-                    undo: @escaping () throws -> [ImageID], redo: @escaping () throws -> [ImageID],
-                    itemAt: @escaping (Int) -> ItemView?, item: @escaping (ImageID) -> ItemView?,
-                    tile: @escaping (ImageID) -> GridTile?, classNames: @escaping () -> [String],
-                    enqueueTraining: @escaping (String, String?) throws -> Int64,
-                    cancelJob: @escaping (Int64) throws -> Bool, retryJob: @escaping (Int64) throws -> Int64?,
-                    jobs: @escaping () throws -> [JobView], runsJobs: Bool) {
+        public init(
+            label: @escaping (ImageID, String?, LabelStatus) throws -> Void,
+            labelMany: @escaping ([ImageID], String, LabelStatus) throws -> Void,
+            labelEach: @escaping ([LabelChange], LabelStatus) throws -> Void,
+            undo: @escaping () throws -> [ImageID], redo: @escaping () throws -> [ImageID],
+            itemAt: @escaping (Int) -> ItemView?, item: @escaping (ImageID) -> ItemView?,
+            tile: @escaping (ImageID) -> GridTile?, classNames: @escaping () -> [String],
+            enqueueTraining: @escaping (String, String?) throws -> Int64,
+            cancelJob: @escaping (Int64) throws -> Bool, retryJob: @escaping (Int64) throws -> Int64?,
+            jobs: @escaping () throws -> [JobView], runsJobs: Bool
+        ) {
             self.label = label
             self.labelMany = labelMany
             self.labelEach = labelEach
@@ -90,7 +92,8 @@ public struct LabelingRuntime {
             try env.label(id, className, status)
             state.labelled += 1
             state.classNames = env.classNames()
-            state.message = "\(status == .dubious ? "dubious" : "labelled") \(className ?? "-"): "
+            state.message =
+                "\(status == .dubious ? "dubious" : "labelled") \(className ?? "-"): "
                 + (env.item(id)?.path ?? "")
             refreshTile(id)
             show(thenIndex)
@@ -129,7 +132,8 @@ public struct LabelingRuntime {
     public mutating func queueTraining(reason: String, head: String? = nil) {
         do {
             let id = try environment.enqueueTraining(reason, head)
-            state.message = "training queued (job \(id), \(reason))"
+            state.message =
+                "training queued (job \(id), \(reason))"
                 + (environment.runsJobs ? "" : " — run `plankterm worker` to run it")
         } catch {
             state.message = "could not queue training: \(error)"
@@ -154,7 +158,9 @@ public struct LabelingRuntime {
 
     /// Shows one image: at its queue position if it is in the queue.
     public mutating func showImage(_ id: ImageID) {
-        if let i = state.items.firstIndex(of: id) { show(i) } else {
+        if let i = state.items.firstIndex(of: id) {
+            show(i)
+        } else {
             state.current = environment.item(id)
             state.resetZoom()
         }

@@ -1,6 +1,5 @@
 import PlanktermCore
 
-
 /// A class the model proposes, with its calibrated probability.
 public struct Guess: Sendable, Equatable {
     public var name: String
@@ -25,8 +24,10 @@ public struct NeighborView: Sendable, Equatable {
     /// The image's own width in pixels, when the thumbnail was made smaller (size-true thumbnails).
     public var fullWidth: Int? = nil
 
-    public init(imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
-                predicted: String?, similarity: Float) {
+    public init(
+        imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
+        predicted: String?, similarity: Float
+    ) {
         self.imageID = imageID
         self.path = path
         self.thumbnail = thumbnail
@@ -61,8 +62,10 @@ public struct ItemView: Sendable, Equatable {
     /// zoom; nil when only the thumbnail is at hand.
     public var picture: Bitmap? = nil
 
-    public init(imageID: ImageID, path: String, width: Int, height: Int, thumbnail: Bitmap?, label: String?,
-                status: LabelStatus?, guesses: [Guess], reason: String, neighbors: [NeighborView]) {
+    public init(
+        imageID: ImageID, path: String, width: Int, height: Int, thumbnail: Bitmap?, label: String?,
+        status: LabelStatus?, guesses: [Guess], reason: String, neighbors: [NeighborView]
+    ) {
         self.imageID = imageID
         self.path = path
         self.width = width
@@ -91,9 +94,11 @@ public enum Key: Sendable, Equatable {
 
     /// `text` as one line of typed text: control characters and line breaks dropped.
     public static func pastedText(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { s in
-            !(s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value))
-        }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.filter { s in
+                    !(s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value))
+                }))
     }
 }
 

@@ -81,8 +81,10 @@ public struct GridTile: Sendable, Equatable {
     /// The image's own width in pixels, when the thumbnail was made smaller (size-true thumbnails).
     public var fullWidth: Int? = nil
 
-    public init(imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
-                predicted: String?, probability: Double?) {
+    public init(
+        imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
+        predicted: String?, probability: Double?
+    ) {
         self.imageID = imageID
         self.path = path
         self.thumbnail = thumbnail

@@ -27,8 +27,11 @@ public struct CalibrationQuality: Sendable, Codable, Equatable {
         self.upper = upper
         self.labels = labels
         trusted = upper <= Self.trustedUpperECE
-        caution = trusted ? nil
-            : String(format: "calibration rough: out-of-fold ECE %.3f (95 %% up to %.3f) on %d labels", ece, upper, labels)
+        caution =
+            trusted
+            ? nil
+            : String(
+                format: "calibration rough: out-of-fold ECE %.3f (95 %% up to %.3f) on %d labels", ece, upper, labels)
     }
 
     /// Bootstraps the held-out `probabilities` (n × k) against `truth` `resamples` times (seeded).
@@ -78,8 +81,10 @@ public enum CalibrationSelection {
     }
 
     /// `method` .bcts selects among temperature and the priors; other methods are fitted as asked.
-    public static func choose(_ method: Calibration.Method, logits: [Double], classes k: Int, truth: [Int],
-                              weights: [Double], logShares: Bool, innerFolds: Int = 3, seed: UInt64 = 0) -> Outcome {
+    public static func choose(
+        _ method: Calibration.Method, logits: [Double], classes k: Int, truth: [Int],
+        weights: [Double], logShares: Bool, innerFolds: Int = 3, seed: UInt64 = 0
+    ) -> Outcome {
         func fit(_ m: Calibration.Method, _ z: [Double], _ t: [Int], _ w: [Double], _ sd: Double?) -> Calibration {
             Calibration.fit(m, logits: z, classes: k, truth: t, weights: w, biasPriorSD: sd)
         }
@@ -87,8 +92,11 @@ public enum CalibrationSelection {
         var floor: Double?
         var z = logits
         if logShares {
-            floor = Calibration.fit(method == .none ? .none : .temperature, logShares: logits, classes: k, truth: truth,
-                                    weights: weights).floor
+            floor =
+                Calibration.fit(
+                    method == .none ? .none : .temperature, logShares: logits, classes: k, truth: truth,
+                    weights: weights
+                ).floor
             z = Calibration.applyFloor(logits, floor)
         }
         guard method == .bcts else {
@@ -108,8 +116,9 @@ public enum CalibrationSelection {
                 let th = held.map { truth[$0] }, wh = held.map { weights[$0] }
                 for (c, candidate) in candidates.enumerated() {
                     let fitted = fit(candidate.0, zk, kept.map { truth[$0] }, kept.map { weights[$0] }, candidate.1)
-                    scores[c] += Calibration.nll(logits: zh, classes: k, truth: th, weights: wh, total: 1,
-                                                 temperature: fitted.temperature, bias: fitted.bias)
+                    scores[c] += Calibration.nll(
+                        logits: zh, classes: k, truth: th, weights: wh, total: 1,
+                        temperature: fitted.temperature, bias: fitted.bias)
                 }
             }
         }
@@ -117,8 +126,11 @@ public enum CalibrationSelection {
         let best = usable ? scores.indices.min { scores[$0] < scores[$1] }! : 0
         var chosen = fit(candidates[best].0, z, truth, weights, candidates[best].1)
         chosen.floor = floor
-        return Outcome(calibration: chosen,
-                       candidates: candidates.map { $0.0 == .temperature ? "temperature" : $0.1.map { "bcts sd \($0)" } ?? "bcts" },
-                       heldOutNLL: scores.map { $0 / max(total, 1e-300) })
+        return Outcome(
+            calibration: chosen,
+            candidates: candidates.map {
+                $0.0 == .temperature ? "temperature" : $0.1.map { "bcts sd \($0)" } ?? "bcts"
+            },
+            heldOutNLL: scores.map { $0 / max(total, 1e-300) })
     }
 }

@@ -108,9 +108,10 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
             if correct[i] { correctSum[bin] += 1 }
         }
         return (0..<bins).map { m in
-            ReliabilityBin(lower: Double(m) / Double(bins), upper: Double(m + 1) / Double(bins), count: count[m],
-                           confidence: count[m] > 0 ? confidenceSum[m] / Double(count[m]) : 0,
-                           accuracy: count[m] > 0 ? correctSum[m] / Double(count[m]) : 0)
+            ReliabilityBin(
+                lower: Double(m) / Double(bins), upper: Double(m + 1) / Double(bins), count: count[m],
+                confidence: count[m] > 0 ? confidenceSum[m] / Double(count[m]) : 0,
+                accuracy: count[m] > 0 ? correctSum[m] / Double(count[m]) : 0)
         }
     }
 

@@ -41,8 +41,9 @@ public struct HeadSettings: Sendable, Codable, Equatable {
     public func fit(_ features: Features, rows: [Int], labels: [Int], classes k: Int) -> any ClassifierHead {
         switch kind {
         case .knn:
-            return KNNHead(features: features, rows: rows, labels: labels, classes: k, neighbors: neighbors,
-                           temperature: knnTemperature, threads: threads)
+            return KNNHead(
+                features: features, rows: rows, labels: labels, classes: k, neighbors: neighbors,
+                temperature: knnTemperature, threads: threads)
         case .linear:
             return LinearHead.fit(features, rows: rows, labels: labels, classes: k, c: c)
         case .mlp:
@@ -65,8 +66,10 @@ public struct KNNHead: ClassifierHead {
     let threads: Int
     let dimension: Int
 
-    public init(features: Features, rows: [Int], labels: [Int], classes k: Int, neighbors: Int = 20,
-                temperature: Double = 0.07, threads: Int = 2) {
+    public init(
+        features: Features, rows: [Int], labels: [Int], classes k: Int, neighbors: Int = 20,
+        temperature: Double = 0.07, threads: Int = 2
+    ) {
         classes = k
         trainEmbeddings = features.gather(rows)
         trainLabels = labels
@@ -88,9 +91,10 @@ public struct KNNHead: ClassifierHead {
             let queries = features.gather(part)
             let lists = queries.withUnsafeBufferPointer { q in
                 trainEmbeddings.withUnsafeBufferPointer { b in
-                    ExactSearch(threads: threads).search(queries: q.baseAddress!, queryCount: part.count,
-                                                         base: b.baseAddress!, baseCount: trainLabels.count,
-                                                         dimension: dimension, k: min(neighbors, trainLabels.count))
+                    ExactSearch(threads: threads).search(
+                        queries: q.baseAddress!, queryCount: part.count,
+                        base: b.baseAddress!, baseCount: trainLabels.count,
+                        dimension: dimension, k: min(neighbors, trainLabels.count))
                 }
             }
             var votes = [Double](repeating: 0, count: classes)
@@ -123,8 +127,9 @@ public struct LinearHead: ClassifierHead, Codable {
         var x = features.designMatrix(rows)
         let standardizer = Standardizer(fitting: x, features: features.dimension + 1)
         standardizer.apply(&x)
-        let model = LogisticRegression.fit(x: x, features: features.dimension + 1, labels: labels, classes: k,
-                                           sampleWeights: balancedWeights(labels: labels, classes: k), c: c)
+        let model = LogisticRegression.fit(
+            x: x, features: features.dimension + 1, labels: labels, classes: k,
+            sampleWeights: balancedWeights(labels: labels, classes: k), c: c)
         return LinearHead(standardizer: standardizer, model: model)
     }
 

@@ -65,8 +65,10 @@ public struct PriorCheck: Sendable, Codable, Equatable {
     public var meanPosteriorError: Double
     public var trusted: Bool { emError <= meanPosteriorError }
 
-    public init(posteriors p: [Double], truth: [Int], classes k: Int, trainPrior: [Double], smoothing: Double,
-                shifts: Int = 8, seed: UInt64 = 0) {
+    public init(
+        posteriors p: [Double], truth: [Int], classes k: Int, trainPrior: [Double], smoothing: Double,
+        shifts: Int = 8, seed: UInt64 = 0
+    ) {
         let n = truth.count
         var byClass = [[Int]](repeating: [], count: k)
         for (i, y) in truth.enumerated() { byClass[y].append(i) }
@@ -79,7 +81,9 @@ public struct PriorCheck: Sendable, Codable, Equatable {
             let sum = mix.reduce(0, +)
             mix = mix.map { $0 / sum }
             var cumulative = 0.0
-            let edges = mix.map { cumulative += $0; return cumulative }
+            let edges = mix.map {
+                cumulative += $0; return cumulative
+            }
             var actual = [Double](repeating: 0, count: k)
             for i in 0..<n {
                 let u = Double.random(in: 0..<1, using: &rng)
@@ -89,8 +93,10 @@ public struct PriorCheck: Sendable, Codable, Equatable {
                 for j in 0..<k { sample[i * k + j] = p[member * k + j] }
             }
             let mean = PriorShift.meanPosterior(sample, classes: k)
-            let em = PriorShift.estimate(posteriors: sample, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                         anchor: mean).prior
+            let em = PriorShift.estimate(
+                posteriors: sample, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+                anchor: mean
+            ).prior
             emTotal += zip(em, actual).reduce(0) { $0 + abs($1.0 - $1.1) }
             meanTotal += zip(mean, actual).reduce(0) { $0 + abs($1.0 - $1.1) }
         }
@@ -126,8 +132,10 @@ public struct ClassifierTraining: Sendable {
 
     /// `rows` index `features`; `labels` are classes in 0..<k, every class present at least once.
     /// `progress` receives fractions of the work done.
-    public func run(_ features: Features, rows: [Int], labels: [Int], classes k: Int,
-                    progress: (Double) -> Void = { _ in }) -> TrainingOutcome {
+    public func run(
+        _ features: Features, rows: [Int], labels: [Int], classes k: Int,
+        progress: (Double) -> Void = { _ in }
+    ) -> TrainingOutcome {
         var counts = [Int](repeating: 0, count: k)
         for y in labels { counts[y] += 1 }
         let present = counts.filter { $0 > 0 }.count
@@ -144,16 +152,21 @@ public struct ClassifierTraining: Sendable {
             let heldOut = (0..<folds).map { f in fold.indices.filter { fold[$0] == f } }
             var results = [(logits: [Double], epochs: Int?, head: any ClassifierHead)?](repeating: nil, count: folds)
             let settings = self.settings
-            Gemm.singleThreaded { results.withUnsafeMutableBufferPointer { buffer in
-                let out = UnsafeSendable(buffer.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: folds) { f in
-                    guard !heldOut[f].isEmpty else { return }
-                    let kept = fold.indices.filter { fold[$0] != f }
-                    let head = settings.fit(features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] },
-                                            classes: k)
-                    out.pointer[f] = (head.logits(features, rows: heldOut[f].map { rows[$0] }), (head as? MLPHead)?.epochs, head)
+            Gemm.singleThreaded {
+                results.withUnsafeMutableBufferPointer { buffer in
+                    let out = UnsafeSendable(buffer.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: folds) { f in
+                        guard !heldOut[f].isEmpty else { return }
+                        let kept = fold.indices.filter { fold[$0] != f }
+                        let head = settings.fit(
+                            features, rows: kept.map { rows[$0] }, labels: kept.map { labels[$0] },
+                            classes: k)
+                        out.pointer[f] = (
+                            head.logits(features, rows: heldOut[f].map { rows[$0] }), (head as? MLPHead)?.epochs, head
+                        )
+                    }
                 }
-            } }
+            }
             for f in 0..<folds {
                 guard let result = results[f] else { continue }
                 oofLogits += result.logits
@@ -172,35 +185,41 @@ public struct ClassifierTraining: Sendable {
         if !oofTruth.isEmpty {
             let weights = balancedWeights(labels: oofTruth, classes: k)
             if selectCalibration {
-                choice = CalibrationSelection.choose(calibration, logits: oofLogits, classes: k, truth: oofTruth,
-                                                     weights: weights, logShares: settings.kind == .knn, seed: settings.seed)
+                choice = CalibrationSelection.choose(
+                    calibration, logits: oofLogits, classes: k, truth: oofTruth,
+                    weights: weights, logShares: settings.kind == .knn, seed: settings.seed)
                 fitted = choice!.calibration
             } else if settings.kind == .knn {
-                fitted = Calibration.fit(calibration, logShares: oofLogits, classes: k, truth: oofTruth, weights: weights)
+                fitted = Calibration.fit(
+                    calibration, logShares: oofLogits, classes: k, truth: oofTruth, weights: weights)
             } else {
                 fitted = Calibration.fit(calibration, logits: oofLogits, classes: k, truth: oofTruth, weights: weights)
             }
             // "Before": the head's own probabilities (for kNN, the plain vote shares with a 1e-4 floor).
             let raw = settings.kind == .knn ? Calibration.applyFloor(oofLogits, 1e-4) : oofLogits
-            before = ClassificationMetrics(probabilities: Probabilities.softmax(raw, classes: k), classes: k,
-                                           truth: oofTruth)
+            before = ClassificationMetrics(
+                probabilities: Probabilities.softmax(raw, classes: k), classes: k,
+                truth: oofTruth)
             calibrated = fitted.probabilities(oofLogits, classes: k)
             after = ClassificationMetrics(probabilities: calibrated, classes: k, truth: oofTruth)
             // What is shown also passes through the top-label map (`PredictionSet`), so the trust figure is
             // of mapped probabilities, each half's map fitted on the other half of the out-of-fold labels.
-            quality = CalibrationQuality(probabilities: Self.crossMapped(calibrated, truth: oofTruth, classes: k, seed: settings.seed),
-                                         classes: k, truth: oofTruth, seed: settings.seed)
-            check = PriorCheck(posteriors: calibrated, truth: oofTruth, classes: k, trainPrior: trainPrior,
-                               smoothing: PredictionSet.smoothing, seed: settings.seed)
+            quality = CalibrationQuality(
+                probabilities: Self.crossMapped(calibrated, truth: oofTruth, classes: k, seed: settings.seed),
+                classes: k, truth: oofTruth, seed: settings.seed)
+            check = PriorCheck(
+                posteriors: calibrated, truth: oofTruth, classes: k, trainPrior: trainPrior,
+                smoothing: PredictionSet.smoothing, seed: settings.seed)
         }
         let head = refitSettings(foldEpochs: foldEpochs, foldTrainingLabels: foldTrainingLabels, labels: labels.count)
             .fit(features, rows: rows, labels: labels, classes: k)
         progress(1)
-        return TrainingOutcome(settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
-                               calibration: fitted, calibrationChoice: choice, calibrationQuality: quality,
-                               outOfFoldBefore: before, outOfFoldAfter: after,
-                               folds: usedFolds, priorCheck: check, outOfFoldPosteriors: calibrated,
-                               outOfFoldTruth: oofTruth, foldHeads: foldHeads, head: head)
+        return TrainingOutcome(
+            settings: settings, classes: k, counts: counts, trainPrior: trainPrior,
+            calibration: fitted, calibrationChoice: choice, calibrationQuality: quality,
+            outOfFoldBefore: before, outOfFoldAfter: after,
+            folds: usedFolds, priorCheck: check, outOfFoldPosteriors: calibrated,
+            outOfFoldTruth: oofTruth, foldHeads: foldHeads, head: head)
     }
 }
 
@@ -209,7 +228,9 @@ extension ClassifierTraining {
     /// head at the folds' penalty per label (`matchFoldPenalty`).
     func refitSettings(foldEpochs: [Int], foldTrainingLabels: [Int], labels: Int) -> HeadSettings {
         var final = settings
-        if settings.kind == .mlp && !foldEpochs.isEmpty { final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2]) }
+        if settings.kind == .mlp && !foldEpochs.isEmpty {
+            final.fixedEpochs = max(1, foldEpochs.sorted()[foldEpochs.count / 2])
+        }
         if settings.kind == .linear && matchFoldPenalty && !foldTrainingLabels.isEmpty {
             let share = Double(foldTrainingLabels.reduce(0, +)) / Double(foldTrainingLabels.count * labels)
             final.c = settings.c * share
@@ -225,7 +246,8 @@ extension ClassifierTraining {
         for h in 0..<2 {
             let fit = half.indices.filter { half[$0] != h }, apply = half.indices.filter { half[$0] == h }
             guard !fit.isEmpty, !apply.isEmpty else { continue }
-            let map = TopLabelCalibration.fit(fit.flatMap { p[($0 * k)..<($0 * k + k)] }, classes: k, truth: fit.map { truth[$0] })
+            let map = TopLabelCalibration.fit(
+                fit.flatMap { p[($0 * k)..<($0 * k + k)] }, classes: k, truth: fit.map { truth[$0] })
             let mapped = map.apply(apply.flatMap { p[($0 * k)..<($0 * k + k)] }, classes: k)
             for (r, i) in apply.enumerated() { for j in 0..<k { out[i * k + j] = mapped[r * k + j] } }
         }

@@ -24,8 +24,9 @@ public struct Features: @unchecked Sendable {
     public init(embeddings values: [Float], dimension: Int, logSize: [Float]? = nil) {
         let box = FloatStorage(values)
         let count = values.count / dimension
-        self.init(count: count, dimension: dimension, embeddings: UnsafePointer(box.pointer),
-                  logSize: logSize ?? [Float](repeating: 0, count: count), owner: box)
+        self.init(
+            count: count, dimension: dimension, embeddings: UnsafePointer(box.pointer),
+            logSize: logSize ?? [Float](repeating: 0, count: count), owner: box)
     }
 
     /// The embeddings of `rows`, gathered into one contiguous array.

@@ -24,7 +24,8 @@ public struct LBFGS: Sendable {
         public var converged: Bool
     }
 
-    public typealias Objective = (_ x: UnsafeBufferPointer<Double>, _ gradient: UnsafeMutableBufferPointer<Double>) -> Double
+    public typealias Objective = (_ x: UnsafeBufferPointer<Double>, _ gradient: UnsafeMutableBufferPointer<Double>) ->
+        Double
 
     public func minimize(from start: [Double], _ objective: Objective) -> Result {
         let n = start.count
@@ -88,8 +89,10 @@ public struct LBFGS: Sendable {
     private struct Step { var x: [Double]; var f: Double; var g: [Double] }
 
     /// Strong Wolfe line search (Nocedal & Wright, algorithms 3.5 and 3.6) with c₁ = 1e-4, c₂ = 0.9.
-    private func lineSearch(x: [Double], f: Double, g: [Double], direction: [Double], slope: Double,
-                            evaluate: (_ point: [Double], _ gradient: inout [Double]) -> Double) -> Step? {
+    private func lineSearch(
+        x: [Double], f: Double, g: [Double], direction: [Double], slope: Double,
+        evaluate: (_ point: [Double], _ gradient: inout [Double]) -> Double
+    ) -> Step? {
         let c1 = 1e-4, c2 = 0.9
         let n = x.count
         func probe(_ a: Double) -> Step {

@@ -14,7 +14,9 @@ public struct Standardizer: Sendable, Codable, Equatable {
         for j in 0..<d { mean[j] /= Double(max(n, 1)) }
         for i in 0..<n { for j in 0..<d { let t = x[i * d + j] - mean[j]; variance[j] += t * t } }
         self.mean = mean
-        self.scale = variance.map { let s = ($0 / Double(max(n, 1))).squareRoot(); return s > 1e-12 ? s : 1 }
+        self.scale = variance.map {
+            let s = ($0 / Double(max(n, 1))).squareRoot(); return s > 1e-12 ? s : 1
+        }
     }
 
     public func apply(_ x: inout [Double]) {
@@ -39,9 +41,11 @@ public struct LogisticRegression: Sendable, Codable, Equatable {
     public var converged: Bool
 
     /// Fits to `x` (n × d), `labels` in 0..<k, optional per-sample `sampleWeights`.
-    public static func fit(x: [Double], features d: Int, labels: [Int], classes k: Int,
-                           sampleWeights: [Double]? = nil, c: Double = 1, maxIterations: Int = 500,
-                           gradientTolerance: Double = 1e-4) -> LogisticRegression {
+    public static func fit(
+        x: [Double], features d: Int, labels: [Int], classes k: Int,
+        sampleWeights: [Double]? = nil, c: Double = 1, maxIterations: Int = 500,
+        gradientTolerance: Double = 1e-4
+    ) -> LogisticRegression {
         let n = labels.count
         precondition(x.count == n * d)
         let w = sampleWeights ?? [Double](repeating: 1, count: n)
@@ -70,8 +74,9 @@ public struct LogisticRegression: Sendable, Codable, Equatable {
                         row[labels[i]] -= scale
                     }
                     // dW [k, d] = Gᵀ [k, n] · X [n, d]
-                    Gemm.dgemm(m: k, n: d, k: n, a: zp.baseAddress!, transA: true, b: xp.baseAddress!,
-                               c: gradient.baseAddress!)
+                    Gemm.dgemm(
+                        m: k, n: d, k: n, a: zp.baseAddress!, transA: true, b: xp.baseAddress!,
+                        c: gradient.baseAddress!)
                     let gb = gradient.baseAddress! + k * d
                     for j in 0..<k { gb[j] = 0 }
                     for i in 0..<n { for j in 0..<k { gb[j] += zp[i * k + j] } }
@@ -87,9 +92,10 @@ public struct LogisticRegression: Sendable, Codable, Equatable {
         var intercepts = Array(result.x[(k * d)...])
         let mean = intercepts.reduce(0, +) / Double(k)
         for j in 0..<k { intercepts[j] -= mean }
-        return LogisticRegression(classes: k, features: d, weights: Array(result.x[0..<(k * d)]),
-                                  intercepts: intercepts, c: c, iterations: result.iterations,
-                                  converged: result.converged)
+        return LogisticRegression(
+            classes: k, features: d, weights: Array(result.x[0..<(k * d)]),
+            intercepts: intercepts, c: c, iterations: result.iterations,
+            converged: result.converged)
     }
 
     /// Logits W x + b of each row of `x` (n × d).
@@ -100,8 +106,9 @@ public struct LogisticRegression: Sendable, Codable, Equatable {
         x.withUnsafeBufferPointer { xp in
             weights.withUnsafeBufferPointer { wp in
                 z.withUnsafeMutableBufferPointer { zp in
-                    Gemm.dgemm(m: n, n: classes, k: features, a: xp.baseAddress!, b: wp.baseAddress!, transB: true,
-                               c: zp.baseAddress!)
+                    Gemm.dgemm(
+                        m: n, n: classes, k: features, a: xp.baseAddress!, b: wp.baseAddress!, transB: true,
+                        c: zp.baseAddress!)
                 }
             }
         }

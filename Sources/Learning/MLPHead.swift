@@ -16,31 +16,25 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
     let hidden: Int
     let inputs: Int
 
-    public static func fit(_ features: Features, rows: [Int], labels: [Int], classes k: Int,
-                           settings: HeadSettings) -> MLPHead {
+    public static func fit(
+        _ features: Features, rows: [Int], labels: [Int], classes k: Int,
+        settings: HeadSettings
+    ) -> MLPHead {
         var rng = SeededGenerator(seed: settings.seed ^ 0x4D4C_5048)
         let d = features.dimension + 1
         var x = features.designMatrix(rows)
         let standardizer = Standardizer(fitting: x, features: d)
         standardizer.apply(&x)
         let xf = x.map { Float($0) }
-        // Stratified validation split: 15 % of each class with at least 2 labels.
-        var byClass = [[Int]](repeating: [], count: k)
-        for (i, y) in labels.enumerated() { byClass[y].append(i) }
-        var train: [Int] = [], validation: [Int] = []
-        for var members in byClass where !members.isEmpty {
-            members.shuffle(using: &rng)
-            let held = members.count >= 2 && settings.fixedEpochs == nil ? max(1, Int((Double(members.count) * 0.15).rounded())) : 0
-            validation += members[0..<held]
-            train += members[held...]
-        }
+        var (train, validation) = validationSplit(labels: labels, classes: k, settings: settings, using: &rng)
         let parameters = ParameterSet()
         let fc1 = Linear("fc1", in: d, out: settings.hidden, parameters: parameters)
         let bn = BatchNorm("bn", channels: settings.hidden, parameters: parameters)
         let fc2 = Linear("fc2", in: settings.hidden, out: k, parameters: parameters)
         parameters.allocate(seed: settings.seed)
-        var head = MLPHead(classes: k, epochs: 0, standardizer: standardizer, parameters: parameters, fc1: fc1,
-                           bn: bn, fc2: fc2, hidden: settings.hidden, inputs: d)
+        var head = MLPHead(
+            classes: k, epochs: 0, standardizer: standardizer, parameters: parameters, fc1: fc1,
+            bn: bn, fc2: fc2, hidden: settings.hidden, inputs: d)
         let weights = balancedWeights(labels: labels, classes: k)
         var optimizer = Optimizer(.adamW, parameterCount: parameters.count, weightDecay: 1e-4)
         let batch = min(128, max(train.count, 1))
@@ -56,7 +50,8 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
                 var weightSum = 0.0
                 for b in 0..<count {
                     let i = train[start + b]
-                    (work.input.pointer + b * d).update(from: xf.withUnsafeBufferPointer { $0.baseAddress! + i * d }, count: d)
+                    (work.input.pointer + b * d).update(
+                        from: xf.withUnsafeBufferPointer { $0.baseAddress! + i * d }, count: d)
                     weightSum += weights[i]
                 }
                 parameters.zeroGradients()
@@ -85,12 +80,35 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
             if validation.isEmpty { bestEpoch = epoch }
         }
         if !validation.isEmpty {
-            bestValues.withUnsafeBufferPointer { parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
-            bestStates.withUnsafeBufferPointer { parameters.stateValues.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            bestValues.withUnsafeBufferPointer {
+                parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count)
+            }
+            bestStates.withUnsafeBufferPointer {
+                parameters.stateValues.pointer.update(from: $0.baseAddress!, count: $0.count)
+            }
         }
-        head = MLPHead(classes: k, epochs: bestEpoch, standardizer: standardizer, parameters: parameters, fc1: fc1,
-                       bn: bn, fc2: fc2, hidden: settings.hidden, inputs: d)
+        head = MLPHead(
+            classes: k, epochs: bestEpoch, standardizer: standardizer, parameters: parameters, fc1: fc1,
+            bn: bn, fc2: fc2, hidden: settings.hidden, inputs: d)
         return head
+    }
+
+    /// Stratified validation split: 15 % of each class with at least 2 labels (none with fixed epochs).
+    private static func validationSplit(
+        labels: [Int], classes k: Int, settings: HeadSettings, using rng: inout SeededGenerator
+    ) -> (train: [Int], validation: [Int]) {
+        var byClass = [[Int]](repeating: [], count: k)
+        for (i, y) in labels.enumerated() { byClass[y].append(i) }
+        var train: [Int] = [], validation: [Int] = []
+        for var members in byClass where !members.isEmpty {
+            members.shuffle(using: &rng)
+            let held =
+                members.count >= 2 && settings.fixedEpochs == nil
+                ? max(1, Int((Double(members.count) * 0.15).rounded())) : 0
+            validation += members[0..<held]
+            train += members[held...]
+        }
+        return (train, validation)
     }
 
     public func logits(_ features: Features, rows: [Int]) -> [Double] {
@@ -114,8 +132,9 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
     func weightedNLL(_ x: [Float], rows: [Int], labels: [Int], weights: [Double]) -> Double {
         let work = MLPWorkspace(batch: rows.count, inputs: inputs, hidden: hidden, classes: classes)
         for (b, i) in rows.enumerated() {
-            (work.input.pointer + b * inputs).update(from: x.withUnsafeBufferPointer { $0.baseAddress! + i * inputs },
-                                                     count: inputs)
+            (work.input.pointer + b * inputs).update(
+                from: x.withUnsafeBufferPointer { $0.baseAddress! + i * inputs },
+                count: inputs)
         }
         forward(work, count: rows.count, training: false)
         var total = 0.0, weightSum = 0.0
@@ -130,21 +149,26 @@ public struct MLPHead: ClassifierHead, @unchecked Sendable {
 
     func forward(_ w: MLPWorkspace, count: Int, training: Bool) {
         fc1.forward(w.input.pointer, batch: count, output: w.preNorm.pointer, parameters: parameters)
-        bn.forward(w.preNorm.pointer, rows: count, output: w.normed.pointer, training: training,
-                   parameters: parameters, cache: w.bnCache.pointer)
+        bn.forward(
+            w.preNorm.pointer, rows: count, output: w.normed.pointer, training: training,
+            parameters: parameters, cache: w.bnCache.pointer)
         ReLU.forward(w.normed.pointer, count: count * hidden, output: w.activated.pointer)
         fc2.forward(w.activated.pointer, batch: count, output: w.logits.pointer, parameters: parameters)
     }
 
     func backward(_ w: MLPWorkspace, count: Int) {
-        fc2.backward(w.activated.pointer, gradOutput: w.logits.pointer, batch: count, gradInput: w.gradHidden.pointer,
-                     parameters: parameters)
-        ReLU.backward(output: w.activated.pointer, gradOutput: w.gradHidden.pointer, count: count * hidden,
-                      gradInput: w.gradHidden.pointer)
-        bn.backward(w.preNorm.pointer, gradOutput: w.gradHidden.pointer, rows: count, gradInput: w.gradHidden.pointer,
-                    parameters: parameters, cache: w.bnCache.pointer)
-        fc1.backward(w.input.pointer, gradOutput: w.gradHidden.pointer, batch: count, gradInput: nil,
-                     parameters: parameters)
+        fc2.backward(
+            w.activated.pointer, gradOutput: w.logits.pointer, batch: count, gradInput: w.gradHidden.pointer,
+            parameters: parameters)
+        ReLU.backward(
+            output: w.activated.pointer, gradOutput: w.gradHidden.pointer, count: count * hidden,
+            gradInput: w.gradHidden.pointer)
+        bn.backward(
+            w.preNorm.pointer, gradOutput: w.gradHidden.pointer, rows: count, gradInput: w.gradHidden.pointer,
+            parameters: parameters, cache: w.bnCache.pointer)
+        fc1.backward(
+            w.input.pointer, gradOutput: w.gradHidden.pointer, batch: count, gradInput: nil,
+            parameters: parameters)
     }
 }
 

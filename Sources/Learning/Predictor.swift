@@ -41,9 +41,11 @@ public struct PredictionSet: Sendable {
     /// check measured, while the head refitted on all labels can be calibrated on average yet biased per
     /// class (the MLP head on the dev set: EM on its posteriors gave accuracy 0.38 where the balanced
     /// prior gave 0.42). The shift is then applied to `head`'s posteriors.
-    public init(head: any ClassifierHead, calibration: Calibration, trainPrior: [Double], features: Features,
-                rows: [Int], smoothing: Double = PredictionSet.smoothing, priorCheck: PriorCheck? = nil,
-                foldHeads: [any ClassifierHead] = [], outOfFold: (posteriors: [Double], truth: [Int])? = nil) {
+    public init(
+        head: any ClassifierHead, calibration: Calibration, trainPrior: [Double], features: Features,
+        rows: [Int], smoothing: Double = PredictionSet.smoothing, priorCheck: PriorCheck? = nil,
+        foldHeads: [any ClassifierHead] = [], outOfFold: (posteriors: [Double], truth: [Int])? = nil
+    ) {
         let k = head.classes
         var estimation: [Double]?
         if !foldHeads.isEmpty, rows.count >= Self.minimumForEM {
@@ -54,11 +56,13 @@ public struct PredictionSet: Sendable {
             }
             estimation = sum.map { $0 / Double(foldHeads.count) }
         }
-        self.init(posteriors: calibration.probabilities(head.logits(features, rows: rows), classes: k), classes: k,
-                  trainPrior: trainPrior, smoothing: smoothing, priorCheck: priorCheck, estimationPosteriors: estimation)
+        self.init(
+            posteriors: calibration.probabilities(head.logits(features, rows: rows), classes: k), classes: k,
+            trainPrior: trainPrior, smoothing: smoothing, priorCheck: priorCheck, estimationPosteriors: estimation)
         if let outOfFold, !outOfFold.truth.isEmpty {
-            let map = TopLabelCalibration.fit(outOfFold: outOfFold.posteriors, truth: outOfFold.truth, classes: k,
-                                              train: trainPrior, target: targetPrior)
+            let map = TopLabelCalibration.fit(
+                outOfFold: outOfFold.posteriors, truth: outOfFold.truth, classes: k,
+                train: trainPrior, target: targetPrior)
             topLabelMap = map
             corrected = map.apply(corrected, classes: k)
         }
@@ -66,8 +70,10 @@ public struct PredictionSet: Sendable {
 
     /// The same from calibrated posteriors (rows × k, under `trainPrior`); `estimationPosteriors` (same
     /// shape) are what EM and its checks run on, when not `posteriors` themselves.
-    public init(posteriors: [Double], classes k: Int, trainPrior: [Double], smoothing: Double = PredictionSet.smoothing,
-                priorCheck: PriorCheck? = nil, estimationPosteriors: [Double]? = nil) {
+    public init(
+        posteriors: [Double], classes k: Int, trainPrior: [Double], smoothing: Double = PredictionSet.smoothing,
+        priorCheck: PriorCheck? = nil, estimationPosteriors: [Double]? = nil
+    ) {
         classes = k
         self.posteriors = posteriors
         self.trainPrior = trainPrior
@@ -81,8 +87,9 @@ public struct PredictionSet: Sendable {
             corrected = posteriors
             return
         }
-        let decision = PriorDecision(posteriors: estimationPosteriors ?? posteriors, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                     labelledCheck: priorCheck)
+        let decision = PriorDecision(
+            posteriors: estimationPosteriors ?? posteriors, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+            labelledCheck: priorCheck)
         targetPrior = decision.accepted ? decision.emPrior : decision.meanPosterior
         priorSource = decision.accepted ? "em" : "mean-posterior"
         emIterations = decision.iterations
@@ -139,29 +146,37 @@ public struct PriorDecision: Sendable, Codable, Equatable {
 
     public static let maximumFlipped = 0.5
 
-    public init(posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double,
-                labelledCheck: PriorCheck?) {
+    public init(
+        posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double,
+        labelledCheck: PriorCheck?
+    ) {
         let n = p.count / k
         meanPosterior = PriorShift.meanPosterior(p, classes: k)
-        let estimate = PriorShift.estimate(posteriors: p, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                           anchor: meanPosterior)
+        let estimate = PriorShift.estimate(
+            posteriors: p, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+            anchor: meanPosterior)
         emPrior = estimate.prior
         iterations = estimate.iterations
         self.labelledCheck = labelledCheck
-        let withEM = Probabilities.argmax(Probabilities.shiftPrior(p, classes: k, train: trainPrior, target: emPrior), classes: k)
-        let withMean = Probabilities.argmax(Probabilities.shiftPrior(p, classes: k, train: trainPrior, target: meanPosterior),
-                                            classes: k)
+        let withEM = Probabilities.argmax(
+            Probabilities.shiftPrior(p, classes: k, train: trainPrior, target: emPrior), classes: k)
+        let withMean = Probabilities.argmax(
+            Probabilities.shiftPrior(p, classes: k, train: trainPrior, target: meanPosterior),
+            classes: k)
         flipped = Double(zip(withEM, withMean).filter { $0 != $1 }.count) / Double(max(n, 1))
         // Held-out halves: even and odd images.
         var differences: [Double] = []
         differences.reserveCapacity(n)
         for half in 0..<2 {
             let fitRows = stride(from: half, to: n, by: 2), scoreRows = stride(from: 1 - half, to: n, by: 2)
-            let fitP = fitRows.flatMap { p[($0 * k)..<($0 * k + k)] }, scoreP = scoreRows.flatMap { p[($0 * k)..<($0 * k + k)] }
+            let fitP = fitRows.flatMap { p[($0 * k)..<($0 * k + k)] },
+                scoreP = scoreRows.flatMap { p[($0 * k)..<($0 * k + k)] }
             guard !fitP.isEmpty, !scoreP.isEmpty else { continue }
             let mean = PriorShift.meanPosterior(fitP, classes: k)
-            let em = PriorShift.estimate(posteriors: fitP, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                         anchor: mean).prior
+            let em = PriorShift.estimate(
+                posteriors: fitP, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+                anchor: mean
+            ).prior
             let a = PriorShift.logLikelihoods(posteriors: scoreP, classes: k, trainPrior: trainPrior, prior: em)
             let b = PriorShift.logLikelihoods(posteriors: scoreP, classes: k, trainPrior: trainPrior, prior: mean)
             differences += zip(a, b).map { $0 - $1 }
@@ -173,19 +188,23 @@ public struct PriorDecision: Sendable, Codable, Equatable {
         gainError = (variance * m).squareRoot()
         if let labelledCheck, !labelledCheck.trusted {
             accepted = false
-            reason = String(format: "EM refused: on the labelled images it missed their known mix by %.2f, the mean posterior by %.2f",
-                            labelledCheck.emError, labelledCheck.meanPosteriorError)
+            reason = String(
+                format:
+                    "EM refused: on the labelled images it missed their known mix by %.2f, the mean posterior by %.2f",
+                labelledCheck.emError, labelledCheck.meanPosteriorError)
         } else if flipped > Self.maximumFlipped {
             accepted = false
             reason = String(format: "EM refused: it would change the top class of %.0f %% of the images", flipped * 100)
         } else if gain <= 2 * gainError {
             accepted = false
-            reason = String(format: "EM refused: its gain over the mean posterior (%.1f nats, ± %.1f) is within noise",
-                            gain, gainError)
+            reason = String(
+                format: "EM refused: its gain over the mean posterior (%.1f nats, ± %.1f) is within noise",
+                gain, gainError)
         } else {
             accepted = true
-            reason = String(format: "EM accepted: held-out gain %.1f nats (± %.1f), %.0f %% of top classes changed",
-                            gain, gainError, flipped * 100)
+            reason = String(
+                format: "EM accepted: held-out gain %.1f nats (± %.1f), %.0f %% of top classes changed",
+                gain, gainError, flipped * 100)
         }
     }
 }

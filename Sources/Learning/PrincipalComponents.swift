@@ -29,8 +29,10 @@ public struct PrincipalComponents: Sendable, Equatable {
     /// Fits the `keep` leading axes of `count` rows of `dimension` floats. Needs at least 2 rows and
     /// `keep` ≤ `dimension`; with fewer rows than `keep` the trailing axes carry no variance (and no
     /// information), which is allowed but wasteful.
-    public static func fit(rows: UnsafePointer<Float>, count: Int, dimension: Int, keep: Int,
-                           whitened: Bool = false) throws -> PrincipalComponents {
+    public static func fit(
+        rows: UnsafePointer<Float>, count: Int, dimension: Int, keep: Int,
+        whitened: Bool = false
+    ) throws -> PrincipalComponents {
         precondition(count >= 2 && keep >= 1 && keep <= dimension)
         var mean = [Double](repeating: 0, count: dimension)
         for r in 0..<count {
@@ -44,15 +46,17 @@ public struct PrincipalComponents: Sendable, Equatable {
         }
         var covariance = [Double](repeating: 0, count: dimension * dimension)
         centred.withUnsafeBufferPointer { c in
-            Gemm.dgemm(m: dimension, n: dimension, k: count, a: c.baseAddress!, transA: true, b: c.baseAddress!,
-                       c: &covariance, alpha: 1 / Double(count - 1))
+            Gemm.dgemm(
+                m: dimension, n: dimension, k: count, a: c.baseAddress!, transA: true, b: c.baseAddress!,
+                c: &covariance, alpha: 1 / Double(count - 1))
         }
         let total = (0..<dimension).reduce(0.0) { $0 + covariance[$1 * dimension + $1] }
         let (values, vectors) = try SymmetricEigen.decompose(covariance, n: dimension)
-        return PrincipalComponents(inputDimension: dimension, outputDimension: keep, mean: mean.map { Float($0) },
-                                   axes: vectors[0..<(keep * dimension)].map { Float($0) },
-                                   variances: values[0..<keep].map { Float(max($0, 0)) }, totalVariance: Float(total),
-                                   sampleCount: count, whitened: whitened)
+        return PrincipalComponents(
+            inputDimension: dimension, outputDimension: keep, mean: mean.map { Float($0) },
+            axes: vectors[0..<(keep * dimension)].map { Float($0) },
+            variances: values[0..<keep].map { Float(max($0, 0)) }, totalVariance: Float(total),
+            sampleCount: count, whitened: whitened)
     }
 
     /// `out` (count × outputDimension) = the unit-length projection of each of `count` input rows. A row
@@ -92,28 +96,35 @@ public struct PrincipalComponents: Sendable, Equatable {
 extension PrincipalComponents {
     /// Writes the map as a safetensors file (`mean`, `axes`, `variances`; sizes in the metadata), atomically.
     public func write(to path: String) throws {
-        try SafeTensors.write([
-            "mean": .init(shape: [inputDimension], values: mean),
-            "axes": .init(shape: [outputDimension, inputDimension], values: axes),
-            "variances": .init(shape: [outputDimension], values: variances),
-        ], metadata: ["plankterm.pca.total_variance": String(totalVariance),
-                      "plankterm.pca.sample_count": String(sampleCount),
-                      "plankterm.pca.whitened": whitened ? "true" : "false"], to: path)
+        try SafeTensors.write(
+            [
+                "mean": .init(shape: [inputDimension], values: mean),
+                "axes": .init(shape: [outputDimension, inputDimension], values: axes),
+                "variances": .init(shape: [outputDimension], values: variances)
+            ],
+            metadata: [
+                "plankterm.pca.total_variance": String(totalVariance),
+                "plankterm.pca.sample_count": String(sampleCount),
+                "plankterm.pca.whitened": whitened ? "true" : "false"
+            ], to: path)
     }
 
     /// Reads a map `write` wrote; a file that is not one is `SafeTensors.Error.malformed` naming it.
     public static func read(from path: String) throws -> PrincipalComponents {
         let (tensors, metadata) = try SafeTensors.read(path: path)
         guard let mean = tensors["mean"], let axes = tensors["axes"], let variances = tensors["variances"],
-              mean.shape.count == 1, axes.shape.count == 2, axes.shape[1] == mean.shape[0],
-              variances.shape == [axes.shape[0]], axes.shape[0] >= 1,
-              let total = metadata["plankterm.pca.total_variance"].flatMap(Float.init),
-              let samples = metadata["plankterm.pca.sample_count"].flatMap(Int.init),
-              (mean.values + axes.values).allSatisfy(\.isFinite) else {
-            throw SafeTensors.Error.malformed(path: path, reason: "not a projection plankterm wrote (mean, axes, variances)")
+            mean.shape.count == 1, axes.shape.count == 2, axes.shape[1] == mean.shape[0],
+            variances.shape == [axes.shape[0]], axes.shape[0] >= 1,
+            let total = metadata["plankterm.pca.total_variance"].flatMap(Float.init),
+            let samples = metadata["plankterm.pca.sample_count"].flatMap(Int.init),
+            (mean.values + axes.values).allSatisfy(\.isFinite)
+        else {
+            throw SafeTensors.Error.malformed(
+                path: path, reason: "not a projection plankterm wrote (mean, axes, variances)")
         }
-        return PrincipalComponents(inputDimension: mean.shape[0], outputDimension: axes.shape[0], mean: mean.values,
-                                   axes: axes.values, variances: variances.values, totalVariance: total,
-                                   sampleCount: samples, whitened: metadata["plankterm.pca.whitened"] == "true")
+        return PrincipalComponents(
+            inputDimension: mean.shape[0], outputDimension: axes.shape[0], mean: mean.values,
+            axes: axes.values, variances: variances.values, totalVariance: total,
+            sampleCount: samples, whitened: metadata["plankterm.pca.whitened"] == "true")
     }
 }

@@ -23,9 +23,11 @@ public enum PriorShift {
     /// Dirichlet prior of mean m and concentration A (+1 per class). With m uniform this is the formula
     /// above; with m the mean posterior, a class EM would drive to 0 or to most of the sample has to be
     /// supported by the images against A pseudo-images that say otherwise.
-    public static func estimate(posteriors p: [Double], classes k: Int, trainPrior: [Double],
-                                smoothing alpha: Double = 1, anchor: [Double]? = nil, tolerance: Double = 1e-6,
-                                maxIterations: Int = 1_000) -> Estimate {
+    public static func estimate(
+        posteriors p: [Double], classes k: Int, trainPrior: [Double],
+        smoothing alpha: Double = 1, anchor: [Double]? = nil, tolerance: Double = 1e-6,
+        maxIterations: Int = 1_000
+    ) -> Estimate {
         let n = p.count / k
         var prior = trainPrior
         var counts = [Double](repeating: 0, count: k)
@@ -71,8 +73,10 @@ public enum PriorShift {
 
     /// Per image, log Σ_k (π_k / π_train,k) p(k|x_i): the log-likelihood of the images under the mix π, up
     /// to a constant that does not depend on π (what EM climbs).
-    public static func logLikelihoods(posteriors p: [Double], classes k: Int, trainPrior: [Double],
-                                      prior: [Double]) -> [Double] {
+    public static func logLikelihoods(
+        posteriors p: [Double], classes k: Int, trainPrior: [Double],
+        prior: [Double]
+    ) -> [Double] {
         let n = p.count / k
         let ratio = (0..<k).map { trainPrior[$0] > 0 ? prior[$0] / trainPrior[$0] : 0 }
         return (0..<n).map { i in
@@ -147,8 +151,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
     ///
     /// `smoothing` α (per class, as `PriorShift.estimate`) defaults to `anchorImages` / k: the Dirichlet
     /// anchor is then worth `anchorImages` images whatever the number of classes.
-    public init(posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double? = nil,
-                bootstrap: Int = 100, seed: UInt64 = 0, outOfFold: OutOfFold? = nil) {
+    public init(
+        posteriors p: [Double], classes k: Int, trainPrior: [Double], smoothing: Double? = nil,
+        bootstrap: Int = 100, seed: UInt64 = 0, outOfFold: OutOfFold? = nil
+    ) {
         let smoothing = smoothing ?? Self.anchorImages / Double(k)
         let n = p.count / k
         images = n
@@ -160,12 +166,15 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
         classifyAndCount = cc
         expectedCounts = expected
         includesClassifierUncertainty = outOfFold != nil
-        let estimate = PriorShift.estimate(posteriors: p, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                           anchor: PriorShift.meanPosterior(p, classes: k))
+        let estimate = PriorShift.estimate(
+            posteriors: p, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+            anchor: PriorShift.meanPosterior(p, classes: k))
         corrected = estimate.prior.map { $0 * Double(n) }
         iterations = estimate.iterations
         let record = outOfFold.map { Record($0, classes: k) }
-        if let record { adjusted = Self.adjustedCount(counts: cc, confusion: record.confusion, classes: k).map { $0 * Double(n) } }
+        if let record {
+            adjusted = Self.adjustedCount(counts: cc, confusion: record.confusion, classes: k).map { $0 * Double(n) }
+        }
         guard bootstrap > 0, n > 0 else {
             (correctedLower, correctedUpper) = (corrected, corrected)
             (adjustedLower, adjustedUpper) = (adjusted, adjusted)
@@ -173,8 +182,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
         }
         var rng = SeededGenerator(seed: seed)
         let fit = { (q: [Double]) in
-            PriorShift.estimate(posteriors: q, classes: k, trainPrior: trainPrior, smoothing: smoothing,
-                                anchor: PriorShift.meanPosterior(q, classes: k), tolerance: 1e-5, maxIterations: 300).prior
+            PriorShift.estimate(
+                posteriors: q, classes: k, trainPrior: trainPrior, smoothing: smoothing,
+                anchor: PriorShift.meanPosterior(q, classes: k), tolerance: 1e-5, maxIterations: 300
+            ).prior
         }
         guard let record, let adjusted else {
             let spread = Self.resampledImages(p, classes: k, replicates: bootstrap, using: &rng, estimate: fit)
@@ -182,9 +193,12 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
             return
         }
         // Each estimator is simulated around its own estimate: the error of a class mix depends on the mix.
-        let emErrors = record.pivotErrors(images: n, estimate: estimate.prior, replicates: bootstrap, using: &rng) { q, _ in fit(q) }
+        let emErrors = record.pivotErrors(images: n, estimate: estimate.prior, replicates: bootstrap, using: &rng) {
+            q, _ in fit(q)
+        }
         let accMix = adjusted.map { $0 / Double(n) }
-        let accErrors = record.pivotErrors(images: n, estimate: accMix, replicates: bootstrap, using: &rng) { _, counts in
+        let accErrors = record.pivotErrors(images: n, estimate: accMix, replicates: bootstrap, using: &rng) {
+            _, counts in
             Self.adjustedCount(counts: counts, confusion: record.confusion, classes: k, maxIterations: 300)
         }
         (correctedLower, correctedUpper) = Self.interval(emErrors, around: corrected, shift: true, images: n)
@@ -192,8 +206,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
     }
 
     /// Per class, the replicates' EM estimates (counts) on the group's images resampled with replacement.
-    static func resampledImages(_ p: [Double], classes k: Int, replicates: Int, using rng: inout SeededGenerator,
-                                estimate: ([Double]) -> [Double]) -> [[Double]] {
+    static func resampledImages(
+        _ p: [Double], classes k: Int, replicates: Int, using rng: inout SeededGenerator,
+        estimate: ([Double]) -> [Double]
+    ) -> [[Double]] {
         let n = p.count / k
         var samples = [[Double]](repeating: [], count: k)
         var resampled = [Double](repeating: 0, count: n * k)
@@ -211,8 +227,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
     /// The 95 % interval per class from replicate `samples`: their 2.5 and 97.5 % quantiles, or with
     /// `shift` (samples are errors, estimate − truth) estimate − the 97.5 and 2.5 % quantiles; clamped to
     /// [0, images], widened to whole images and to contain the estimate.
-    static func interval(_ samples: [[Double]], around estimate: [Double], shift: Bool,
-                         images: Int) -> (lower: [Double], upper: [Double]) {
+    static func interval(
+        _ samples: [[Double]], around estimate: [Double], shift: Bool,
+        images: Int
+    ) -> (lower: [Double], upper: [Double]) {
         var lower = estimate, upper = estimate
         for (j, s) in samples.enumerated() where !s.isEmpty {
             let t = s.sorted()
@@ -248,12 +266,15 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
         /// steps from m = π̂ on half as many replicates each. A class the classifier under-counts is
         /// under-counted more the more of it there is, so the errors at π̂ itself would under-state how far
         /// the truth lies above it.
-        func pivotErrors(images n: Int, estimate: [Double], replicates: Int, using rng: inout SeededGenerator,
-                         estimator: (_ posteriors: [Double], _ counts: [Double]) -> [Double]) -> [[Double]] {
+        func pivotErrors(
+            images n: Int, estimate: [Double], replicates: Int, using rng: inout SeededGenerator,
+            estimator: (_ posteriors: [Double], _ counts: [Double]) -> [Double]
+        ) -> [[Double]] {
             var mix = estimate
             for _ in 0..<AbundanceEstimate.biasSteps {
-                let errors = simulatedErrors(images: n, mix: mix, replicates: max(10, replicates / 2), using: &rng,
-                                             estimate: estimator)
+                let errors = simulatedErrors(
+                    images: n, mix: mix, replicates: max(10, replicates / 2), using: &rng,
+                    estimate: estimator)
                 let next = (0..<classes).map { c in
                     errors[c].isEmpty ? 0 : max(0, estimate[c] - errors[c].reduce(0, +) / Double(errors[c].count * n))
                 }
@@ -267,8 +288,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
         /// Per class, the errors (estimate − truth, in images) of `estimate` (the simulated sample's
         /// posteriors and argmax counts → class mix) on `replicates` simulated samples of `images` held-out
         /// images drawn around the class `mix`.
-        func simulatedErrors(images n: Int, mix: [Double], replicates: Int, using rng: inout SeededGenerator,
-                             estimate: (_ posteriors: [Double], _ counts: [Double]) -> [Double]) -> [[Double]] {
+        func simulatedErrors(
+            images n: Int, mix: [Double], replicates: Int, using rng: inout SeededGenerator,
+            estimate: (_ posteriors: [Double], _ counts: [Double]) -> [Double]
+        ) -> [[Double]] {
             let k = classes
             let known = (0..<k).filter { !members[$0].isEmpty }
             let weights = known.map { max(mix[$0], 0) }
@@ -309,8 +332,10 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
     /// Maximum-likelihood class mix π (over the simplex) of argmax `counts` given the confusion C:
     /// counts_j ~ N·(Cπ)_j. EM for mixture weights: π_c ← π_c Σ_j (counts_j / N) C_jc / (Cπ)_j. Classes
     /// without out-of-fold labels keep π = 0.
-    public static func adjustedCount(counts: [Double], confusion c: [Double], classes k: Int,
-                                     maxIterations: Int = 1_000, tolerance: Double = 1e-7) -> [Double] {
+    public static func adjustedCount(
+        counts: [Double], confusion c: [Double], classes k: Int,
+        maxIterations: Int = 1_000, tolerance: Double = 1e-7
+    ) -> [Double] {
         let total = counts.reduce(0, +)
         guard total > 0 else { return [Double](repeating: 0, count: k) }
         let known = (0..<k).map { y in (0..<k).contains { c[$0 * k + y] > 0 } }

@@ -3,15 +3,19 @@ import Foundation
 /// Row-wise softmax and friends on row-major `Double` matrices (n rows × k columns).
 public enum Probabilities {
     /// softmax(z / temperature + bias) of each row of `logits`, into a new matrix.
-    public static func softmax(_ logits: [Double], classes k: Int, temperature: Double = 1,
-                               bias: [Double]? = nil) -> [Double] {
+    public static func softmax(
+        _ logits: [Double], classes k: Int, temperature: Double = 1,
+        bias: [Double]? = nil
+    ) -> [Double] {
         var out = logits
         softmaxInPlace(&out, classes: k, temperature: temperature, bias: bias)
         return out
     }
 
-    public static func softmaxInPlace(_ values: inout [Double], classes k: Int, temperature: Double = 1,
-                                      bias: [Double]? = nil) {
+    public static func softmaxInPlace(
+        _ values: inout [Double], classes k: Int, temperature: Double = 1,
+        bias: [Double]? = nil
+    ) {
         precondition(k > 0 && values.count % k == 0)
         let rows = values.count / k
         values.withUnsafeMutableBufferPointer { v in
@@ -63,8 +67,10 @@ public enum Probabilities {
 
     /// Multiplies each row by `target/train` elementwise and renormalises (the Bayes prior shift):
     /// p′ ∝ p · π_target / π_train, the same as softmax(z + log π_target − log π_train).
-    public static func shiftPrior(_ probabilities: [Double], classes k: Int, train: [Double],
-                                  target: [Double]) -> [Double] {
+    public static func shiftPrior(
+        _ probabilities: [Double], classes k: Int, train: [Double],
+        target: [Double]
+    ) -> [Double] {
         precondition(train.count == k && target.count == k)
         var out = probabilities
         let rows = out.count / k

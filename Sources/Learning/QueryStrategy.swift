@@ -59,8 +59,10 @@ public struct QueueBuilder: Sendable {
     /// are the rows of `posteriors` (candidates.count × k). `classNames` words the reasons;
     /// `neighborVotes` (for `disagree`) gives each candidate's share of labelled-neighbour votes against
     /// its prediction and the class they favour.
-    public func select(count: Int, candidates: [Int], posteriors: [Double], classes k: Int, features: Features?,
-                       classNames: [String], neighborVotes: [(against: Double, favoured: Int)]? = nil) -> [QueueItem] {
+    public func select(
+        count: Int, candidates: [Int], posteriors: [Double], classes k: Int, features: Features?,
+        classNames: [String], neighborVotes: [(against: Double, favoured: Int)]? = nil
+    ) -> [QueueItem] {
         let n = candidates.count
         guard n > 0, count > 0 else { return [] }
         var rng = SeededGenerator(seed: seed ^ 0x5155_4555)
@@ -68,14 +70,19 @@ public struct QueueBuilder: Sendable {
         if strategy == .random {
             var order = Array(0..<n)
             order.shuffle(using: &rng)
-            return order.prefix(count).map { QueueItem(row: candidates[$0], score: 0, reason: "random pick (unbiased check); model says \(scored.describe($0))") }
+            return order.prefix(count).map {
+                QueueItem(
+                    row: candidates[$0], score: 0,
+                    reason: "random pick (unbiased check); model says \(scored.describe($0))")
+            }
         }
         let randomCount = strategy == .disagree ? 0 : min(count, Int((Double(count) * randomFraction).rounded()))
         let wanted = count - randomCount
         let picks: [Pick]
         switch strategy {
         case .leastConfidence, .margin, .entropy: picks = mostUncertain(scored, wanted: wanted)
-        case .diverse: picks = features.map { Self.diverse(scored, wanted: wanted, features: $0, candidates: candidates) } ?? []
+        case .diverse:
+            picks = features.map { Self.diverse(scored, wanted: wanted, features: $0, candidates: candidates) } ?? []
         case .disagree: picks = neighborVotes.map { Self.disagreeing(scored, wanted: wanted, votes: $0) } ?? []
         case .random: picks = []
         }
@@ -85,7 +92,10 @@ public struct QueueBuilder: Sendable {
         var rest = (0..<n).filter { !taken.contains($0) }
         rest.shuffle(using: &rng)
         for i in rest.prefix(count - chosen.count) where chosen.count < count {
-            chosen.append(QueueItem(row: candidates[i], score: 0, reason: "random pick (keeps calibration honest); model says \(scored.describe(i))"))
+            chosen.append(
+                QueueItem(
+                    row: candidates[i], score: 0,
+                    reason: "random pick (keeps calibration honest); model says \(scored.describe(i))"))
         }
         return chosen
     }
@@ -101,17 +111,23 @@ public struct QueueBuilder: Sendable {
             return x != y ? x > y : a < b
         }
         return order.prefix(wanted).map { i in
-            (i, Self.priority(scores[i], strategy),
-             Self.reason(scores[i], strategy, scored.describe(i), second: scored.secondName(i)))
+            (
+                i, Self.priority(scores[i], strategy),
+                Self.reason(scores[i], strategy, scored.describe(i), second: scored.secondName(i))
+            )
         }
     }
 
     /// Pool: the most uncertain by margin, several times the batch; k-center greedy clusters it; the most
     /// uncertain image of each cluster is taken.
-    private static func diverse(_ scored: ScoredCandidates, wanted: Int, features: Features,
-                                candidates: [Int]) -> [Pick] {
+    private static func diverse(
+        _ scored: ScoredCandidates, wanted: Int, features: Features,
+        candidates: [Int]
+    ) -> [Pick] {
         let scores = scored.scores, n = scores.count
-        let order = (0..<n).sorted { scores[$0].margin != scores[$1].margin ? scores[$0].margin < scores[$1].margin : $0 < $1 }
+        let order = (0..<n).sorted {
+            scores[$0].margin != scores[$1].margin ? scores[$0].margin < scores[$1].margin : $0 < $1
+        }
         let pool = Array(order.prefix(min(n, max(wanted * 5, wanted))))
         guard wanted > 0 else { return [] }
         let centers = KCenter.greedy(features: features, rows: pool.map { candidates[$0] }, centers: wanted, first: 0)
@@ -124,25 +140,32 @@ public struct QueueBuilder: Sendable {
             bestOfCluster[cluster] = member
         }
         let picks = bestOfCluster.values.sorted {
-            scores[pool[$0]].margin != scores[pool[$1]].margin ? scores[pool[$0]].margin < scores[pool[$1]].margin : $0 < $1
+            scores[pool[$0]].margin != scores[pool[$1]].margin
+                ? scores[pool[$0]].margin < scores[pool[$1]].margin : $0 < $1
         }
         return picks.map { c in
             let i = pool[c]
-            return (i, 1 - scores[i].margin,
-                    "uncertain and unlike the others picked: \(scored.describe(i)), margin \(percent(scores[i].margin))")
+            return (
+                i, 1 - scores[i].margin,
+                "uncertain and unlike the others picked: \(scored.describe(i)), margin \(percent(scores[i].margin))"
+            )
         }
     }
 
     /// The `wanted` candidates whose labelled neighbours vote most against the prediction (more than half
     /// of the votes), ties by position.
-    private static func disagreeing(_ scored: ScoredCandidates, wanted: Int,
-                                    votes: [(against: Double, favoured: Int)]) -> [Pick] {
+    private static func disagreeing(
+        _ scored: ScoredCandidates, wanted: Int,
+        votes: [(against: Double, favoured: Int)]
+    ) -> [Pick] {
         let order = (0..<scored.scores.count).filter { votes[$0].against > 0.5 }
             .sorted { votes[$0].against != votes[$1].against ? votes[$0].against > votes[$1].against : $0 < $1 }
         return order.prefix(wanted).map { i in
             let name = scored.name(ofClass: votes[i].favoured)
-            return (i, votes[i].against,
-                    "labelled neighbours say \(name) (\(percent(votes[i].against)) of votes), model says \(scored.describe(i))")
+            return (
+                i, votes[i].against,
+                "labelled neighbours say \(name) (\(percent(votes[i].against)) of votes), model says \(scored.describe(i))"
+            )
         }
     }
 
@@ -163,7 +186,8 @@ public struct QueueBuilder: Sendable {
         switch strategy {
         case .leastConfidence: "least confident: \(described) (rare-class view)"
         case .margin: "close call: \(described) vs \(second) (rare-class view)"
-        case .entropy: "spread-out guess: \(described), entropy \(String(format: "%.2f", u.entropy)) nats (rare-class view)"
+        case .entropy:
+            "spread-out guess: \(described), entropy \(String(format: "%.2f", u.entropy)) nats (rare-class view)"
         default: described
         }
     }
@@ -238,7 +262,11 @@ private struct ScoredCandidates {
         var best = -1, second = -1
         let row = (i * k)..<(i * k + k)
         for (j, v) in posteriors[row].enumerated() {
-            if best < 0 || v > posteriors[i * k + best] { second = best; best = j } else if second < 0 || v > posteriors[i * k + second] { second = j }
+            if best < 0 || v > posteriors[i * k + best] {
+                second = best; best = j
+            } else if second < 0 || v > posteriors[i * k + second] {
+                second = j
+            }
         }
         guard second >= 0 else { return "" }
         return "\(name(ofClass: second)) \(QueueBuilder.percent(posteriors[i * k + second]))"

@@ -22,7 +22,8 @@ public struct Calibration: Sendable, Codable, Equatable {
 
     public static let identity = Calibration(method: .none, temperature: 1, bias: nil)
 
-    public init(method: Method, temperature: Double, bias: [Double]?, floor: Double? = nil, biasPriorSD: Double? = nil) {
+    public init(method: Method, temperature: Double, bias: [Double]?, floor: Double? = nil, biasPriorSD: Double? = nil)
+    {
         self.method = method
         self.temperature = temperature
         self.bias = bias
@@ -51,9 +52,11 @@ public struct Calibration: Sendable, Codable, Equatable {
     }
 
     /// `fit` for log-share logits: also chooses the floor from `floors` by the fitted NLL.
-    public static func fit(_ method: Method, logShares logits: [Double], classes k: Int, truth: [Int],
-                           weights: [Double]? = nil, biasPriorSD: Double? = nil,
-                           floors: [Double] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]) -> Calibration {
+    public static func fit(
+        _ method: Method, logShares logits: [Double], classes k: Int, truth: [Int],
+        weights: [Double]? = nil, biasPriorSD: Double? = nil,
+        floors: [Double] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]
+    ) -> Calibration {
         guard method != .none, !truth.isEmpty else { return .identity }
         let w = weights ?? [Double](repeating: 1, count: truth.count)
         var best: (Double, Calibration)?
@@ -61,8 +64,9 @@ public struct Calibration: Sendable, Codable, Equatable {
             let floored = applyFloor(logits, floor)
             var fitted = fit(method, logits: floored, classes: k, truth: truth, weights: w, biasPriorSD: biasPriorSD)
             fitted.floor = floor
-            let value = nll(logits: floored, classes: k, truth: truth, weights: w, total: w.reduce(0, +),
-                            temperature: fitted.temperature, bias: fitted.bias)
+            let value = nll(
+                logits: floored, classes: k, truth: truth, weights: w, total: w.reduce(0, +),
+                temperature: fitted.temperature, bias: fitted.bias)
             if best == nil || value < best!.0 { best = (value, fitted) }
         }
         return best!.1
@@ -75,8 +79,10 @@ public struct Calibration: Sendable, Codable, Equatable {
     /// under b_j ~ N(0, σ²): the penalty Σ b_j² / (2σ²) is added to the total (not mean) weighted NLL,
     /// with the weights scaled to sum to n, so a bias moves from 0 only as far as its class's labels
     /// support it.
-    public static func fit(_ method: Method, logits: [Double], classes k: Int, truth: [Int],
-                           weights: [Double]? = nil, biasPriorSD: Double? = nil) -> Calibration {
+    public static func fit(
+        _ method: Method, logits: [Double], classes k: Int, truth: [Int],
+        weights: [Double]? = nil, biasPriorSD: Double? = nil
+    ) -> Calibration {
         guard method != .none, !truth.isEmpty else { return .identity }
         let w = weights ?? [Double](repeating: 1, count: truth.count)
         let total = w.reduce(0, +)
@@ -128,8 +134,10 @@ public struct Calibration: Sendable, Codable, Equatable {
     }
 
     /// Weighted mean negative log-likelihood of softmax(z / T + b).
-    public static func nll(logits: [Double], classes k: Int, truth: [Int], weights: [Double], total: Double,
-                           temperature: Double, bias: [Double]?) -> Double {
+    public static func nll(
+        logits: [Double], classes k: Int, truth: [Int], weights: [Double], total: Double,
+        temperature: Double, bias: [Double]?
+    ) -> Double {
         var value = 0.0
         for i in truth.indices {
             var top = -Double.infinity
@@ -146,8 +154,10 @@ public struct Calibration: Sendable, Codable, Equatable {
 /// Brent's method for a minimum of a function of one variable on an interval (golden section with
 /// parabolic steps; Brent 1973, as in Numerical Recipes' `brent`).
 public enum Brent {
-    public static func minimize(lower: Double, upper: Double, tolerance: Double = 1e-10,
-                                maxIterations: Int = 200, _ f: (Double) -> Double) -> Double {
+    public static func minimize(
+        lower: Double, upper: Double, tolerance: Double = 1e-10,
+        maxIterations: Int = 200, _ f: (Double) -> Double
+    ) -> Double {
         let golden = 0.3819660112501051
         var a = lower, b = upper
         var x = a + golden * (b - a), w = x, v = x

@@ -31,8 +31,10 @@ public struct TopLabelCalibration: Sendable, Codable, Equatable {
     /// π_target(y)/π_train(y), so that the held-out labels stand for the target mix (under label shift the
     /// images of a class look the same in both). Fitted on the balanced labels alone, the map left the
     /// scored images of the dev set at ECE 0.032–0.034; weighted, 0.022–0.028 (121 classes, 5–20 labels).
-    public static func fit(outOfFold posteriors: [Double], truth: [Int], classes k: Int, train: [Double],
-                           target: [Double]) -> TopLabelCalibration {
+    public static func fit(
+        outOfFold posteriors: [Double], truth: [Int], classes k: Int, train: [Double],
+        target: [Double]
+    ) -> TopLabelCalibration {
         let shifted = Probabilities.shiftPrior(posteriors, classes: k, train: train, target: target)
         let weights = truth.map { target[$0] / max(train[$0], 1e-12) }
         return fit(shifted, classes: k, truth: truth, weights: weights)
@@ -41,7 +43,8 @@ public struct TopLabelCalibration: Sendable, Codable, Equatable {
     /// Fits (a, b) to rows of probabilities `p` (n × k) and their true classes by the weighted mean
     /// log-loss of "the top class is right", with a weak Gaussian prior toward the identity (a = 0,
     /// b = 1; σ = 1 per label of weight) so that a handful of labels cannot fit a steep map.
-    public static func fit(_ p: [Double], classes k: Int, truth: [Int], weights: [Double]? = nil) -> TopLabelCalibration {
+    public static func fit(_ p: [Double], classes k: Int, truth: [Int], weights: [Double]? = nil) -> TopLabelCalibration
+    {
         let n = truth.count
         guard n > 0 else { return .identity }
         let w = weights ?? [Double](repeating: 1, count: n)

@@ -13,17 +13,23 @@ public enum BLASKernel {
 
     /// The core type to force, or nil when OpenBLAS's choice is already right or was set by the user in
     /// `environment` (the process's, which the executable reads).
-    public static func recommendedCoreType(environment: [String: String],
-                                           cpuFlags: Set<String> = cpuFlags()) -> String? {
+    public static func recommendedCoreType(
+        environment: [String: String],
+        cpuFlags: Set<String> = cpuFlags()
+    ) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
         let current = coreName.lowercased()
         let wanted: String
         if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl"]) {
             wanted = "SkylakeX"
-            if current.contains("skylakex") || current.contains("cooperlake") || current.contains("sapphire") { return nil }
+            if current.contains("skylakex") || current.contains("cooperlake") || current.contains("sapphire") {
+                return nil
+            }
         } else if cpuFlags.isSuperset(of: ["avx2", "fma"]) {
             wanted = "Haswell"
-            if ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"].contains(where: current.contains) { return nil }
+            if ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"].contains(where: current.contains) {
+                return nil
+            }
         } else {
             return nil
         }
@@ -33,8 +39,9 @@ public enum BLASKernel {
     /// The CPU feature flags of the first processor in /proc/cpuinfo (empty elsewhere).
     public static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            let colon = line.firstIndex(of: ":")
+        else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 }

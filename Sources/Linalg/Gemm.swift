@@ -7,17 +7,22 @@ import Foundation
 /// stored k×m, `b` n×k). Computes `c = alpha · op(a) · op(b) + beta · c`.
 public enum Gemm {
     /// `c = alpha · op(a) · op(b) + beta · c` through `cblas_sgemm`.
-    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool = false,
-                             b: UnsafePointer<Float>, transB: Bool = false, c: UnsafeMutablePointer<Float>,
-                             alpha: Float = 1, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                    beta, c, Int32(n))
+    public static func sgemm(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transA: Bool = false,
+        b: UnsafePointer<Float>, transB: Bool = false, c: UnsafeMutablePointer<Float>,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+            beta, c, Int32(n))
     }
 
     /// The same product with three loops, for tests.
-    public static func naive(m: Int, n: Int, k: Int, a: [Float], transA: Bool = false, b: [Float],
-                             transB: Bool = false, c: inout [Float], alpha: Float = 1, beta: Float = 0) {
+    public static func naive(
+        m: Int, n: Int, k: Int, a: [Float], transA: Bool = false, b: [Float],
+        transB: Bool = false, c: inout [Float], alpha: Float = 1, beta: Float = 0
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var sum: Float = 0
@@ -66,12 +71,15 @@ public enum Gemm {
 
 extension Gemm {
     /// `c = alpha · op(a) · op(b) + beta · c` in double precision through `cblas_dgemm`; shapes as `sgemm`.
-    public static func dgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, transA: Bool = false,
-                             b: UnsafePointer<Double>, transB: Bool = false, c: UnsafeMutablePointer<Double>,
-                             alpha: Double = 1, beta: Double = 0) {
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                    beta, c, Int32(n))
+    public static func dgemm(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Double>, transA: Bool = false,
+        b: UnsafePointer<Double>, transB: Bool = false, c: UnsafeMutablePointer<Double>,
+        alpha: Double = 1, beta: Double = 0
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+            beta, c, Int32(n))
     }
 
     /// The threads the program computes on: what `setThreads` last set, else OpenBLAS's own default

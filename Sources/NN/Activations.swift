@@ -8,8 +8,10 @@ public enum ReLU {
     }
 
     /// dx = dy where the forward output was positive; dx may alias dy.
-    public static func backward(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
-                                gradInput dx: UnsafeMutablePointer<Float>) {
+    public static func backward(
+        output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
+        gradInput dx: UnsafeMutablePointer<Float>
+    ) {
         if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
         pk_relu_mask(dx, y, count)
     }
@@ -37,8 +39,10 @@ public enum ReLU6 {
     }
 
     /// dx = dy where the forward output was strictly between 0 and 6; dx may alias dy.
-    public static func backward(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
-                                gradInput dx: UnsafeMutablePointer<Float>) {
+    public static func backward(
+        output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, count: Int,
+        gradInput dx: UnsafeMutablePointer<Float>
+    ) {
         if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
         pk_clip_mask(dx, y, 6, count)
     }
@@ -46,8 +50,10 @@ public enum ReLU6 {
 
 /// Global average pooling: [N, H, W, C] → [N, C].
 public enum GlobalAveragePool {
-    public static func forward(_ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
-                               output y: UnsafeMutablePointer<Float>) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+        output y: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(pixels)
         for n in 0..<batch {
             let out = y + n * channels
@@ -57,8 +63,10 @@ public enum GlobalAveragePool {
         }
     }
 
-    public static func backward(gradOutput dy: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
-                                gradInput dx: UnsafeMutablePointer<Float>) {
+    public static func backward(
+        gradOutput dy: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+        gradInput dx: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(pixels)
         for n in 0..<batch {
             for p in 0..<pixels {
@@ -83,23 +91,29 @@ struct PoolWindow: Sendable {
     /// the offsets of channel 0 in the NHWC buffers; `start(outputOffset)` runs before a pixel's taps and
     /// `end(outputOffset)` after them.
     @inline(__always)
-    func forEachTap(batch: Int, height: Int, width: Int, channels: Int, start: (Int) -> Void = { _ in },
-                    end: (Int) -> Void = { _ in }, _ body: (Int, Int) -> Void) {
+    func forEachTap(
+        batch: Int, height: Int, width: Int, channels: Int, start: (Int) -> Void = { _ in },
+        end: (Int) -> Void = { _ in }, _ body: (Int, Int) -> Void
+    ) {
         let (ho, wo) = outputSize(height: height, width: width)
-        for n in 0..<batch { for oy in 0..<ho { for ox in 0..<wo {
-            let o = ((n * ho + oy) * wo + ox) * channels
-            start(o)
-            for ky in 0..<window {
-                let iy = oy * stride - padding + ky
-                guard iy >= 0 && iy < height else { continue }
-                for kx in 0..<window {
-                    let ix = ox * stride - padding + kx
-                    guard ix >= 0 && ix < width else { continue }
-                    body(o, ((n * height + iy) * width + ix) * channels)
+        for n in 0..<batch {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    let o = ((n * ho + oy) * wo + ox) * channels
+                    start(o)
+                    for ky in 0..<window {
+                        let iy = oy * stride - padding + ky
+                        guard iy >= 0 && iy < height else { continue }
+                        for kx in 0..<window {
+                            let ix = ox * stride - padding + kx
+                            guard ix >= 0 && ix < width else { continue }
+                            body(o, ((n * height + iy) * width + ix) * channels)
+                        }
+                    }
+                    end(o)
                 }
             }
-            end(o)
-        } } }
+        }
     }
 }
 
@@ -121,14 +135,19 @@ public struct MaxPool: Sendable {
     }
 
     /// Writes y and, in `argmax` (one Int32 per output value), the input index each maximum came from.
-    public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                        output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        geometry.forEachTap(batch: batch, height: height, width: width, channels: channels, start: { o in
-            for c in 0..<channels {
-                y[o + c] = -.infinity
-                argmax[o + c] = -1
+    public func forward(
+        _ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        output y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        geometry.forEachTap(
+            batch: batch, height: height, width: width, channels: channels,
+            start: { o in
+                for c in 0..<channels {
+                    y[o + c] = -.infinity
+                    argmax[o + c] = -1
+                }
             }
-        }) { o, i in
+        ) { o, i in
             for c in 0..<channels where x[i + c] > y[o + c] {
                 y[o + c] = x[i + c]
                 argmax[o + c] = Int32(i + c)
@@ -136,8 +155,10 @@ public struct MaxPool: Sendable {
         }
     }
 
-    public func backward(gradOutput dy: UnsafePointer<Float>, outputCount: Int, argmax: UnsafePointer<Int32>,
-                         inputCount: Int, gradInput dx: UnsafeMutablePointer<Float>) {
+    public func backward(
+        gradOutput dy: UnsafePointer<Float>, outputCount: Int, argmax: UnsafePointer<Int32>,
+        inputCount: Int, gradInput dx: UnsafeMutablePointer<Float>
+    ) {
         dx.update(repeating: 0, count: inputCount)
         for o in 0..<outputCount where argmax[o] >= 0 { dx[Int(argmax[o])] += dy[o] }
     }
@@ -161,18 +182,24 @@ public struct AvgPool: Sendable {
         geometry.outputSize(height: height, width: width)
     }
 
-    public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                        output y: UnsafeMutablePointer<Float>) {
+    public func forward(
+        _ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        output y: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(window * window)
-        geometry.forEachTap(batch: batch, height: height, width: width, channels: channels,
-                            start: { o in for c in 0..<channels { y[o + c] = 0 } },
-                            end: { o in for c in 0..<channels { y[o + c] *= scale } }) { o, i in
+        geometry.forEachTap(
+            batch: batch, height: height, width: width, channels: channels,
+            start: { o in for c in 0..<channels { y[o + c] = 0 } },
+            end: { o in for c in 0..<channels { y[o + c] *= scale } }
+        ) { o, i in
             for c in 0..<channels { y[o + c] += x[i + c] }
         }
     }
 
-    public func backward(gradOutput dy: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                         gradInput dx: UnsafeMutablePointer<Float>) {
+    public func backward(
+        gradOutput dy: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        gradInput dx: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(window * window)
         dx.update(repeating: 0, count: batch * height * width * channels)
         geometry.forEachTap(batch: batch, height: height, width: width, channels: channels) { o, i in

@@ -26,26 +26,34 @@ public struct BatchNorm: Sendable {
     /// Floats of `cache` needed: mean and inverse standard deviation per channel.
     public var cacheCount: Int { 2 * channels }
 
-    public func forward(_ x: UnsafePointer<Float>, rows m: Int, output y: UnsafeMutablePointer<Float>,
-                        training: Bool, parameters: ParameterSet, cache: UnsafeMutablePointer<Float>) {
-        forward(x, rows: m, totalRows: m, output: y, training: training, relu: false, parameters: parameters,
-                cache: cache, lane: .alone)
+    public func forward(
+        _ x: UnsafePointer<Float>, rows m: Int, output y: UnsafeMutablePointer<Float>,
+        training: Bool, parameters: ParameterSet, cache: UnsafeMutablePointer<Float>
+    ) {
+        forward(
+            x, rows: m, totalRows: m, output: y, training: training, relu: false, parameters: parameters,
+            cache: cache, lane: .alone)
     }
 
     /// One lane's share of a forward pass: x and y are this lane's `m` rows of a batch of `totalRows`.
     /// Training mode takes the statistics of the whole batch (an `allReduce` over the lanes); lane 0 writes
     /// `cache` and the running statistics. `relu` applies max(·, 0) to the output in the same pass.
-    public func forward(_ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
-                        training: Bool, relu: Bool, parameters: ParameterSet, cache: UnsafeMutablePointer<Float>,
-                        lane: LaneContext) {
-        forward(x, rows: m, totalRows: totalRows, output: y, training: training, activation: relu ? .relu : .none,
-                parameters: parameters, cache: cache, lane: lane)
+    public func forward(
+        _ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
+        training: Bool, relu: Bool, parameters: ParameterSet, cache: UnsafeMutablePointer<Float>,
+        lane: LaneContext
+    ) {
+        forward(
+            x, rows: m, totalRows: totalRows, output: y, training: training, activation: relu ? .relu : .none,
+            parameters: parameters, cache: cache, lane: lane)
     }
 
     /// As above, with the activation that follows (none, ReLU or ReLU6) applied in the same pass.
-    public func forward(_ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
-                        training: Bool, activation: Activation, parameters: ParameterSet,
-                        cache: UnsafeMutablePointer<Float>, lane: LaneContext) {
+    public func forward(
+        _ x: UnsafePointer<Float>, rows m: Int, totalRows: Int, output y: UnsafeMutablePointer<Float>,
+        training: Bool, activation: Activation, parameters: ParameterSet,
+        cache: UnsafeMutablePointer<Float>, lane: LaneContext
+    ) {
         let c = channels
         let gamma = parameters.value(weight), beta = parameters.value(bias)
         let scratch = Scratch(channels: c)
@@ -91,21 +99,26 @@ public struct BatchNorm: Sendable {
     }
 
     /// Training-mode backward: accumulates dγ, dβ and writes dx (which may alias dy).
-    public func backward(_ x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, rows m: Int,
-                         gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
-                         cache: UnsafePointer<Float>) {
-        backward(x, gradOutput: dy, reluOutput: nil, rows: m, totalRows: m, gradInput: dx, parameters: parameters,
-                 cache: cache, lane: .alone)
+    public func backward(
+        _ x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, rows m: Int,
+        gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
+        cache: UnsafePointer<Float>
+    ) {
+        backward(
+            x, gradOutput: dy, reluOutput: nil, rows: m, totalRows: m, gradInput: dx, parameters: parameters,
+            cache: cache, lane: .alone)
     }
 
     /// One lane's share of a training-mode backward (rows as in `forward`); lane 0 accumulates dγ and dβ.
     /// With `reluOutput` (the output of a ReLU applied after this layer), dy is first zeroed where that
     /// output is not positive (with `activation` .relu6, also where it is 6): the activation's backward
     /// in the same pass.
-    public func backward(_ x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
-                         reluOutput: UnsafePointer<Float>?, activation: Activation = .relu, rows m: Int,
-                         totalRows: Int, gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
-                         cache: UnsafePointer<Float>, lane: LaneContext) {
+    public func backward(
+        _ x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
+        reluOutput: UnsafePointer<Float>?, activation: Activation = .relu, rows m: Int,
+        totalRows: Int, gradInput dx: UnsafeMutablePointer<Float>, parameters: ParameterSet,
+        cache: UnsafePointer<Float>, lane: LaneContext
+    ) {
         let upper = activation.upper
         let c = channels
         let gamma = parameters.value(weight)

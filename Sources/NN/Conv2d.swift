@@ -34,8 +34,10 @@ public struct Conv2d: Sendable {
 
     /// A convolution padded by `padding` on every side, or by `padding` above/left and `paddingAfter`
     /// below/right.
-    public init(_ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
-                padding: Int = 0, paddingAfter: Int? = nil, parameters: ParameterSet) {
+    public init(
+        _ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
+        padding: Int = 0, paddingAfter: Int? = nil, parameters: ParameterSet
+    ) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
@@ -46,12 +48,16 @@ public struct Conv2d: Sendable {
         // weight moves about lr per step whatever its size, so a larger start (He's √(6/fan_in), 2.45×)
         // trains the convolutions as if at a lower learning rate; it cost ~0.02 of linear-probe accuracy.
         let fanIn = kernel * kernel * inChannels
-        weight = parameters.parameter(name + ".weight", shape: [kernel, kernel, inChannels, outChannels],
-                                      initializer: .uniform(bound: 1 / Float(fanIn).squareRoot()))
+        weight = parameters.parameter(
+            name + ".weight", shape: [kernel, kernel, inChannels, outChannels],
+            initializer: .uniform(bound: 1 / Float(fanIn).squareRoot()))
     }
 
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + padding + paddingAfter - kernel) / stride + 1, (width + padding + paddingAfter - kernel) / stride + 1)
+        (
+            (height + padding + paddingAfter - kernel) / stride + 1,
+            (width + padding + paddingAfter - kernel) / stride + 1
+        )
     }
 
     /// TensorFlow's "same" padding for a `kernel` with `stride` on `size` pixels: the output has
@@ -79,9 +85,11 @@ public struct Conv2d: Sendable {
     }
 
     /// output = conv(input).
-    public func forward(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                        output: UnsafeMutablePointer<Float>, parameters: ParameterSet,
-                        workspace: UnsafeMutablePointer<Float>) {
+    public func forward(
+        _ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
+        output: UnsafeMutablePointer<Float>, parameters: ParameterSet,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         guard batch > 0 else { return }
         let (ho, wo) = outputSize(height: height, width: width)
         let w = UnsafePointer(parameters.value(weight))
@@ -93,28 +101,33 @@ public struct Conv2d: Sendable {
         var first = 0
         while first < batch {
             let count = min(chunk, batch - first)
-            im2col(input + first * height * width * inChannels, images: count, height: height, width: width,
-                   into: workspace)
-            Gemm.sgemm(m: count * ho * wo, n: outChannels, k: columns, a: workspace, b: w,
-                       c: output + first * ho * wo * outChannels)
+            im2col(
+                input + first * height * width * inChannels, images: count, height: height, width: width,
+                into: workspace)
+            Gemm.sgemm(
+                m: count * ho * wo, n: outChannels, k: columns, a: workspace, b: w,
+                c: output + first * ho * wo * outChannels)
             first += count
         }
     }
 
     /// Accumulates the weight gradient and, if `gradInput` is given, writes the input gradient.
     /// `gradients` replaces the parameter set's gradient buffer (same layout): a lane's private one.
-    public func backward(_ input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, batch: Int,
-                         height: Int, width: Int, gradInput: UnsafeMutablePointer<Float>?,
-                         parameters: ParameterSet, workspace: UnsafeMutablePointer<Float>,
-                         gradients: UnsafeMutablePointer<Float>? = nil) {
+    public func backward(
+        _ input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, batch: Int,
+        height: Int, width: Int, gradInput: UnsafeMutablePointer<Float>?,
+        parameters: ParameterSet, workspace: UnsafeMutablePointer<Float>,
+        gradients: UnsafeMutablePointer<Float>? = nil
+    ) {
         guard batch > 0 else { return }
         let (ho, wo) = outputSize(height: height, width: width)
         let w = UnsafePointer(parameters.value(weight))
         let gw = gradients.map { $0 + weight.offset } ?? parameters.gradient(weight)
         if isPointwise {
             let rows = batch * height * width
-            Gemm.sgemm(m: inChannels, n: outChannels, k: rows, a: input, transA: true, b: gradOutput, c: gw,
-                       beta: 1)
+            Gemm.sgemm(
+                m: inChannels, n: outChannels, k: rows, a: input, transA: true, b: gradOutput, c: gw,
+                beta: 1)
             if let gradInput {
                 Gemm.sgemm(m: rows, n: inChannels, k: outChannels, a: gradOutput, b: w, transB: true, c: gradInput)
             }
@@ -126,21 +139,25 @@ public struct Conv2d: Sendable {
             let count = min(chunk, batch - first)
             let rows = count * ho * wo
             let dOut = gradOutput + first * ho * wo * outChannels
-            im2col(input + first * height * width * inChannels, images: count, height: height, width: width,
-                   into: workspace)
+            im2col(
+                input + first * height * width * inChannels, images: count, height: height, width: width,
+                into: workspace)
             Gemm.sgemm(m: columns, n: outChannels, k: rows, a: workspace, transA: true, b: dOut, c: gw, beta: 1)
             if let gradInput {
                 Gemm.sgemm(m: rows, n: columns, k: outChannels, a: dOut, b: w, transB: true, c: workspace)
-                col2im(workspace, images: count, height: height, width: width,
-                       into: gradInput + first * height * width * inChannels)
+                col2im(
+                    workspace, images: count, height: height, width: width,
+                    into: gradInput + first * height * width * inChannels)
             }
             first += count
         }
     }
 
     /// Rows = output pixels, columns = (ky, kx, c) patches; out-of-image taps are zero.
-    func im2col(_ input: UnsafePointer<Float>, images: Int, height: Int, width: Int,
-                into col: UnsafeMutablePointer<Float>) {
+    func im2col(
+        _ input: UnsafePointer<Float>, images: Int, height: Int, width: Int,
+        into col: UnsafeMutablePointer<Float>
+    ) {
         let (ho, wo) = outputSize(height: height, width: width)
         let c = inChannels
         var row = col
@@ -175,8 +192,10 @@ public struct Conv2d: Sendable {
     }
 
     /// The adjoint of im2col: sums each patch entry back into its input pixel (output is overwritten).
-    func col2im(_ col: UnsafePointer<Float>, images: Int, height: Int, width: Int,
-                into output: UnsafeMutablePointer<Float>) {
+    func col2im(
+        _ col: UnsafePointer<Float>, images: Int, height: Int, width: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         let (ho, wo) = outputSize(height: height, width: width)
         let c = inChannels
         output.update(repeating: 0, count: images * height * width * c)

@@ -14,14 +14,22 @@ struct MBConvBlock: Sendable {
 
     var residual: Bool { inSide == outSide && inChannels == outChannels && depthwise.stride == 1 }
 
-    init(_ name: String, in cin: Int, out cout: Int, expand ratio: Int, kernel: Int, stride: Int, side: Int,
-         parameters: ParameterSet) {
+    init(
+        _ name: String, in cin: Int, out cout: Int, expand ratio: Int, kernel: Int, stride: Int, side: Int,
+        parameters: ParameterSet
+    ) {
         let mid = cin * ratio
-        expand = ratio == 1 ? nil : (Conv2d(name + "._expand_conv", in: cin, out: mid, kernel: 1, parameters: parameters),
-                                     EfficientNetLite0.batchNorm(name + "._bn0", mid, parameters))
+        expand =
+            ratio == 1
+            ? nil
+            : (
+                Conv2d(name + "._expand_conv", in: cin, out: mid, kernel: 1, parameters: parameters),
+                EfficientNetLite0.batchNorm(name + "._bn0", mid, parameters)
+            )
         let (before, after) = Conv2d.samePadding(size: side, kernel: kernel, stride: stride)
-        depthwise = DepthwiseConv2d(name + "._depthwise_conv", channels: mid, kernel: kernel, stride: stride,
-                                    padding: before, paddingAfter: after, parameters: parameters)
+        depthwise = DepthwiseConv2d(
+            name + "._depthwise_conv", channels: mid, kernel: kernel, stride: stride,
+            padding: before, paddingAfter: after, parameters: parameters)
         bn1 = EfficientNetLite0.batchNorm(name + "._bn1", mid, parameters)
         project = Conv2d(name + "._project_conv", in: mid, out: cout, kernel: 1, parameters: parameters)
         bn2 = EfficientNetLite0.batchNorm(name + "._bn2", cout, parameters)
@@ -39,8 +47,10 @@ struct MBConvBlock: Sendable {
 /// `_conv_head`, `_bn1`).
 struct EfficientNetLite0: Sendable {
     /// (expand ratio, kernel, stride, output channels, repeats) of each stage.
-    static let stages = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
-                         (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+    static let stages = [
+        (1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
+        (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)
+    ]
     static let stemChannels = 32
     static let headChannels = 1280
 
@@ -61,8 +71,9 @@ struct EfficientNetLite0: Sendable {
 
     init(_ config: EncoderConfig, parameters: ParameterSet) {
         let (before, after) = Conv2d.samePadding(size: config.side, kernel: 3, stride: 2)
-        stemConv = Conv2d("_conv_stem", in: config.inChannels, out: Self.stemChannels, kernel: 3, stride: 2,
-                          padding: before, paddingAfter: after, parameters: parameters)
+        stemConv = Conv2d(
+            "_conv_stem", in: config.inChannels, out: Self.stemChannels, kernel: 3, stride: 2,
+            padding: before, paddingAfter: after, parameters: parameters)
         stemBN = Self.batchNorm("_bn0", Self.stemChannels, parameters)
         stemSide = stemConv.outputSize(height: config.side, width: config.side).height
         var blocks: [MBConvBlock] = [], starts: [Int] = []
@@ -70,8 +81,9 @@ struct EfficientNetLite0: Sendable {
         for (ratio, kernel, stride, cout, repeats) in Self.stages {
             starts.append(blocks.count)
             for r in 0..<repeats {
-                let block = MBConvBlock("_blocks.\(blocks.count)", in: cin, out: cout, expand: ratio, kernel: kernel,
-                                        stride: r == 0 ? stride : 1, side: side, parameters: parameters)
+                let block = MBConvBlock(
+                    "_blocks.\(blocks.count)", in: cin, out: cout, expand: ratio, kernel: kernel,
+                    stride: r == 0 ? stride : 1, side: side, parameters: parameters)
                 blocks.append(block)
                 cin = cout
                 side = block.outSide

@@ -33,8 +33,10 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
     /// One im2col workspace per lane (the stem's 3×3 convolution; the others are 1×1 or depthwise).
     let convWorkspaces: [FloatBuffer]
 
-    init(encoder: Encoder, network: EfficientNetLite0, batch: Int, lanes: Int, input: FloatBuffer,
-         embedding: FloatBuffer, gradEmbedding: FloatBuffer) {
+    init(
+        encoder: Encoder, network: EfficientNetLite0, batch: Int, lanes: Int, input: FloatBuffer,
+        embedding: FloatBuffer, gradEmbedding: FloatBuffer
+    ) {
         self.encoder = encoder
         self.network = network
         self.batch = batch
@@ -50,8 +52,9 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         var largest = stemCount
         blocks = network.blocks.map { block in
             let inPixels = batch * block.inSide * block.inSide, outPixels = batch * block.outSide * block.outSide
-            largest = max(largest, inPixels * block.midChannels, inPixels * block.inChannels,
-                          outPixels * block.midChannels, outPixels * block.outChannels)
+            largest = max(
+                largest, inPixels * block.midChannels, inPixels * block.inChannels,
+                outPixels * block.midChannels, outPixels * block.outChannels)
             let expands = block.expand != nil
             return BlockBuffers(
                 expanded: expands ? FloatBuffer(count: inPixels * block.midChannels) : nil,
@@ -98,29 +101,36 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         for i in 0..<(n * inPerImage) { normal[i] = source[i] * scale + shift }
 
         let stemPixels = net.stemSide * net.stemSide, stemOffset = first * stemPixels * EfficientNetLite0.stemChannels
-        net.stemConv.forward(normal, batch: n, height: c.side, width: c.side, output: stemConvOut.pointer + stemOffset,
-                             parameters: p, workspace: convWorkspaces[lane.lane].pointer)
-        net.stemBN.forward(stemConvOut.pointer + stemOffset, rows: n * stemPixels, totalRows: batch * stemPixels,
-                           output: stemOut.pointer + stemOffset, training: training && trainingFrom == 0,
-                           activation: .relu6, parameters: p, cache: stemCache.pointer, lane: lane)
+        net.stemConv.forward(
+            normal, batch: n, height: c.side, width: c.side, output: stemConvOut.pointer + stemOffset,
+            parameters: p, workspace: convWorkspaces[lane.lane].pointer)
+        net.stemBN.forward(
+            stemConvOut.pointer + stemOffset, rows: n * stemPixels, totalRows: batch * stemPixels,
+            output: stemOut.pointer + stemOffset, training: training && trainingFrom == 0,
+            activation: .relu6, parameters: p, cache: stemCache.pointer, lane: lane)
         var x = UnsafePointer(stemOut.pointer + stemOffset)
         for index in net.blocks.indices {
             x = forward(block: index, input: x, lane: lane, training: training && index >= trainingFrom)
         }
         let headPixels = net.headSide * net.headSide, d = EfficientNetLite0.headChannels
         let headOffset = first * headPixels * d
-        net.headConv.forward(x, batch: n, height: net.headSide, width: net.headSide,
-                             output: headConvOut.pointer + headOffset, parameters: p, workspace: convWorkspaces[lane.lane].pointer)
-        net.headBN.forward(headConvOut.pointer + headOffset, rows: n * headPixels, totalRows: batch * headPixels,
-                           output: headOut.pointer + headOffset, training: training, activation: .relu6,
-                           parameters: p, cache: headCache.pointer, lane: lane)
-        GlobalAveragePool.forward(headOut.pointer + headOffset, batch: n, pixels: headPixels, channels: d,
-                                  output: embedding.pointer + first * d)
+        net.headConv.forward(
+            x, batch: n, height: net.headSide, width: net.headSide,
+            output: headConvOut.pointer + headOffset, parameters: p, workspace: convWorkspaces[lane.lane].pointer)
+        net.headBN.forward(
+            headConvOut.pointer + headOffset, rows: n * headPixels, totalRows: batch * headPixels,
+            output: headOut.pointer + headOffset, training: training, activation: .relu6,
+            parameters: p, cache: headCache.pointer, lane: lane)
+        GlobalAveragePool.forward(
+            headOut.pointer + headOffset, batch: n, pixels: headPixels, channels: d,
+            output: embedding.pointer + first * d)
     }
 
     /// One block's forward on the lane's images; returns where its output starts.
-    private func forward(block index: Int, input x: UnsafePointer<Float>, lane: LaneContext,
-                         training: Bool) -> UnsafePointer<Float> {
+    private func forward(
+        block index: Int, input x: UnsafePointer<Float>, lane: LaneContext,
+        training: Bool
+    ) -> UnsafePointer<Float> {
         let block = network.blocks[index], buf = blocks[index], p = encoder.parameters
         let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
         let inPixels = block.inSide * block.inSide, outPixels = block.outSide * block.outSide
@@ -128,24 +138,30 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         let outOffset = first * outPixels * block.outChannels
         var depthwiseInput = x
         if let expand = block.expand, let e = buf.expanded, let ea = buf.expandedAct, let cache = buf.cache0 {
-            expand.conv.forward(x, batch: n, height: block.inSide, width: block.inSide, output: e.pointer + midIn,
-                                parameters: p, workspace: convWorkspaces[lane.lane].pointer)
-            expand.bn.forward(e.pointer + midIn, rows: n * inPixels, totalRows: batch * inPixels,
-                              output: ea.pointer + midIn, training: training, activation: .relu6, parameters: p,
-                              cache: cache.pointer, lane: lane)
+            expand.conv.forward(
+                x, batch: n, height: block.inSide, width: block.inSide, output: e.pointer + midIn,
+                parameters: p, workspace: convWorkspaces[lane.lane].pointer)
+            expand.bn.forward(
+                e.pointer + midIn, rows: n * inPixels, totalRows: batch * inPixels,
+                output: ea.pointer + midIn, training: training, activation: .relu6, parameters: p,
+                cache: cache.pointer, lane: lane)
             depthwiseInput = UnsafePointer(ea.pointer + midIn)
         }
-        block.depthwise.forward(depthwiseInput, batch: n, height: block.inSide, width: block.inSide,
-                                output: buf.depthwise.pointer + midOut, parameters: p)
-        block.bn1.forward(buf.depthwise.pointer + midOut, rows: n * outPixels, totalRows: batch * outPixels,
-                          output: buf.depthwiseAct.pointer + midOut, training: training, activation: .relu6,
-                          parameters: p, cache: buf.cache1.pointer, lane: lane)
-        block.project.forward(buf.depthwiseAct.pointer + midOut, batch: n, height: block.outSide, width: block.outSide,
-                              output: buf.projected.pointer + outOffset, parameters: p, workspace: convWorkspaces[lane.lane].pointer)
+        block.depthwise.forward(
+            depthwiseInput, batch: n, height: block.inSide, width: block.inSide,
+            output: buf.depthwise.pointer + midOut, parameters: p)
+        block.bn1.forward(
+            buf.depthwise.pointer + midOut, rows: n * outPixels, totalRows: batch * outPixels,
+            output: buf.depthwiseAct.pointer + midOut, training: training, activation: .relu6,
+            parameters: p, cache: buf.cache1.pointer, lane: lane)
+        block.project.forward(
+            buf.depthwiseAct.pointer + midOut, batch: n, height: block.outSide, width: block.outSide,
+            output: buf.projected.pointer + outOffset, parameters: p, workspace: convWorkspaces[lane.lane].pointer)
         let out = buf.out.pointer + outOffset
-        block.bn2.forward(buf.projected.pointer + outOffset, rows: n * outPixels, totalRows: batch * outPixels,
-                          output: out, training: training, activation: .none, parameters: p,
-                          cache: buf.cache2.pointer, lane: lane)
+        block.bn2.forward(
+            buf.projected.pointer + outOffset, rows: n * outPixels, totalRows: batch * outPixels,
+            output: out, training: training, activation: .none, parameters: p,
+            cache: buf.cache2.pointer, lane: lane)
         if block.residual { pk_add(out, x, n * outPixels * block.outChannels) }
         return UnsafePointer(out)
     }
@@ -157,40 +173,48 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         let headPixels = net.headSide * net.headSide, d = EfficientNetLite0.headChannels
         let headOffset = first * headPixels * d
         let last = net.blocks.count - 1
-        GlobalAveragePool.backward(gradOutput: gradEmbedding.pointer + first * d, batch: n, pixels: headPixels,
-                                   channels: d, gradInput: at(gradC))
-        net.headBN.backward(headConvOut.pointer + headOffset, gradOutput: at(gradC),
-                            reluOutput: headOut.pointer + headOffset, activation: .relu6, rows: n * headPixels,
-                            totalRows: batch * headPixels, gradInput: at(gradD), parameters: p,
-                            cache: headCache.pointer, lane: lane)
+        GlobalAveragePool.backward(
+            gradOutput: gradEmbedding.pointer + first * d, batch: n, pixels: headPixels,
+            channels: d, gradInput: at(gradC))
+        net.headBN.backward(
+            headConvOut.pointer + headOffset, gradOutput: at(gradC),
+            reluOutput: headOut.pointer + headOffset, activation: .relu6, rows: n * headPixels,
+            totalRows: batch * headPixels, gradInput: at(gradD), parameters: p,
+            cache: headCache.pointer, lane: lane)
         let lastOut = UnsafePointer(blocks[last].out.pointer) + first * headPixels * net.blocks[last].outChannels
         var gOut = gradA, gNext = gradB
-        net.headConv.backward(lastOut, gradOutput: at(gradD), batch: n, height: net.headSide,
-                              width: net.headSide, gradInput: at(gOut),
-                              parameters: p, workspace: convWorkspaces[lane.lane].pointer, gradients: grads)
+        net.headConv.backward(
+            lastOut, gradOutput: at(gradD), batch: n, height: net.headSide,
+            width: net.headSide, gradInput: at(gOut),
+            parameters: p, workspace: convWorkspaces[lane.lane].pointer, gradients: grads)
         for index in stride(from: last, through: max(0, firstBlock), by: -1) {
-            backward(block: index, gradOutput: gOut, gradInput: index > firstBlock || firstBlock == 0 ? gNext : nil,
-                     lane: lane, gradients: grads)
+            backward(
+                block: index, gradOutput: gOut, gradInput: index > firstBlock || firstBlock == 0 ? gNext : nil,
+                lane: lane, gradients: grads)
             swap(&gOut, &gNext)
         }
         guard firstBlock == 0 else { return }
         let stemPixels = net.stemSide * net.stemSide, stemPerImage = stemPixels * EfficientNetLite0.stemChannels
         let offset = first * stemPerImage
-        net.stemBN.backward(stemConvOut.pointer + offset, gradOutput: at(gOut),
-                            reluOutput: stemOut.pointer + offset, activation: .relu6, rows: n * stemPixels,
-                            totalRows: batch * stemPixels, gradInput: at(gradC), parameters: p,
-                            cache: stemCache.pointer, lane: lane)
-        net.stemConv.backward(normalised.pointer + first * c.side * c.side * c.inChannels,
-                              gradOutput: at(gradC), batch: n, height: c.side, width: c.side,
-                              gradInput: nil, parameters: p, workspace: convWorkspaces[lane.lane].pointer,
-                              gradients: grads)
+        net.stemBN.backward(
+            stemConvOut.pointer + offset, gradOutput: at(gOut),
+            reluOutput: stemOut.pointer + offset, activation: .relu6, rows: n * stemPixels,
+            totalRows: batch * stemPixels, gradInput: at(gradC), parameters: p,
+            cache: stemCache.pointer, lane: lane)
+        net.stemConv.backward(
+            normalised.pointer + first * c.side * c.side * c.inChannels,
+            gradOutput: at(gradC), batch: n, height: c.side, width: c.side,
+            gradInput: nil, parameters: p, workspace: convWorkspaces[lane.lane].pointer,
+            gradients: grads)
     }
 
     /// One block's backward on the lane's images: the gradient of its output is in `gradOutput`'s rows
     /// of these images; its input's gradient goes to `gradInput`'s (nil: not needed, the block is the
     /// lowest one trained).
-    private func backward(block index: Int, gradOutput gOutBuffer: FloatBuffer, gradInput gInBuffer: FloatBuffer?,
-                          lane: LaneContext, gradients grads: UnsafeMutablePointer<Float>) {
+    private func backward(
+        block index: Int, gradOutput gOutBuffer: FloatBuffer, gradInput gInBuffer: FloatBuffer?,
+        lane: LaneContext, gradients grads: UnsafeMutablePointer<Float>
+    ) {
         let block = network.blocks[index], buf = blocks[index], p = encoder.parameters
         let images = lane.shard(of: batch), n = images.count, first = images.lowerBound
         let inPixels = block.inSide * block.inSide, outPixels = block.outSide * block.outSide
@@ -203,25 +227,33 @@ final class EfficientNetPass: EncoderPass, @unchecked Sendable {
         let gN = gInBuffer.map { $0.pointer + first * scratchPerImage }
         let t1 = gradC.pointer + first * scratchPerImage, t2 = gradD.pointer + first * scratchPerImage
         let side = block.inSide, outSide = block.outSide
-        block.bn2.backward(buf.projected.pointer + first * outPerImage, gradOutput: gO, reluOutput: nil,
-                           activation: .none, rows: n * outPixels, totalRows: batch * outPixels, gradInput: t1,
-                           parameters: p, cache: buf.cache2.pointer, lane: lane)
-        block.project.backward(buf.depthwiseAct.pointer + midOut, gradOutput: t1, batch: n, height: outSide,
-                               width: outSide, gradInput: t2, parameters: p, workspace: convWorkspaces[lane.lane].pointer, gradients: grads)
-        block.bn1.backward(buf.depthwise.pointer + midOut, gradOutput: t2, reluOutput: buf.depthwiseAct.pointer + midOut,
-                           activation: .relu6, rows: n * outPixels, totalRows: batch * outPixels, gradInput: t1,
-                           parameters: p, cache: buf.cache1.pointer, lane: lane)
+        block.bn2.backward(
+            buf.projected.pointer + first * outPerImage, gradOutput: gO, reluOutput: nil,
+            activation: .none, rows: n * outPixels, totalRows: batch * outPixels, gradInput: t1,
+            parameters: p, cache: buf.cache2.pointer, lane: lane)
+        block.project.backward(
+            buf.depthwiseAct.pointer + midOut, gradOutput: t1, batch: n, height: outSide,
+            width: outSide, gradInput: t2, parameters: p, workspace: convWorkspaces[lane.lane].pointer, gradients: grads
+        )
+        block.bn1.backward(
+            buf.depthwise.pointer + midOut, gradOutput: t2, reluOutput: buf.depthwiseAct.pointer + midOut,
+            activation: .relu6, rows: n * outPixels, totalRows: batch * outPixels, gradInput: t1,
+            parameters: p, cache: buf.cache1.pointer, lane: lane)
         if let expand = block.expand, let e = buf.expanded, let ea = buf.expandedAct, let cache = buf.cache0 {
-            block.depthwise.backward(ea.pointer + midIn, gradOutput: t1, batch: n, height: side, width: side,
-                                     gradInput: t2, parameters: p, gradients: grads)
-            expand.bn.backward(e.pointer + midIn, gradOutput: t2, reluOutput: ea.pointer + midIn, activation: .relu6,
-                               rows: n * inPixels, totalRows: batch * inPixels, gradInput: t1, parameters: p,
-                               cache: cache.pointer, lane: lane)
-            expand.conv.backward(x, gradOutput: t1, batch: n, height: side, width: side, gradInput: gN, parameters: p,
-                                 workspace: convWorkspaces[lane.lane].pointer, gradients: grads)
+            block.depthwise.backward(
+                ea.pointer + midIn, gradOutput: t1, batch: n, height: side, width: side,
+                gradInput: t2, parameters: p, gradients: grads)
+            expand.bn.backward(
+                e.pointer + midIn, gradOutput: t2, reluOutput: ea.pointer + midIn, activation: .relu6,
+                rows: n * inPixels, totalRows: batch * inPixels, gradInput: t1, parameters: p,
+                cache: cache.pointer, lane: lane)
+            expand.conv.backward(
+                x, gradOutput: t1, batch: n, height: side, width: side, gradInput: gN, parameters: p,
+                workspace: convWorkspaces[lane.lane].pointer, gradients: grads)
         } else {
-            block.depthwise.backward(x, gradOutput: t1, batch: n, height: side, width: side, gradInput: gN,
-                                     parameters: p, gradients: grads)
+            block.depthwise.backward(
+                x, gradOutput: t1, batch: n, height: side, width: side, gradInput: gN,
+                parameters: p, gradients: grads)
         }
         if block.residual, let gN { pk_add(gN, gO, n * inPerImage) }
     }

@@ -72,8 +72,11 @@ public struct EncoderConfig: Sendable, Codable, Equatable {
         inputShift = try c.decodeIfPresent(Float.self, forKey: .inputShift) ?? d.inputShift
         orientations = try c.decodeIfPresent(Int.self, forKey: .orientations) ?? d.orientations
         guard Orientation.counts.contains(orientations) else {
-            throw DecodingError.dataCorruptedError(forKey: .orientations, in: c, debugDescription:
-                "orientations must be one of \(Orientation.counts.map(String.init).joined(separator: ", ")), not \(orientations)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .orientations, in: c,
+                debugDescription:
+                    "orientations must be one of \(Orientation.counts.map(String.init).joined(separator: ", ")), not \(orientations)"
+            )
         }
     }
 }
@@ -86,13 +89,16 @@ struct BasicBlock: Sendable {
     let inChannels: Int, outChannels: Int, stride: Int
 
     init(_ name: String, in cin: Int, out cout: Int, stride: Int, parameters: ParameterSet) {
-        conv1 = Conv2d(name + ".conv1", in: cin, out: cout, kernel: 3, stride: stride, padding: 1, parameters: parameters)
+        conv1 = Conv2d(
+            name + ".conv1", in: cin, out: cout, kernel: 3, stride: stride, padding: 1, parameters: parameters)
         bn1 = BatchNorm(name + ".bn1", channels: cout, parameters: parameters)
         conv2 = Conv2d(name + ".conv2", in: cout, out: cout, kernel: 3, stride: 1, padding: 1, parameters: parameters)
         bn2 = BatchNorm(name + ".bn2", channels: cout, parameters: parameters)
         if stride != 1 || cin != cout {
-            down = (Conv2d(name + ".down.0", in: cin, out: cout, kernel: 1, stride: stride, parameters: parameters),
-                    BatchNorm(name + ".down.1", channels: cout, parameters: parameters))
+            down = (
+                Conv2d(name + ".down.0", in: cin, out: cout, kernel: 1, stride: stride, parameters: parameters),
+                BatchNorm(name + ".down.1", channels: cout, parameters: parameters)
+            )
         } else {
             down = nil
         }
@@ -122,15 +128,18 @@ public final class Encoder: @unchecked Sendable {
         switch config.architecture {
         case .resnet:
             precondition(config.widths.count == config.strides.count && !config.widths.isEmpty, "widths and strides")
-            stemConv = Conv2d("stem.0", in: config.inChannels, out: config.widths[0], kernel: 3,
-                              stride: config.stemStride, padding: 1, parameters: parameters)
+            stemConv = Conv2d(
+                "stem.0", in: config.inChannels, out: config.widths[0], kernel: 3,
+                stride: config.stemStride, padding: 1, parameters: parameters)
             stemBN = BatchNorm("stem.1", channels: config.widths[0], parameters: parameters)
             var blocks: [BasicBlock] = []
             cin = config.widths[0]
             for (width, stride) in zip(config.widths, config.strides) {
                 for b in 0..<config.blocksPerStage {
-                    blocks.append(BasicBlock("layers.\(blocks.count)", in: cin, out: width, stride: b == 0 ? stride : 1,
-                                             parameters: parameters))
+                    blocks.append(
+                        BasicBlock(
+                            "layers.\(blocks.count)", in: cin, out: width, stride: b == 0 ? stride : 1,
+                            parameters: parameters))
                     cin = width
                 }
             }

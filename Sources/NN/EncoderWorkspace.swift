@@ -58,11 +58,13 @@ public final class EncoderWorkspace: @unchecked Sendable {
         gradEmbedding = FloatBuffer(count: batch * d)
         gradHidden = FloatBuffer(count: batch * config.hidden)
         if let mobile = encoder.mobile {
-            pass = EfficientNetPass(encoder: encoder, network: mobile, batch: batch, lanes: laneCount, input: input,
-                                    embedding: embedding, gradEmbedding: gradEmbedding)
+            pass = EfficientNetPass(
+                encoder: encoder, network: mobile, batch: batch, lanes: laneCount, input: input,
+                embedding: embedding, gradEmbedding: gradEmbedding)
         } else {
-            pass = ResNetPass(encoder: encoder, batch: batch, lanes: laneCount, input: input, embedding: embedding,
-                              gradEmbedding: gradEmbedding)
+            pass = ResNetPass(
+                encoder: encoder, batch: batch, lanes: laneCount, input: input, embedding: embedding,
+                gradEmbedding: gradEmbedding)
         }
         team.reserveReduction(2 * pass.widestNorm)
     }
@@ -91,12 +93,15 @@ public final class EncoderWorkspace: @unchecked Sendable {
     /// (with head), accumulating every parameter's gradient.
     public func backward(gradProjection: UnsafePointer<Float>) {
         let e = encoder, p = e.parameters
-        e.projection2.backward(hiddenAct.pointer, gradOutput: gradProjection, batch: batch,
-                               gradInput: gradHidden.pointer, parameters: p)
-        ReLU.backward(output: hiddenAct.pointer, gradOutput: gradHidden.pointer, count: gradHidden.count,
-                      gradInput: gradHidden.pointer)
-        e.projection1.backward(embedding.pointer, gradOutput: gradHidden.pointer, batch: batch,
-                               gradInput: gradEmbedding.pointer, parameters: p)
+        e.projection2.backward(
+            hiddenAct.pointer, gradOutput: gradProjection, batch: batch,
+            gradInput: gradHidden.pointer, parameters: p)
+        ReLU.backward(
+            output: hiddenAct.pointer, gradOutput: gradHidden.pointer, count: gradHidden.count,
+            gradInput: gradHidden.pointer)
+        e.projection1.backward(
+            embedding.pointer, gradOutput: gradHidden.pointer, batch: batch,
+            gradInput: gradEmbedding.pointer, parameters: p)
         backwardFromEmbedding(firstBlock: 0)
     }
 
@@ -158,8 +163,10 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
     /// One im2col workspace per lane.
     let convWorkspaces: [FloatBuffer]
 
-    init(encoder: Encoder, batch: Int, lanes laneCount: Int, input: FloatBuffer, embedding: FloatBuffer,
-         gradEmbedding: FloatBuffer) {
+    init(
+        encoder: Encoder, batch: Int, lanes laneCount: Int, input: FloatBuffer, embedding: FloatBuffer,
+        gradEmbedding: FloatBuffer
+    ) {
         self.encoder = encoder
         self.batch = batch
         self.input = input
@@ -180,16 +187,18 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
             let outSide = block.conv1.outputSize(height: side, width: side).height
             let count = batch * outSide * outSide * block.outChannels
             largest = max(largest, count, batch * side * side * block.inChannels)
-            workspace = max(workspace, block.conv1.workspaceCount(batch: shard, height: side, width: side),
-                            block.conv2.workspaceCount(batch: shard, height: outSide, width: outSide),
-                            block.down?.conv.workspaceCount(batch: shard, height: side, width: side) ?? 0)
-            buffers.append(BlockBuffers(
-                inSide: side, outSide: outSide, c1: FloatBuffer(count: count), n1: FloatBuffer(count: count),
-                c2: FloatBuffer(count: count), out: FloatBuffer(count: count),
-                cd: block.down == nil ? nil : FloatBuffer(count: count),
-                bd: block.down == nil ? nil : FloatBuffer(count: count),
-                cache1: FloatBuffer(count: block.bn1.cacheCount), cache2: FloatBuffer(count: block.bn2.cacheCount),
-                cacheD: block.down.map { FloatBuffer(count: $0.bn.cacheCount) }))
+            workspace = max(
+                workspace, block.conv1.workspaceCount(batch: shard, height: side, width: side),
+                block.conv2.workspaceCount(batch: shard, height: outSide, width: outSide),
+                block.down?.conv.workspaceCount(batch: shard, height: side, width: side) ?? 0)
+            buffers.append(
+                BlockBuffers(
+                    inSide: side, outSide: outSide, c1: FloatBuffer(count: count), n1: FloatBuffer(count: count),
+                    c2: FloatBuffer(count: count), out: FloatBuffer(count: count),
+                    cd: block.down == nil ? nil : FloatBuffer(count: count),
+                    bd: block.down == nil ? nil : FloatBuffer(count: count),
+                    cache1: FloatBuffer(count: block.bn1.cacheCount), cache2: FloatBuffer(count: block.bn2.cacheCount),
+                    cacheD: block.down.map { FloatBuffer(count: $0.bn.cacheCount) }))
             side = outSide
         }
         blocks = buffers
@@ -212,11 +221,13 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
         let inPixels = c.side * c.side * c.inChannels
         let stemPixels = stemSide * stemSide
         let stemOffset = first * stemPixels * c.widths[0]
-        e.stemConv.forward(input.pointer + first * inPixels, batch: n, height: c.side, width: c.side,
-                           output: stemConvOut.pointer + stemOffset, parameters: p, workspace: ws)
-        e.stemBN.forward(stemConvOut.pointer + stemOffset, rows: n * stemPixels, totalRows: batch * stemPixels,
-                         output: stemOut.pointer + stemOffset, training: training && trainingFrom == 0, relu: true,
-                         parameters: p, cache: stemCache.pointer, lane: lane)
+        e.stemConv.forward(
+            input.pointer + first * inPixels, batch: n, height: c.side, width: c.side,
+            output: stemConvOut.pointer + stemOffset, parameters: p, workspace: ws)
+        e.stemBN.forward(
+            stemConvOut.pointer + stemOffset, rows: n * stemPixels, totalRows: batch * stemPixels,
+            output: stemOut.pointer + stemOffset, training: training && trainingFrom == 0, relu: true,
+            parameters: p, cache: stemCache.pointer, lane: lane)
         var x = UnsafePointer(stemOut.pointer + stemOffset)
         for (index, (block, buf)) in zip(e.blocks, blocks).enumerated() {
             let training = training && index >= trainingFrom
@@ -226,19 +237,25 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
             let count = rows * block.outChannels
             let c1 = buf.c1.pointer + offset, n1 = buf.n1.pointer + offset, c2 = buf.c2.pointer + offset
             let out = buf.out.pointer + offset
-            block.conv1.forward(x, batch: n, height: buf.inSide, width: buf.inSide, output: c1, parameters: p,
-                                workspace: ws)
-            block.bn1.forward(c1, rows: rows, totalRows: totalRows, output: n1, training: training, relu: true,
-                              parameters: p, cache: buf.cache1.pointer, lane: lane)
-            block.conv2.forward(n1, batch: n, height: buf.outSide, width: buf.outSide, output: c2, parameters: p,
-                                workspace: ws)
-            block.bn2.forward(c2, rows: rows, totalRows: totalRows, output: out, training: training, relu: false,
-                              parameters: p, cache: buf.cache2.pointer, lane: lane)
+            block.conv1.forward(
+                x, batch: n, height: buf.inSide, width: buf.inSide, output: c1, parameters: p,
+                workspace: ws)
+            block.bn1.forward(
+                c1, rows: rows, totalRows: totalRows, output: n1, training: training, relu: true,
+                parameters: p, cache: buf.cache1.pointer, lane: lane)
+            block.conv2.forward(
+                n1, batch: n, height: buf.outSide, width: buf.outSide, output: c2, parameters: p,
+                workspace: ws)
+            block.bn2.forward(
+                c2, rows: rows, totalRows: totalRows, output: out, training: training, relu: false,
+                parameters: p, cache: buf.cache2.pointer, lane: lane)
             if let down = block.down, let cd = buf.cd, let bd = buf.bd, let cache = buf.cacheD {
-                down.conv.forward(x, batch: n, height: buf.inSide, width: buf.inSide, output: cd.pointer + offset,
-                                  parameters: p, workspace: ws)
-                down.bn.forward(cd.pointer + offset, rows: rows, totalRows: totalRows, output: bd.pointer + offset,
-                                training: training, relu: false, parameters: p, cache: cache.pointer, lane: lane)
+                down.conv.forward(
+                    x, batch: n, height: buf.inSide, width: buf.inSide, output: cd.pointer + offset,
+                    parameters: p, workspace: ws)
+                down.bn.forward(
+                    cd.pointer + offset, rows: rows, totalRows: totalRows, output: bd.pointer + offset,
+                    training: training, relu: false, parameters: p, cache: cache.pointer, lane: lane)
                 pk_add_relu(out, bd.pointer + offset, count)
             } else {
                 pk_add_relu(out, x, count)
@@ -246,8 +263,9 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
             x = UnsafePointer(out)
         }
         let last = blocks.last!
-        GlobalAveragePool.forward(x, batch: n, pixels: last.outSide * last.outSide, channels: c.embeddingDimension,
-                                  output: embedding.pointer + first * c.embeddingDimension)
+        GlobalAveragePool.forward(
+            x, batch: n, pixels: last.outSide * last.outSide, channels: c.embeddingDimension,
+            output: embedding.pointer + first * c.embeddingDimension)
     }
 
     /// One lane's share of the backward pass (the images of `lane.shard(of: batch)`); its weight
@@ -262,9 +280,10 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
             buffer.pointer + first * perImage
         }
         var gOut = gradA, gNext = gradB
-        GlobalAveragePool.backward(gradOutput: gradEmbedding.pointer + first * d, batch: n,
-                                   pixels: last.outSide * last.outSide, channels: d,
-                                   gradInput: at(gOut, last.outSide * last.outSide * d))
+        GlobalAveragePool.backward(
+            gradOutput: gradEmbedding.pointer + first * d, batch: n,
+            pixels: last.outSide * last.outSide, channels: d,
+            gradInput: at(gOut, last.outSide * last.outSide * d))
         for index in stride(from: blocks.count - 1, through: max(0, firstBlock), by: -1) {
             let block = e.blocks[index], buf = blocks[index]
             let inPerImage = buf.inSide * buf.inSide * block.inChannels
@@ -276,23 +295,29 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
             let tmp1 = at(gradC, max(outPerImage, inPerImage)), tmp2 = at(gradD, max(outPerImage, inPerImage))
             let offset = first * outPerImage
             pk_relu_mask(gO, buf.out.pointer + offset, count)  // dSum
-            block.bn2.backward(buf.c2.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
-                               totalRows: totalRows, gradInput: tmp1, parameters: p, cache: buf.cache2.pointer,
-                               lane: lane)
-            block.conv2.backward(buf.n1.pointer + offset, gradOutput: tmp1, batch: n, height: buf.outSide,
-                                 width: buf.outSide, gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
-            block.bn1.backward(buf.c1.pointer + offset, gradOutput: tmp2, reluOutput: buf.n1.pointer + offset,
-                               rows: rows, totalRows: totalRows, gradInput: tmp1, parameters: p,
-                               cache: buf.cache1.pointer, lane: lane)
-            block.conv1.backward(x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
-                                 gradInput: gN, parameters: p, workspace: ws, gradients: grads)
+            block.bn2.backward(
+                buf.c2.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
+                totalRows: totalRows, gradInput: tmp1, parameters: p, cache: buf.cache2.pointer,
+                lane: lane)
+            block.conv2.backward(
+                buf.n1.pointer + offset, gradOutput: tmp1, batch: n, height: buf.outSide,
+                width: buf.outSide, gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
+            block.bn1.backward(
+                buf.c1.pointer + offset, gradOutput: tmp2, reluOutput: buf.n1.pointer + offset,
+                rows: rows, totalRows: totalRows, gradInput: tmp1, parameters: p,
+                cache: buf.cache1.pointer, lane: lane)
+            block.conv1.backward(
+                x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
+                gradInput: gN, parameters: p, workspace: ws, gradients: grads)
             let inCount = n * inPerImage
             if let down = block.down, let cd = buf.cd, let cache = buf.cacheD {
-                down.bn.backward(cd.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
-                                 totalRows: totalRows, gradInput: tmp1, parameters: p, cache: cache.pointer,
-                                 lane: lane)
-                down.conv.backward(x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
-                                   gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
+                down.bn.backward(
+                    cd.pointer + offset, gradOutput: gO, reluOutput: nil, rows: rows,
+                    totalRows: totalRows, gradInput: tmp1, parameters: p, cache: cache.pointer,
+                    lane: lane)
+                down.conv.backward(
+                    x, gradOutput: tmp1, batch: n, height: buf.inSide, width: buf.inSide,
+                    gradInput: tmp2, parameters: p, workspace: ws, gradients: grads)
                 pk_add(gN, tmp2, inCount)
             } else {
                 pk_add(gN, gO, inCount)
@@ -303,11 +328,13 @@ final class ResNetPass: EncoderPass, @unchecked Sendable {
         let stemPixels = stemSide * stemSide, stemPerImage = stemPixels * c.widths[0]
         let offset = first * stemPerImage
         let tmp1 = at(gradC, stemPerImage)
-        e.stemBN.backward(stemConvOut.pointer + offset, gradOutput: at(gOut, stemPerImage),
-                          reluOutput: stemOut.pointer + offset, rows: n * stemPixels, totalRows: batch * stemPixels,
-                          gradInput: tmp1, parameters: p, cache: stemCache.pointer, lane: lane)
-        e.stemConv.backward(input.pointer + first * c.side * c.side * c.inChannels, gradOutput: tmp1, batch: n,
-                            height: c.side, width: c.side, gradInput: nil, parameters: p, workspace: ws,
-                            gradients: grads)
+        e.stemBN.backward(
+            stemConvOut.pointer + offset, gradOutput: at(gOut, stemPerImage),
+            reluOutput: stemOut.pointer + offset, rows: n * stemPixels, totalRows: batch * stemPixels,
+            gradInput: tmp1, parameters: p, cache: stemCache.pointer, lane: lane)
+        e.stemConv.backward(
+            input.pointer + first * c.side * c.side * c.inChannels, gradOutput: tmp1, batch: n,
+            height: c.side, width: c.side, gradInput: nil, parameters: p, workspace: ws,
+            gradients: grads)
     }
 }

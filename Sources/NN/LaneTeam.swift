@@ -127,8 +127,10 @@ public final class LaneTeam: @unchecked Sendable {
     }
 
     /// See `LaneContext.allReduce`.
-    func allReduce(lane: Int, count: Int, into result: UnsafeMutablePointer<Double>,
-                   _ fill: (UnsafeMutablePointer<Double>) -> Void) {
+    func allReduce(
+        lane: Int, count: Int, into result: UnsafeMutablePointer<Double>,
+        _ fill: (UnsafeMutablePointer<Double>) -> Void
+    ) {
         if lanes == 1 {
             fill(result)
             return
@@ -168,8 +170,10 @@ public struct LaneContext {
     /// Every lane calls this with the same `count`: `fill` writes this lane's partial (count Doubles);
     /// `result` (this lane's own) receives the sum over lanes in lane order, the same bit for bit on
     /// every lane.
-    public func allReduce(count: Int, into result: UnsafeMutablePointer<Double>,
-                          _ fill: (UnsafeMutablePointer<Double>) -> Void) {
+    public func allReduce(
+        count: Int, into result: UnsafeMutablePointer<Double>,
+        _ fill: (UnsafeMutablePointer<Double>) -> Void
+    ) {
         team.allReduce(lane: lane, count: count, into: result, fill)
     }
 

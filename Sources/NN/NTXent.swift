@@ -7,8 +7,10 @@ import Linalg
 /// ℓ_i = −s_{i,j(i)} + log Σ_{k≠i} exp(s_ik), L = mean over the 2N views.
 public enum NTXent {
     /// The loss, and dL/dz written into `gradient` ([2N, D]) when given.
-    public static func loss(_ z: UnsafePointer<Float>, views: Int, dimension d: Int, temperature: Float,
-                            gradient: UnsafeMutablePointer<Float>?) -> Float {
+    public static func loss(
+        _ z: UnsafePointer<Float>, views: Int, dimension d: Int, temperature: Float,
+        gradient: UnsafeMutablePointer<Float>?
+    ) -> Float {
         precondition(views % 2 == 0 && views >= 2, "NT-Xent needs pairs of views")
         let n2 = views, half = views / 2
         var norms = [Float](repeating: 0, count: n2)
@@ -22,8 +24,9 @@ public enum NTXent {
         var sim = [Float](repeating: 0, count: n2 * n2)
         zhat.withUnsafeBufferPointer { zh in
             sim.withUnsafeMutableBufferPointer { s in
-                Gemm.sgemm(m: n2, n: n2, k: d, a: zh.baseAddress!, b: zh.baseAddress!, transB: true,
-                           c: s.baseAddress!, alpha: 1 / temperature)
+                Gemm.sgemm(
+                    m: n2, n: n2, k: d, a: zh.baseAddress!, b: zh.baseAddress!, transB: true,
+                    c: s.baseAddress!, alpha: 1 / temperature)
             }
         }
         // Row-wise softmax over k ≠ i; G = dL/ds.
@@ -50,8 +53,9 @@ public enum NTXent {
             sym.withUnsafeBufferPointer { s in
                 zhat.withUnsafeBufferPointer { zh in
                     dzhat.withUnsafeMutableBufferPointer { dz in
-                        Gemm.sgemm(m: n2, n: d, k: n2, a: s.baseAddress!, b: zh.baseAddress!, c: dz.baseAddress!,
-                                   alpha: 1 / temperature)
+                        Gemm.sgemm(
+                            m: n2, n: d, k: n2, a: s.baseAddress!, b: zh.baseAddress!, c: dz.baseAddress!,
+                            alpha: 1 / temperature)
                     }
                 }
             }

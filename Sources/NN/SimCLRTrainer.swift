@@ -35,9 +35,10 @@ public final class SimCLRTrainer: @unchecked Sendable {
         self.config = config
         workspace = EncoderWorkspace(encoder: encoder, batch: 2 * config.batch, lanes: lanes)
         optimizer = Optimizer(.adamW, parameterCount: encoder.parameters.count, weightDecay: config.weightDecay)
-        schedule = LearningRateSchedule(peak: config.learningRate,
-                                        warmupSteps: max(1, Int(config.warmupEpochs * Float(stepsPerEpoch))),
-                                        totalSteps: stepsPerEpoch * config.epochs)
+        schedule = LearningRateSchedule(
+            peak: config.learningRate,
+            warmupSteps: max(1, Int(config.warmupEpochs * Float(stepsPerEpoch))),
+            totalSteps: stepsPerEpoch * config.epochs)
         gradProjection = FloatBuffer(count: 2 * config.batch * encoder.config.projectionOut)
     }
 
@@ -51,9 +52,10 @@ public final class SimCLRTrainer: @unchecked Sendable {
     @discardableResult
     public func trainStep() -> Float {
         workspace.forward(training: true, head: true)
-        let loss = NTXent.loss(workspace.projection.pointer, views: 2 * config.batch,
-                               dimension: encoder.config.projectionOut, temperature: config.temperature,
-                               gradient: gradProjection.pointer)
+        let loss = NTXent.loss(
+            workspace.projection.pointer, views: 2 * config.batch,
+            dimension: encoder.config.projectionOut, temperature: config.temperature,
+            gradient: gradProjection.pointer)
         encoder.parameters.zeroGradients()
         workspace.backward(gradProjection: gradProjection.pointer)
         optimizer.update(encoder.parameters, learningRate: schedule.rate(at: optimizer.step))
@@ -67,11 +69,12 @@ public final class SimCLRTrainer: @unchecked Sendable {
         metadata["plankterm.step"] = String(optimizer.step)
         metadata["plankterm.simclr"] = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
         metadata[Encoder.configKey] = String(decoding: try JSONEncoder().encode(encoder.config), as: UTF8.self)
-        try SafeTensors.write([
-            "values": .init(shape: [p.values.count], values: p.values.array),
-            "states": .init(shape: [p.stateValues.count], values: p.stateValues.array),
-            "moments": .init(shape: [optimizer.moments.count], values: optimizer.moments.array),
-        ], metadata: metadata, to: path)
+        try SafeTensors.write(
+            [
+                "values": .init(shape: [p.values.count], values: p.values.array),
+                "states": .init(shape: [p.stateValues.count], values: p.stateValues.array),
+                "moments": .init(shape: [optimizer.moments.count], values: optimizer.moments.array)
+            ], metadata: metadata, to: path)
     }
 
     /// Restores a checkpoint written by `checkpoint`; returns its metadata.
@@ -79,9 +82,9 @@ public final class SimCLRTrainer: @unchecked Sendable {
         let (tensors, metadata) = try SafeTensors.read(path: path)
         let p = encoder.parameters
         guard let values = tensors["values"], values.values.count == p.values.count,
-              let states = tensors["states"], states.values.count == p.stateValues.count,
-              let moments = tensors["moments"], moments.values.count == optimizer.moments.count,
-              let step = metadata["plankterm.step"].flatMap(Int.init)
+            let states = tensors["states"], states.values.count == p.stateValues.count,
+            let moments = tensors["moments"], moments.values.count == optimizer.moments.count,
+            let step = metadata["plankterm.step"].flatMap(Int.init)
         else { throw SafeTensors.Error.malformed(path: path, reason: "not a checkpoint of this encoder") }
         for i in 0..<values.values.count { p.values[i] = values.values[i] }
         for i in 0..<states.values.count { p.stateValues[i] = states.values[i] }

@@ -38,21 +38,26 @@ public struct ExactSearch: Sendable {
     /// The `k` rows of `base` (baseCount × dimension) with the largest inner product with each row of
     /// `queries` (queryCount × dimension). If `selfOffset` is given, query q is base row selfOffset + q and
     /// is not its own neighbour. Base indices in the answer are offset by `indexOffset`.
-    public func search(queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>, baseCount: Int,
-                       dimension d: Int, k: Int, selfOffset: Int? = nil, indexOffset: Int = 0) -> NeighborLists {
+    public func search(
+        queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>, baseCount: Int,
+        dimension d: Int, k: Int, selfOffset: Int? = nil, indexOffset: Int = 0
+    ) -> NeighborLists {
         var result = NeighborLists(queries: queryCount, k: k)
         guard queryCount > 0, baseCount > 0, k > 0 else { return result }
         return Gemm.singleThreaded {
-            searchParts(queries: queries, queryCount: queryCount, base: base, baseCount: baseCount, dimension: d, k: k,
-                        selfOffset: selfOffset, indexOffset: indexOffset, into: &result)
+            searchParts(
+                queries: queries, queryCount: queryCount, base: base, baseCount: baseCount, dimension: d, k: k,
+                selfOffset: selfOffset, indexOffset: indexOffset, into: &result)
             return result
         }
     }
 
     /// The search split over `threads` parts, each part's GEMMs single-threaded.
-    private func searchParts(queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>, baseCount: Int,
-                             dimension d: Int, k: Int, selfOffset: Int?, indexOffset: Int,
-                             into result: inout NeighborLists) {
+    private func searchParts(
+        queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>, baseCount: Int,
+        dimension d: Int, k: Int, selfOffset: Int?, indexOffset: Int,
+        into result: inout NeighborLists
+    ) {
         let parts = threads
         let q = ReadPointer(queries), b = ReadPointer(base)
         if queryCount >= 4 * parts || parts == 1 {
@@ -63,10 +68,11 @@ public struct ExactSearch: Sendable {
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
                         let range = bounds[part]
                         guard !range.isEmpty else { return }
-                        scan(queries: q.pointer + range.lowerBound * d, queryCount: range.count, base: b.pointer,
-                             baseRange: 0..<baseCount, dimension: d, k: k,
-                             selfOffset: selfOffset.map { $0 + range.lowerBound }, indexOffset: indexOffset,
-                             indices: indices.pointer + range.lowerBound * k, sims: sims.pointer + range.lowerBound * k)
+                        scan(
+                            queries: q.pointer + range.lowerBound * d, queryCount: range.count, base: b.pointer,
+                            baseRange: 0..<baseCount, dimension: d, k: k,
+                            selfOffset: selfOffset.map { $0 + range.lowerBound }, indexOffset: indexOffset,
+                            indices: indices.pointer + range.lowerBound * k, sims: sims.pointer + range.lowerBound * k)
                     }
                 }
             }
@@ -82,9 +88,11 @@ public struct ExactSearch: Sendable {
                     var local = NeighborLists(queries: queryCount, k: k)
                     local.indices.withUnsafeMutableBufferPointer { ip in
                         local.similarities.withUnsafeMutableBufferPointer { sp in
-                            scan(queries: q.pointer, queryCount: queryCount, base: b.pointer, baseRange: range, dimension: d,
-                                 k: k, selfOffset: selfOffset, indexOffset: indexOffset,
-                                 indices: ip.baseAddress!, sims: sp.baseAddress!)
+                            scan(
+                                queries: q.pointer, queryCount: queryCount, base: b.pointer, baseRange: range,
+                                dimension: d,
+                                k: k, selfOffset: selfOffset, indexOffset: indexOffset,
+                                indices: ip.baseAddress!, sims: sp.baseAddress!)
                         }
                     }
                     lists.pointer[part] = local
@@ -95,9 +103,11 @@ public struct ExactSearch: Sendable {
     }
 
     /// One thread's work: queries × base rows in `baseRange`, heaps in `indices`/`sims` (k per query).
-    private func scan(queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>,
-                      baseRange: Range<Int>, dimension d: Int, k: Int, selfOffset: Int?, indexOffset: Int,
-                      indices: UnsafeMutablePointer<Int32>, sims: UnsafeMutablePointer<Float>) {
+    private func scan(
+        queries: UnsafePointer<Float>, queryCount: Int, base: UnsafePointer<Float>,
+        baseRange: Range<Int>, dimension d: Int, k: Int, selfOffset: Int?, indexOffset: Int,
+        indices: UnsafeMutablePointer<Int32>, sims: UnsafeMutablePointer<Float>
+    ) {
         let qb = min(queryBlock, queryCount), bb = min(baseBlock, baseRange.count)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: qb * bb)
         defer { scores.deallocate() }
@@ -116,8 +126,9 @@ public struct ExactSearch: Sendable {
                     let skip = selfOffset.map { $0 + query - b0 } ?? -1
                     var threshold = heapSims[0]
                     for j in 0..<bn where row[j] > threshold && j != skip {
-                        Heap.replaceTop(sims: heapSims, indices: heapIndices, k: k, similarity: row[j],
-                                        index: Int32(b0 + j + indexOffset))
+                        Heap.replaceTop(
+                            sims: heapSims, indices: heapIndices, k: k, similarity: row[j],
+                            index: Int32(b0 + j + indexOffset))
                         threshold = heapSims[0]
                     }
                 }
@@ -163,8 +174,10 @@ extension NeighborLists {
 /// A fixed-size min-heap on (similarity, index) pairs stored in two parallel arrays; slot 0 is the worst.
 enum Heap {
     @inline(__always)
-    static func replaceTop(sims: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, k: Int,
-                           similarity: Float, index: Int32) {
+    static func replaceTop(
+        sims: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, k: Int,
+        similarity: Float, index: Int32
+    ) {
         var i = 0
         while true {
             let left = 2 * i + 1

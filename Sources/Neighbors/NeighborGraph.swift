@@ -1,7 +1,8 @@
 import Foundation
 import PlanktermCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors of the neighbour files.
@@ -68,7 +69,9 @@ public final class MappedMatrix: @unchecked Sendable {
         if let mapping { munmap(mapping, length) } else { UnsafeMutablePointer(mutating: pointer).deallocate() }
     }
 
-    public func row(_ r: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer + r * columns, count: columns) }
+    public func row(_ r: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: pointer + r * columns, count: columns)
+    }
 }
 
 /// The k-nearest-neighbour graph of all rows of an embeddings matrix (cosine, self excluded), stored as
@@ -84,8 +87,10 @@ public struct NeighborGraph: Sendable, Equatable {
 
     /// Builds the graph of all rows of `matrix`.
     public static func build(_ matrix: MappedMatrix, k: Int, search: ExactSearch = ExactSearch()) -> NeighborGraph {
-        NeighborGraph(lists: search.search(queries: matrix.pointer, queryCount: matrix.rows, base: matrix.pointer,
-                                           baseCount: matrix.rows, dimension: matrix.columns, k: k, selfOffset: 0))
+        NeighborGraph(
+            lists: search.search(
+                queries: matrix.pointer, queryCount: matrix.rows, base: matrix.pointer,
+                baseCount: matrix.rows, dimension: matrix.columns, k: k, selfOffset: 0))
     }
 
     /// Extends the graph to all rows of `matrix` whose first `rows` rows it already covers: new rows get
@@ -94,16 +99,20 @@ public struct NeighborGraph: Sendable, Equatable {
     public func extended(to matrix: MappedMatrix, search: ExactSearch = ExactSearch()) -> NeighborGraph {
         let old = rows, total = matrix.rows, d = matrix.columns
         guard total > old else { return self }
-        let newLists = search.search(queries: matrix.pointer + old * d, queryCount: total - old, base: matrix.pointer,
-                                     baseCount: total, dimension: d, k: k, selfOffset: old)
+        let newLists = search.search(
+            queries: matrix.pointer + old * d, queryCount: total - old, base: matrix.pointer,
+            baseCount: total, dimension: d, k: k, selfOffset: old)
         var oldLists = lists
         if old > 0 {
-            let candidates = search.search(queries: matrix.pointer, queryCount: old, base: matrix.pointer + old * d,
-                                           baseCount: total - old, dimension: d, k: k, indexOffset: old)
+            let candidates = search.search(
+                queries: matrix.pointer, queryCount: old, base: matrix.pointer + old * d,
+                baseCount: total - old, dimension: d, k: k, indexOffset: old)
             oldLists.merge(candidates)
         }
-        return NeighborGraph(lists: NeighborLists(k: k, indices: oldLists.indices + newLists.indices,
-                                                  similarities: oldLists.similarities + newLists.similarities))
+        return NeighborGraph(
+            lists: NeighborLists(
+                k: k, indices: oldLists.indices + newLists.indices,
+                similarities: oldLists.similarities + newLists.similarities))
     }
 
     public func write(to path: String) throws(NeighborsError) {
@@ -126,22 +135,32 @@ public struct NeighborGraph: Sendable, Equatable {
             throw .cannotRead(path: path, reason: ErrorText.describe(error))
         }
         guard data.count >= 16 else { throw .malformed(path: path, reason: "shorter than its header") }
-        let header = (0..<4).map { i in data.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) } }
-        guard header[0] == magic, header[1] == 1 else { throw .malformed(path: path, reason: "not a version-1 PKNN file") }
+        let header = (0..<4).map { i in
+            data.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+        }
+        guard header[0] == magic, header[1] == 1 else {
+            throw .malformed(path: path, reason: "not a version-1 PKNN file")
+        }
         let rows = Int(header[2]), k = Int(header[3])
         guard data.count == 16 + rows * k * 8 else {
             throw .malformed(path: path, reason: "\(data.count) bytes for \(rows) rows × \(k) neighbours")
         }
         var indices = [Int32](repeating: 0, count: rows * k), sims = [Float](repeating: 0, count: rows * k)
         data.withUnsafeBytes { raw in
-            indices.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[16..<(16 + rows * k * 4)])) }
-            sims.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(16 + rows * k * 4)...])) }
+            indices.withUnsafeMutableBytes {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[16..<(16 + rows * k * 4)]))
+            }
+            sims.withUnsafeMutableBytes {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(16 + rows * k * 4)...]))
+            }
         }
         // Every entry is a row of the graph (or -1, no neighbour) with a cosine similarity, so that a damaged
         // file is refused here instead of sending a reader out of bounds.
         for i in 0..<(rows * k) {
             let index = indices[i], sim = sims[i]
-            let valid = index == -1 ? (sim == -.infinity || sim.isNaN || (-1.001...1.001).contains(sim))
+            let valid =
+                index == -1
+                ? (sim == -.infinity || sim.isNaN || (-1.001...1.001).contains(sim))
                 : (index >= 0 && Int(index) < rows && (-1.001...1.001).contains(sim))
             if !valid { throw .malformed(path: path, reason: "entry \(i) (row \(i / k)) is not a neighbour") }
         }

@@ -42,7 +42,9 @@ public struct Bitmap: Sendable, Equatable {
                     }
                     sy += 1
                 }
-                for c in 0..<channels { out[(ty * w + tx) * channels + c] = UInt8(min(255, max(0, (sum[c] / area).rounded()))) }
+                for c in 0..<channels {
+                    out[(ty * w + tx) * channels + c] = UInt8(min(255, max(0, (sum[c] / area).rounded())))
+                }
             }
         }
         return Bitmap(width: w, height: h, channels: channels, pixels: out)

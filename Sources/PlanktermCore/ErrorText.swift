@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Words for errors that come from the operating system or from Foundation, so that no
@@ -39,9 +40,9 @@ public enum ErrorText {
     /// The current `errno`, in words (read it before any other call can change it).
     public static func lastErrno() -> String {
         #if canImport(Glibc)
-        errno(Glibc.errno)
+            errno(Glibc.errno)
         #else
-        errno(Darwin.errno)
+            errno(Darwin.errno)
         #endif
     }
 
@@ -72,16 +73,19 @@ public enum ErrorText {
         switch error {
         case .dataCorrupted(let context):
             // At a field, the JSON was read and a value was refused: its decoder says why.
-            return context.codingPath.isEmpty ? "not valid JSON" : "a bad value\(at(context)): \(context.debugDescription)"
+            return context.codingPath.isEmpty
+                ? "not valid JSON" : "a bad value\(at(context)): \(context.debugDescription)"
         case .keyNotFound(let key, let context): return "no field \(key.stringValue)\(at(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "a field of the wrong kind\(at(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "a field of the wrong kind\(at(context))"
         @unknown default: return "not the expected JSON"
         }
     }
 
     private static func withoutBoilerplate(_ text: String) -> String {
         var t = text
-        for prefix in ["The operation could not be completed. ", "The operation couldn’t be completed. "] where t.hasPrefix(prefix) {
+        for prefix in ["The operation could not be completed. ", "The operation couldn’t be completed. "]
+        where t.hasPrefix(prefix) {
             t.removeFirst(prefix.count)
         }
         return t.isEmpty ? text : t

@@ -27,8 +27,12 @@ public struct AbundanceReport: Sendable, Codable {
         public var adjustedUpper: Double?
 
         enum CodingKeys: String, CodingKey {
-            case name, validated, classifyAndCount = "classify_and_count", expected, corrected, lower, upper
-            case adjusted, adjustedLower = "adjusted_lower", adjustedUpper = "adjusted_upper"
+            case name, validated
+            case classifyAndCount = "classify_and_count"
+            case expected, corrected, lower, upper
+            case adjusted
+            case adjustedLower = "adjusted_lower"
+            case adjustedUpper = "adjusted_upper"
         }
     }
 
@@ -36,12 +40,18 @@ public struct AbundanceReport: Sendable, Codable {
     public var groupedBy: String
     public var groups: [Group]
 
-    enum CodingKeys: String, CodingKey { case modelId = "model_id", groupedBy = "grouped_by", groups }
+    enum CodingKeys: String, CodingKey {
+        case modelId = "model_id"
+        case groupedBy = "grouped_by"
+        case groups
+    }
 
     /// Groups the predicted images by `by` ("folder": the image's folder; anything else: an imported
     /// metadata column, images without it in group "(none)") and estimates each group's class counts.
-    public static func build(store: ProjectStore, by: String, minimum: Int = PredictionSet.minimumForEM,
-                             bootstrap: Int = 100, seed: UInt64 = 0) throws -> AbundanceReport {
+    public static func build(
+        store: ProjectStore, by: String, minimum: Int = PredictionSet.minimumForEM,
+        bootstrap: Int = 100, seed: UInt64 = 0
+    ) throws -> AbundanceReport {
         let (record, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let images = Dictionary(uniqueKeysWithValues: try store.usableImageSummaries().map { ($0.id, $0) })
         let validated = try store.validatedLabels()
@@ -55,8 +65,9 @@ public struct AbundanceReport: Sendable, Codable {
             let values = try store.field(by)
             guard !values.isEmpty else {
                 let known = try store.fieldNames()
-                throw ProjectError.invalidOption("no image has a metadata column '\(by)'"
-                    + (known.isEmpty ? " (none were imported)" : " (known: \(known.joined(separator: ", ")))"))
+                throw ProjectError.invalidOption(
+                    "no image has a metadata column '\(by)'"
+                        + (known.isEmpty ? " (none were imported)" : " (known: \(known.joined(separator: ", ")))"))
             }
             for id in images.keys { groupOf[id] = values[id] ?? "(none)" }
         }
@@ -75,19 +86,23 @@ public struct AbundanceReport: Sendable, Codable {
                 if let c = validated[id], let j = classIndex[c] { validatedCounts[j] += 1 }
             }
             let enough = ids.count >= minimum
-            let estimate = AbundanceEstimate(posteriors: p, classes: k, trainPrior: parameters.trainPrior,
-                                             bootstrap: enough ? bootstrap : 0, seed: seed, outOfFold: outOfFold)
+            let estimate = AbundanceEstimate(
+                posteriors: p, classes: k, trainPrior: parameters.trainPrior,
+                bootstrap: enough ? bootstrap : 0, seed: seed, outOfFold: outOfFold)
             let rows = (0..<k).map { j in
-                ClassRow(name: parameters.classNames[j], validated: validatedCounts[j],
-                         classifyAndCount: estimate.classifyAndCount[j], expected: estimate.expectedCounts[j],
-                         corrected: enough ? estimate.corrected[j] : nil, lower: enough ? estimate.correctedLower[j] : nil,
-                         upper: enough ? estimate.correctedUpper[j] : nil,
-                         adjusted: estimate.adjusted?[j], adjustedLower: enough ? estimate.adjustedLower?[j] : nil,
-                         adjustedUpper: enough ? estimate.adjustedUpper?[j] : nil)
+                ClassRow(
+                    name: parameters.classNames[j], validated: validatedCounts[j],
+                    classifyAndCount: estimate.classifyAndCount[j], expected: estimate.expectedCounts[j],
+                    corrected: enough ? estimate.corrected[j] : nil, lower: enough ? estimate.correctedLower[j] : nil,
+                    upper: enough ? estimate.correctedUpper[j] : nil,
+                    adjusted: estimate.adjusted?[j], adjustedLower: enough ? estimate.adjustedLower?[j] : nil,
+                    adjustedUpper: enough ? estimate.adjustedUpper?[j] : nil)
             }
-            groups.append(Group(name: name, images: ids.count,
-                                refused: enough ? nil : "\(ids.count) images: EM needs at least \(minimum)",
-                                classes: rows))
+            groups.append(
+                Group(
+                    name: name, images: ids.count,
+                    refused: enough ? nil : "\(ids.count) images: EM needs at least \(minimum)",
+                    classes: rows))
         }
         return AbundanceReport(modelId: record.id, groupedBy: by, groups: groups)
     }

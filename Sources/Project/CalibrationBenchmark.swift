@@ -63,10 +63,12 @@ public struct CalibrationBenchmark: Sendable {
 
     /// `classes` random classes (nil: all) with `perClass` labels each (at most half of a class's
     /// images), `draws` times, seeded.
-    public func run(truth: [ImageID: String], classes: Int?, perClass: Int, draws: Int, head: HeadKind,
-                    calibration: Calibration.Method = .bcts, selectCalibration: Bool = true,
-                    matchFoldPenalty: Bool = true, seed: UInt64 = 0, threads: Int = 2,
-                    report: (Case) -> Void = { _ in }) throws -> [Case] {
+    public func run(
+        truth: [ImageID: String], classes: Int?, perClass: Int, draws: Int, head: HeadKind,
+        calibration: Calibration.Method = .bcts, selectCalibration: Bool = true,
+        matchFoldPenalty: Bool = true, seed: UInt64 = 0, threads: Int = 2,
+        report: (Case) -> Void = { _ in }
+    ) throws -> [Case] {
         let embeddings = try ProjectEmbeddings.load(store: store)
         let features = embeddings.features
         var byClass: [String: [Int]] = [:]
@@ -85,8 +87,9 @@ public struct CalibrationBenchmark: Sendable {
                 let eligible = names.filter { byClass[$0]!.count >= 2 * perClass }
                 chosen = Array(eligible.shuffled(using: &rng).prefix(classes)).sorted()
             }
-            let (labelledRows, labelledClasses, allRows, allClasses) = Self.drawLabels(chosen.map { byClass[$0]! },
-                                                                                       perClass: perClass, using: &rng)
+            let (labelledRows, labelledClasses, allRows, allClasses) = Self.drawLabels(
+                chosen.map { byClass[$0]! },
+                perClass: perClass, using: &rng)
             let isLabelled = Set(labelledRows)
             let k = chosen.count
             var settings = HeadSettings(kind: head, seed: seed &+ UInt64(draw))
@@ -95,10 +98,11 @@ public struct CalibrationBenchmark: Sendable {
             training.selectCalibration = selectCalibration
             training.matchFoldPenalty = matchFoldPenalty
             let outcome = training.run(features, rows: labelledRows, labels: labelledClasses, classes: k)
-            let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
-                                            trainPrior: outcome.trainPrior, features: features, rows: allRows,
-                                            priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
-                                            outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
+            let predictions = PredictionSet(
+                head: outcome.head, calibration: outcome.calibration,
+                trainPrior: outcome.trainPrior, features: features, rows: allRows,
+                priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
+                outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
             var shown: [Double] = [], balanced: [Double] = [], scoredTruth: [Int] = [], scoredCalls: [Int] = []
             let calls = predictions.calls
             for (i, row) in allRows.enumerated() where !isLabelled.contains(row) {
@@ -113,28 +117,31 @@ public struct CalibrationBenchmark: Sendable {
             var truthMix = [Double](repeating: 0, count: k)
             for y in scoredTruth { truthMix[y] += 1 / Double(scoredTruth.count) }
             let oracle = ClassificationMetrics(
-                probabilities: Probabilities.shiftPrior(balanced, classes: k, train: outcome.trainPrior, target: truthMix),
+                probabilities: Probabilities.shiftPrior(
+                    balanced, classes: k, train: outcome.trainPrior, target: truthMix),
                 classes: k, truth: scoredTruth)
             let decision = predictions.priorDecision
-            let eceUnmapped = Self.eceWithoutTopLabelMap(predictions, scored: allRows.indices.filter { !isLabelled.contains(allRows[$0]) },
-                                                          truth: scoredTruth)
+            let eceUnmapped = Self.eceWithoutTopLabelMap(
+                predictions, scored: allRows.indices.filter { !isLabelled.contains(allRows[$0]) },
+                truth: scoredTruth)
             let oof = outcome.calibrationQuality
-            let result = Case(draw: draw, classes: k, labels: labelledRows.count, scored: scoredTruth.count,
-                              head: head.rawValue, calibration: outcome.calibration.summary,
-                              oofECE: oof?.ece, oofECELower: oof?.lower, oofECEUpper: oof?.upper,
-                              calibrationTrusted: oof?.trusted ?? false,
-                              ece: after.ece15, eceBefore: before.ece15, balancedAccuracy: after.balancedAccuracy,
-                              balancedAccuracyBefore: before.balancedAccuracy, accuracy: after.accuracy,
-                              accuracyBefore: before.accuracy, balancedAccuracySampleCall: sampleCall.balancedAccuracy,
-                              accuracySampleCall: sampleCall.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
-                              accuracyTruePrior: oracle.accuracy, eceTruePrior: oracle.ece15,
-                              meanConfidence: Self.meanTopProbability(shown, classes: k),
-                              reliability: after.reliability.map { [Double($0.count), $0.confidence, $0.accuracy] },
-                              eceBeforeTopLabelMap: eceUnmapped, flipped: decision?.flipped, gain: decision?.gain,
-                              gainError: decision?.gainError, labelledEMError: outcome.priorCheck?.emError,
-                              labelledMeanError: outcome.priorCheck?.meanPosteriorError,
-                              priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason,
-                              seconds: Date().timeIntervalSince(started))
+            let result = Case(
+                draw: draw, classes: k, labels: labelledRows.count, scored: scoredTruth.count,
+                head: head.rawValue, calibration: outcome.calibration.summary,
+                oofECE: oof?.ece, oofECELower: oof?.lower, oofECEUpper: oof?.upper,
+                calibrationTrusted: oof?.trusted ?? false,
+                ece: after.ece15, eceBefore: before.ece15, balancedAccuracy: after.balancedAccuracy,
+                balancedAccuracyBefore: before.balancedAccuracy, accuracy: after.accuracy,
+                accuracyBefore: before.accuracy, balancedAccuracySampleCall: sampleCall.balancedAccuracy,
+                accuracySampleCall: sampleCall.accuracy, balancedAccuracyTruePrior: oracle.balancedAccuracy,
+                accuracyTruePrior: oracle.accuracy, eceTruePrior: oracle.ece15,
+                meanConfidence: Self.meanTopProbability(shown, classes: k),
+                reliability: after.reliability.map { [Double($0.count), $0.confidence, $0.accuracy] },
+                eceBeforeTopLabelMap: eceUnmapped, flipped: decision?.flipped, gain: decision?.gain,
+                gainError: decision?.gainError, labelledEMError: outcome.priorCheck?.emError,
+                labelledMeanError: outcome.priorCheck?.meanPosteriorError,
+                priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason,
+                seconds: Date().timeIntervalSince(started))
             report(result)
             cases.append(result)
         }
@@ -143,7 +150,8 @@ public struct CalibrationBenchmark: Sendable {
 
     /// Up to `perClass` labelled rows of each class (at most half of its `members`), and every row with its class.
     static func drawLabels(_ members: [[Int]], perClass: Int, using rng: inout SeededGenerator)
-        -> (labelled: [Int], labelledClasses: [Int], all: [Int], allClasses: [Int]) {
+        -> (labelled: [Int], labelledClasses: [Int], all: [Int], allClasses: [Int])
+    {
         var labelled: [Int] = [], labelledClasses: [Int] = [], all: [Int] = [], allClasses: [Int] = []
         for (c, rows) in members.enumerated() {
             for row in rows.shuffled(using: &rng).prefix(min(perClass, rows.count / 2)) {
@@ -159,10 +167,13 @@ public struct CalibrationBenchmark: Sendable {
     /// ECE on the `scored` rows of `predictions` shown as before the top-label map (shifted posteriors).
     static func eceWithoutTopLabelMap(_ predictions: PredictionSet, scored: [Int], truth: [Int]) -> Double {
         let k = predictions.classes
-        let unmapped = Probabilities.shiftPrior(predictions.posteriors, classes: k, train: predictions.trainPrior,
-                                                target: predictions.targetPrior)
-        return ClassificationMetrics(probabilities: scored.flatMap { unmapped[($0 * k)..<($0 * k + k)] }, classes: k,
-                                     truth: truth).ece15
+        let unmapped = Probabilities.shiftPrior(
+            predictions.posteriors, classes: k, train: predictions.trainPrior,
+            target: predictions.targetPrior)
+        return ClassificationMetrics(
+            probabilities: scored.flatMap { unmapped[($0 * k)..<($0 * k + k)] }, classes: k,
+            truth: truth
+        ).ece15
     }
 
     static func meanTopProbability(_ p: [Double], classes k: Int) -> Double {

@@ -4,8 +4,9 @@ import Learning
 import Neighbors
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `plankterm train` is asked to do.
@@ -14,8 +15,10 @@ public struct ClassifierSettings: Sendable {
     public var calibration: Calibration.Method
     public var folds: Int
 
-    public init(head: HeadKind = .linear, seed: UInt64 = 0, calibration: Calibration.Method = .bcts,
-                folds: Int = 5, threads: Int = 2) {
+    public init(
+        head: HeadKind = .linear, seed: UInt64 = 0, calibration: Calibration.Method = .bcts,
+        folds: Int = 5, threads: Int = 2
+    ) {
         self.head = HeadSettings(kind: head, seed: seed)
         self.head.threads = threads
         self.calibration = calibration
@@ -48,11 +51,22 @@ public struct TrainReport: Sendable, Codable, Equatable {
     public var calibrationTrusted: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case priorCorrection = "prior_correction", priorReason = "prior_reason", calibration
-        case eceAfterLower = "ece_after_lower", eceAfterUpper = "ece_after_upper", calibrationTrusted = "calibration_trusted"
-        case modelId = "model_id", head, labelsUsed = "labels_used", classes, imagesPredicted = "images_predicted"
-        case outOfFoldAccuracy = "oof_accuracy", outOfFoldBalancedAccuracy = "oof_balanced_accuracy"
-        case eceBefore = "ece_before", eceAfter = "ece_after", temperature, folds, seconds
+        case priorCorrection = "prior_correction"
+        case priorReason = "prior_reason"
+        case calibration
+        case eceAfterLower = "ece_after_lower"
+        case eceAfterUpper = "ece_after_upper"
+        case calibrationTrusted = "calibration_trusted"
+        case modelId = "model_id"
+        case head
+        case labelsUsed = "labels_used"
+        case classes
+        case imagesPredicted = "images_predicted"
+        case outOfFoldAccuracy = "oof_accuracy"
+        case outOfFoldBalancedAccuracy = "oof_balanced_accuracy"
+        case eceBefore = "ece_before"
+        case eceAfter = "ece_after"
+        case temperature, folds, seconds
     }
 }
 
@@ -126,7 +140,9 @@ public struct ClassifierRun: Sendable {
     /// version current in one transaction (a failure before that leaves the previous model current).
     /// An error thrown by `progress` (a cancelled job) stops the run at its next report; nothing is
     /// installed then.
-    public func train(_ settings: ClassifierSettings, progress: (String, Double) throws -> Void = { _, _ in }) throws -> TrainReport {
+    public func train(_ settings: ClassifierSettings, progress: (String, Double) throws -> Void = { _, _ in }) throws
+        -> TrainReport
+    {
         let started = clock.now()
         // The change report compares with the current model's calls: an older model's are upgraded first
         // (a damaged file of the old model must not stop a new one).
@@ -140,51 +156,63 @@ public struct ClassifierRun: Sendable {
         let index = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })
         let rows = labelled.map(\.row), labels = labelled.map { index[$0.classId]! }
         try progress("fitting \(settings.head.kind.rawValue) head on \(rows.count) labels", 0)
-        let outcome = try Self.fit(settings, features: features, rows: rows, labels: labels, classes: classIds.count,
-                                   progress: progress)
+        let outcome = try Self.fit(
+            settings, features: features, rows: rows, labels: labels, classes: classIds.count,
+            progress: progress)
         let allRows = embeddings.rows
         try progress("predicting \(allRows.count) images", 0.8)
-        let predictions = PredictionSet(head: outcome.head, calibration: outcome.calibration,
-                                        trainPrior: outcome.trainPrior, features: features, rows: allRows,
-                                        priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
-                                        outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
+        let predictions = PredictionSet(
+            head: outcome.head, calibration: outcome.calibration,
+            trainPrior: outcome.trainPrior, features: features, rows: allRows,
+            priorCheck: outcome.priorCheck, foldHeads: outcome.foldHeads,
+            outOfFold: (outcome.outOfFoldPosteriors, outcome.outOfFoldTruth))
         let createdAt = clock.now()
-        let modelId = Self.modelId(encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
+        let modelId = Self.modelId(
+            encoder: embeddings.encoderId, settings: settings, labels: labelled.count, time: createdAt)
         let files = ModelFiles(project: store.directory, modelId: modelId)
         let checksum = try Self.writeFloats(predictions.posteriors, to: files.posteriorsPath)
         // Until the model is installed its files are orphans: any failure from here removes them.
         do {
-            let oofChecksum = outcome.outOfFoldTruth.isEmpty ? nil
+            let oofChecksum =
+                outcome.outOfFoldTruth.isEmpty
+                ? nil
                 : try Self.writeFloats(outcome.outOfFoldPosteriors, to: files.outOfFoldPath)
             let parameters = ClassifierParameters(
                 head: settings.head.kind, encoder: embeddings.encoderId, classIds: classIds,
                 classNames: classIds.map { names[$0] ?? "class \($0)" }, counts: outcome.counts,
                 trainPrior: outcome.trainPrior, targetPrior: predictions.targetPrior,
-                targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck, calibration: outcome.calibration,
+                targetPriorSource: predictions.priorSource, priorCheck: outcome.priorCheck,
+                calibration: outcome.calibration,
                 seed: settings.head.seed, folds: outcome.folds, posteriorsFile: files.posteriors,
                 posteriorsRows: allRows.count, posteriorsSHA256: checksum, labelsThrough: labelsThrough,
                 priorDecision: predictions.priorDecision, calibrationQuality: outcome.calibrationQuality,
                 outOfFoldFile: oofChecksum == nil ? nil : files.outOfFold,
                 outOfFoldTruth: oofChecksum == nil ? nil : outcome.outOfFoldTruth, outOfFoldSHA256: oofChecksum,
                 call: ClassifierParameters.balancedCall, topLabelMap: predictions.topLabelMap)
-            let records = Self.records(predictions, classIds: classIds, images: allRows.map { embeddings.rowImage[$0]! })
+            let records = Self.records(
+                predictions, classIds: classIds, images: allRows.map { embeddings.rowImage[$0]! })
             let seconds = clock.now().timeIntervalSince(started)
             try progress("comparing with the current model", 0.9)
-            let metrics = TrainMetrics(outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
-                                       labels: rows.count, seconds: seconds, calibration: outcome.calibration.summary,
-                                       calibrationQuality: outcome.calibrationQuality,
-                                       priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason)
+            let metrics = TrainMetrics(
+                outOfFoldBefore: outcome.outOfFoldBefore, outOfFoldAfter: outcome.outOfFoldAfter,
+                labels: rows.count, seconds: seconds, calibration: outcome.calibration.summary,
+                calibrationQuality: outcome.calibrationQuality,
+                priorSource: predictions.priorSource, priorReason: predictions.priorDecision?.reason)
             // The report is on disk before the model is installed: a current model always has one.
-            try ModelChangeReport.make(store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
-                                       names: names, validated: validated,
-                                       records: records, metrics: metrics).write(project: store.directory)
+            try ModelChangeReport.make(
+                store: store, modelId: modelId, createdAt: createdAt, labelsUsed: rows.count,
+                names: names, validated: validated,
+                records: records, metrics: metrics
+            ).write(project: store.directory)
             try progress("installing the new model", 0.95)
-            try store.installClassifier(id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
-                                        createdAt: createdAt, predictions: records)
+            try store.installClassifier(
+                id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
+                createdAt: createdAt, predictions: records)
             try? progress("done", 1)
-            return TrainReport(modelId: modelId, head: settings.head.kind, labelsUsed: rows.count,
-                               classes: classIds.count, imagesPredicted: records.count, seconds: seconds,
-                               outcome: outcome, predictions: predictions)
+            return TrainReport(
+                modelId: modelId, head: settings.head.kind, labelsUsed: rows.count,
+                classes: classIds.count, imagesPredicted: records.count, seconds: seconds,
+                outcome: outcome, predictions: predictions)
         } catch {
             files.remove()
             throw error
@@ -194,7 +222,8 @@ public struct ClassifierRun: Sendable {
     /// The embedding rows that have a validated label, in row order, and the classes among them (sorted
     /// ids); at least 2 classes are needed.
     private func labelledRows(_ validated: [ImageID: Int64], embeddings: ProjectEmbeddings) throws
-        -> (labelled: [(row: Int, classId: Int64)], classIds: [Int64]) {
+        -> (labelled: [(row: Int, classId: Int64)], classIds: [Int64])
+    {
         var labelled: [(row: Int, classId: Int64)] = []
         for (image, classId) in validated {
             if let row = embeddings.rowOf[image] { labelled.append((row, classId)) }
@@ -202,22 +231,29 @@ public struct ClassifierRun: Sendable {
         labelled.sort { $0.row < $1.row }
         let classIds = Array(Set(labelled.map(\.classId))).sorted()
         guard classIds.count >= 2 else {
-            throw ProjectError.notEnoughLabels(project: store.directory,
-                                               reason: "training needs validated labels of at least 2 classes (\(classIds.count) found among embedded images)")
+            throw ProjectError.notEnoughLabels(
+                project: store.directory,
+                reason:
+                    "training needs validated labels of at least 2 classes (\(classIds.count) found among embedded images)"
+            )
         }
         return (labelled, classIds)
     }
 
     /// Fits and calibrates the head (`ClassifierTraining`), reporting cross-validation as the first 80 % of
     /// the run; an error thrown by `progress` is rethrown once the fit returns.
-    private static func fit(_ settings: ClassifierSettings, features: Features, rows: [Int], labels: [Int],
-                            classes k: Int, progress: (String, Double) throws -> Void) throws -> TrainingOutcome {
+    private static func fit(
+        _ settings: ClassifierSettings, features: Features, rows: [Int], labels: [Int],
+        classes k: Int, progress: (String, Double) throws -> Void
+    ) throws -> TrainingOutcome {
         var stopped: (any Error)?
-        let outcome = ClassifierTraining(settings: settings.head, calibration: settings.calibration, folds: settings.folds)
-            .run(features, rows: rows, labels: labels, classes: k) { fraction in
-                guard stopped == nil else { return }
-                do { try progress("cross-validating", 0.8 * fraction) } catch { stopped = error }
-            }
+        let outcome = ClassifierTraining(
+            settings: settings.head, calibration: settings.calibration, folds: settings.folds
+        )
+        .run(features, rows: rows, labels: labels, classes: k) { fraction in
+            guard stopped == nil else { return }
+            do { try progress("cross-validating", 0.8 * fraction) } catch { stopped = error }
+        }
         if let stopped { throw stopped }
         return outcome
     }
@@ -226,15 +262,17 @@ public struct ClassifierRun: Sendable {
     /// balanced decision (`PredictionSet.calls`, the "rare-class view") with its probability in this
     /// sample as `confidence`; `top` holds the five most probable classes in this sample ("expected in
     /// this sample"), so the call need not be `top[0]`.
-    public static func records(_ predictions: PredictionSet, classIds: [Int64], images: [ImageID]) -> [PredictionRecord] {
+    public static func records(_ predictions: PredictionSet, classIds: [Int64], images: [ImageID]) -> [PredictionRecord]
+    {
         let k = predictions.classes
         return zip(predictions.calls, images).enumerated().map { i, pair in
             let (call, image) = pair
             let top = predictions.top(i)
             let u = predictions.uncertainty(i)
-            return PredictionRecord(imageID: image, classID: classIds[call], confidence: predictions.corrected[i * k + call],
-                                    top: top.map { (classIds[$0.index], Float($0.probability)) },
-                                    leastConfidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, row: i)
+            return PredictionRecord(
+                imageID: image, classID: classIds[call], confidence: predictions.corrected[i * k + call],
+                top: top.map { (classIds[$0.index], Float($0.probability)) },
+                leastConfidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, row: i)
         }
     }
 
@@ -257,29 +295,35 @@ public struct ClassifierRun: Sendable {
         for p in try store.predictions(model: record.id).values where p.row >= 0 && p.row < matrix.rows {
             let q = matrix.row(p.row).map(Double.init)
             let call = Probabilities.balancedCalls(q, classes: k, train: parameters.trainPrior)[0]
-            let shown = Probabilities.shiftPrior(q, classes: k, train: parameters.trainPrior, target: parameters.targetPrior)
+            let shown = Probabilities.shiftPrior(
+                q, classes: k, train: parameters.trainPrior, target: parameters.targetPrior)
             calls.append((p.imageID, parameters.classIds[call], shown[call]))
         }
         parameters.call = ClassifierParameters.balancedCall
-        return try store.rewriteCalls(model: record.id, expected: record.parameters, parameters: try json(parameters),
-                                      calls: calls)
+        return try store.rewriteCalls(
+            model: record.id, expected: record.parameters, parameters: try json(parameters),
+            calls: calls)
     }
 
     /// The current classifier with its parameters, posteriors file and predictions; `ProjectError.noModel`
     /// when none has been trained. A model from before issue 15 has its calls upgraded first
     /// (`upgradeCalls`).
     public static func current(store: ProjectStore) throws
-        -> (record: ClassifierRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
-            predictions: [ImageID: PredictionRecord]) {
+        -> (
+            record: ClassifierRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
+            predictions: [ImageID: PredictionRecord]
+        )
+    {
         try upgradeCalls(store: store)
         guard let record = try store.currentClassifier() else { throw ProjectError.noModel(project: store.directory) }
         let parameters = try parameters(of: record)
         let matrix = try posteriors(project: store.directory, parameters: parameters)
         let predictions = try store.predictions(model: record.id)
         if let bad = predictions.values.first(where: { $0.row < 0 || $0.row >= matrix.rows }) {
-            throw ProjectError.damaged(path: store.directory + "/" + parameters.posteriorsFile,
-                                       reason: "it has \(matrix.rows) rows, but a prediction refers to row \(bad.row)",
-                                       remedy: "train a new model ('plankterm train \(store.directory)')")
+            throw ProjectError.damaged(
+                path: store.directory + "/" + parameters.posteriorsFile,
+                reason: "it has \(matrix.rows) rows, but a prediction refers to row \(bad.row)",
+                remedy: "train a new model ('plankterm train \(store.directory)')")
         }
         return (record, parameters, matrix, predictions)
     }
@@ -308,7 +352,9 @@ public struct ClassifierRun: Sendable {
 
     /// The out-of-fold record of a classifier version, if it has one; refused as damaged when the file is
     /// not what was written.
-    public static func outOfFold(project: String, parameters: ClassifierParameters) throws -> AbundanceEstimate.OutOfFold? {
+    public static func outOfFold(project: String, parameters: ClassifierParameters) throws -> AbundanceEstimate
+        .OutOfFold?
+    {
         guard let file = parameters.outOfFoldFile, let truth = parameters.outOfFoldTruth else { return nil }
         let path = project + "/" + file
         let k = parameters.classIds.count
@@ -341,7 +387,8 @@ public struct ClassifierRun: Sendable {
     /// refused with `ProjectError.damaged`: nothing is ever computed from a damaged file.
     public static func posteriors(project: String, parameters: ClassifierParameters) throws -> MappedMatrix {
         let path = project + "/" + parameters.posteriorsFile
-        let remedy = "train a new model ('plankterm train \(project)') or make an earlier one current ('plankterm models \(project) --use ID')"
+        let remedy =
+            "train a new model ('plankterm train \(project)') or make an earlier one current ('plankterm models \(project) --use ID')"
         func damaged(_ reason: String) -> ProjectError { .damaged(path: path, reason: reason, remedy: remedy) }
         let classes = parameters.classIds.count
         let matrix: MappedMatrix
@@ -352,7 +399,9 @@ public struct ClassifierRun: Sendable {
         }
         if let expected = parameters.posteriorsRows {
             guard matrix.rows == expected, DerivedFile.size(path) == Int64(expected * classes * 4) else {
-                throw damaged("\(DerivedFile.size(path) ?? 0) bytes, \(expected * classes * 4) expected (\(expected) images × \(classes) classes)")
+                throw damaged(
+                    "\(DerivedFile.size(path) ?? 0) bytes, \(expected * classes * 4) expected (\(expected) images × \(classes) classes)"
+                )
             }
         }
         let bytes = UnsafeRawBufferPointer(start: matrix.pointer, count: matrix.rows * classes * 4)
@@ -366,7 +415,8 @@ public struct ClassifierRun: Sendable {
     }
 
     static func modelId(encoder: String, settings: ClassifierSettings, labels: Int, time: Date) -> String {
-        let text = "\(encoder) \(settings.head.kind) \(settings.head.seed) \(labels) \(time.timeIntervalSince1970) \(UUID().uuidString)"
+        let text =
+            "\(encoder) \(settings.head.kind) \(settings.head.seed) \(labels) \(time.timeIntervalSince1970) \(UUID().uuidString)"
         return "clf-" + SHA256.hash(data: Data(text.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -375,7 +425,8 @@ public struct ClassifierRun: Sendable {
     public static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
@@ -429,18 +480,21 @@ private struct ModelFiles {
 
 extension TrainReport {
     /// The report of a training run, from what it fitted and predicted.
-    fileprivate init(modelId: String, head: HeadKind, labelsUsed: Int, classes: Int, imagesPredicted: Int,
-                     seconds: Double, outcome: TrainingOutcome, predictions: PredictionSet) {
-        self.init(modelId: modelId, head: head.rawValue, labelsUsed: labelsUsed,
-                  classes: classes, imagesPredicted: imagesPredicted,
-                  outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
-                  outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
-                  eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
-                  temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
-                  priorCorrection: predictions.priorSource,
-                  priorReason: predictions.priorDecision?.reason,
-                  calibration: outcome.calibration.summary,
-                  eceAfterLower: outcome.calibrationQuality?.lower, eceAfterUpper: outcome.calibrationQuality?.upper,
-                  calibrationTrusted: outcome.calibrationQuality?.trusted)
+    fileprivate init(
+        modelId: String, head: HeadKind, labelsUsed: Int, classes: Int, imagesPredicted: Int,
+        seconds: Double, outcome: TrainingOutcome, predictions: PredictionSet
+    ) {
+        self.init(
+            modelId: modelId, head: head.rawValue, labelsUsed: labelsUsed,
+            classes: classes, imagesPredicted: imagesPredicted,
+            outOfFoldAccuracy: outcome.outOfFoldAfter?.accuracy,
+            outOfFoldBalancedAccuracy: outcome.outOfFoldAfter?.balancedAccuracy,
+            eceBefore: outcome.outOfFoldBefore?.ece15, eceAfter: outcome.outOfFoldAfter?.ece15,
+            temperature: outcome.calibration.temperature, folds: outcome.folds, seconds: seconds,
+            priorCorrection: predictions.priorSource,
+            priorReason: predictions.priorDecision?.reason,
+            calibration: outcome.calibration.summary,
+            eceAfterLower: outcome.calibrationQuality?.lower, eceAfterUpper: outcome.calibrationQuality?.upper,
+            calibrationTrusted: outcome.calibrationQuality?.trusted)
     }
 }

@@ -14,9 +14,16 @@ public enum DefaultEncoder {
     /// Its path: PLANKTERM_DEFAULT_ENCODER, else the package's Resources folder, if present.
     public static var path: String? {
         if let env = ProcessInfo.processInfo.environment["PLANKTERM_DEFAULT_ENCODER"],
-           FileManager.default.fileExists(atPath: env) { return env }
-        if let url = Bundle.module.url(forResource: "efficientnet-lite0-imagenet", withExtension: "safetensors",
-                                       subdirectory: "Resources") { return url.path }
+            FileManager.default.fileExists(atPath: env)
+        {
+            return env
+        }
+        if let url = Bundle.module.url(
+            forResource: "efficientnet-lite0-imagenet", withExtension: "safetensors",
+            subdirectory: "Resources")
+        {
+            return url.path
+        }
         return nil
     }
 }

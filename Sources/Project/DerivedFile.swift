@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 import PlanktermCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The files plankterm derives from a project's images and labels (posteriors, neighbour graphs, reports):

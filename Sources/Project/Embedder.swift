@@ -3,8 +3,9 @@ import Learning
 import NN
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `embed` did.
@@ -79,13 +80,16 @@ public struct Embedder {
     /// a project that should be stored at another dimension than it is gets its rows projected (full
     /// features to principal axes, no encoder pass) or, the other way, every image embedded again. The
     /// encoder runs on `lanes` lanes (`EncoderWorkspace`): the caller's thread count.
-    public func run(weights: String, imagesRoot: String, batch: Int = 256, storage: EmbeddingStorage = .automatic,
-                    lanes: Int = 1, progress: (Int, Int) -> Void = { _, _ in }) throws -> EmbedResult {
+    public func run(
+        weights: String, imagesRoot: String, batch: Int = 256, storage: EmbeddingStorage = .automatic,
+        lanes: Int = 1, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> EmbedResult {
         let (encoder, metadata) = try Encoder.load(from: weights)
         let modelId = try Pretrainer.modelId(ofWeightsAt: weights)
-        let parameters = EncoderParameters(weights: weights, trainer: metadata["plankterm.trainer"] ?? "unknown",
-                                           dimension: encoder.config.embeddingDimension, side: encoder.config.side,
-                                           orientations: encoder.config.orientations)
+        let parameters = EncoderParameters(
+            weights: weights, trainer: metadata["plankterm.trainer"] ?? "unknown",
+            dimension: encoder.config.embeddingDimension, side: encoder.config.side,
+            orientations: encoder.config.orientations)
         try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
         let project = store.directory, full = encoder.config.embeddingDimension
         let images = try store.usableImages()
@@ -107,7 +111,8 @@ public struct Embedder {
                 state.projection = try compact(modelId: modelId, dimension: full, rows: state.rows, keep: keep)
                 compacted = true
             } else {
-                state.restored = "stored at \(state.projection?.outputDimension ?? full) dimensions, "
+                state.restored =
+                    "stored at \(state.projection?.outputDimension ?? full) dimensions, "
                     + (wanted.map { "\($0) asked" } ?? "the encoder's full \(full) asked")
                 try forget(modelId: modelId)
                 state.rows = [:]
@@ -116,16 +121,19 @@ public struct Embedder {
         }
         let d = wanted ?? full
         let todo = images.filter { state.rows[$0.id] == nil }
-        var writer = try RowWriter(store: store, modelId: modelId, dimension: d, projection: state.projection,
-                                   nextRow: (state.rows.values.max() ?? -1) + 1)
+        var writer = try RowWriter(
+            store: store, modelId: modelId, dimension: d, projection: state.projection,
+            nextRow: (state.rows.values.max() ?? -1) + 1)
         if wanted == nil || state.projection != nil { try writer.writeInfo() }
-        var result = EmbedResult(rebuilt: state.rebuilt, restored: state.restored, compacted: compacted, modelId: modelId,
-                                 dimension: d, encoderDimension: full, varianceKept: state.projection?.varianceKept,
-                                 added: todo.count, total: state.rows.count + todo.count, file: writer.path)
+        var result = EmbedResult(
+            rebuilt: state.rebuilt, restored: state.restored, compacted: compacted, modelId: modelId,
+            dimension: d, encoderDimension: full, varianceKept: state.projection?.varianceKept,
+            added: todo.count, total: state.rows.count + todo.count, file: writer.path)
         guard !todo.isEmpty else { return result }
         let cache = try PixelCache(directory: project, side: encoder.config.side, images: todo, imagesRoot: imagesRoot)
-        let workspace = EncoderWorkspace(encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)),
-                                        lanes: lanes)
+        let workspace = EncoderWorkspace(
+            encoder: encoder, batch: EncoderWorkspace.batch(for: encoder, limit: min(batch, todo.count)),
+            lanes: lanes)
         var passes = Passes(cache: cache, workspace: workspace, todo: todo)
         if writer.projection == nil, let keep = wanted {
             // A new reduced store: the axes are fitted on a sample, embedded first and written once they exist.
@@ -133,8 +141,9 @@ public struct Embedder {
             passes.order(sampleFirst: sample)
             let features = passes.features(count: sample, progress: progress)
             let map = try features.withUnsafeBufferPointer {
-                try PrincipalComponents.fit(rows: $0.baseAddress!, count: sample, dimension: full, keep: keep,
-                                            whitened: EmbeddingStorage.whitened)
+                try PrincipalComponents.fit(
+                    rows: $0.baseAddress!, count: sample, dimension: full, keep: keep,
+                    whitened: EmbeddingStorage.whitened)
             }
             try map.writeDurably(to: EmbeddingsInfo.projectionFile(project: project, modelId: modelId))
             writer.projection = map
@@ -166,10 +175,15 @@ public struct Embedder {
             let info = try EmbeddingsInfo.read(project: store.directory, modelId: modelId)
             dimension = info.dimension
             state.projection = try info.projection(project: store.directory, encoderDimension: full)
-            _ = try ProjectEmbeddings.verified(project: store.directory, encoderId: modelId, dimension: info.dimension,
-                                               rows: state.rows)
+            _ = try ProjectEmbeddings.verified(
+                project: store.directory, encoderId: modelId, dimension: info.dimension,
+                rows: state.rows)
         } catch {
-            if case .damaged(_, let reason, _) = error { state.rebuilt = reason } else { state.rebuilt = error.description }
+            if case .damaged(_, let reason, _) = error {
+                state.rebuilt = reason
+            } else {
+                state.rebuilt = error.description
+            }
             try forget(modelId: modelId)
             state = StoredState(rows: [:], rebuilt: state.rebuilt)
             state.rebuiltDimension = dimension
@@ -224,14 +238,17 @@ private struct Passes {
         var rng = SeededGenerator(seed: 0)
         picked.shuffle(using: &rng)
         let front = Set(picked.prefix(count))
-        todo = todo.indices.filter { front.contains($0) }.map { todo[$0] } + todo.indices.filter { !front.contains($0) }.map { todo[$0] }
+        todo =
+            todo.indices.filter { front.contains($0) }.map { todo[$0] }
+            + todo.indices.filter { !front.contains($0) }.map { todo[$0] }
     }
 
     func ids(_ range: Range<Int>) -> [ImageID] { range.map { todo[$0].id } }
 
     /// The embeddings of the next batch (full features, batch × dimension, the last rows unused past the end).
     mutating func next(until end: Int? = nil) -> [Float] {
-        let count = min(workspace.batch, (end ?? todo.count) - done), pixels = workspace.encoder.config.side * workspace.encoder.config.side
+        let count = min(workspace.batch, (end ?? todo.count) - done),
+            pixels = workspace.encoder.config.side * workspace.encoder.config.side
         bytes.withUnsafeMutableBufferPointer { b in
             for i in 0..<count { cache.read(row: cache.rows[todo[done + i].id]!, into: b.baseAddress! + i * pixels) }
         }
@@ -281,7 +298,8 @@ private struct RowWriter {
     }
 
     func writeInfo() throws {
-        try EmbeddingsInfo(modelId: modelId, dimension: dimension, projection: projection).write(project: store.directory)
+        try EmbeddingsInfo(modelId: modelId, dimension: dimension, projection: projection).write(
+            project: store.directory)
     }
 
     /// Writes the rows of `ids` from their full features and records them.
@@ -290,14 +308,19 @@ private struct RowWriter {
         var projected = [Float]()
         if let projection {
             projected = [Float](repeating: 0, count: count * dimension)
-            projected.withUnsafeMutableBufferPointer { projection.project(features, count: count, into: $0.baseAddress!) }
+            projected.withUnsafeMutableBufferPointer {
+                projection.project(features, count: count, into: $0.baseAddress!)
+            }
         }
-        let written = projection == nil
+        let written =
+            projection == nil
             ? pwrite(fd.raw, features, bytes, off_t(nextRow * dimension * 4))
             : projected.withUnsafeBytes { pwrite(fd.raw, $0.baseAddress, bytes, off_t(nextRow * dimension * 4)) }
         guard written == bytes, fsync(fd.raw) == 0 else {
-            throw ProjectError.writeFailed(path: path, reason: written < 0 || written == bytes
-                                           ? ErrorText.lastErrno() : "short write (\(written) of \(bytes) bytes; disk full?)")
+            throw ProjectError.writeFailed(
+                path: path,
+                reason: written < 0 || written == bytes
+                    ? ErrorText.lastErrno() : "short write (\(written) of \(bytes) bytes; disk full?)")
         }
         let added = ids.enumerated().map { ($1, nextRow + $0) }
         try store.addEmbeddingRows(modelId: modelId, added)
@@ -330,8 +353,9 @@ extension Embedder {
             workspace.input.zero()
             pixels.withUnsafeBufferPointer { b in
                 for i in 0..<count {
-                    orientation.apply(b.baseAddress! + i * area, side: side, scale: 1 / 255,
-                                      into: workspace.input.pointer + i * area * config.inChannels)
+                    orientation.apply(
+                        b.baseAddress! + i * area, side: side, scale: 1 / 255,
+                        into: workspace.input.pointer + i * area * config.inChannels)
                 }
             }
             workspace.forward(training: false, head: false)

@@ -4,8 +4,9 @@ import NN
 import Neighbors
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How `embed` stores an encoder's features. EfficientNet-Lite0 pools 1,280 of them: 5 GB of float32 for a
@@ -127,12 +128,15 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
         }
         do {
             let info = try JSONDecoder().decode(EmbeddingsInfo.self, from: data)
-            guard info.dimension > 0 else { throw ProjectError.damaged(path: path, reason: "dimension \(info.dimension)", remedy: remedy) }
+            guard info.dimension > 0 else {
+                throw ProjectError.damaged(path: path, reason: "dimension \(info.dimension)", remedy: remedy)
+            }
             return info
         } catch let error as ProjectError {
             throw error
         } catch {
-            throw .damaged(path: path, reason: "not an embeddings record (\(ErrorText.describe(error)))", remedy: remedy)
+            throw .damaged(
+                path: path, reason: "not an embeddings record (\(ErrorText.describe(error)))", remedy: remedy)
         }
     }
 
@@ -140,7 +144,8 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
     public func write(project: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.file(project: project, modelId: modelId)), options: .atomic)
+        try encoder.encode(self).write(
+            to: URL(fileURLWithPath: Self.file(project: project, modelId: modelId)), options: .atomic)
     }
 
     /// The projection the rows were made with (nil for full features), checked against the encoder's
@@ -148,9 +153,10 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
     public func projection(project: String, encoderDimension full: Int) throws(ProjectError) -> PrincipalComponents? {
         guard let name = projection else {
             guard dimension == full else {
-                throw .damaged(path: Self.file(project: project, modelId: modelId),
-                               reason: "rows of \(dimension) floats without a projection, from an encoder of \(full)",
-                               remedy: "run 'plankterm embed \(project)': it embeds every image again")
+                throw .damaged(
+                    path: Self.file(project: project, modelId: modelId),
+                    reason: "rows of \(dimension) floats without a projection, from an encoder of \(full)",
+                    remedy: "run 'plankterm embed \(project)': it embeds every image again")
             }
             return nil
         }
@@ -160,16 +166,19 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
         do {
             map = try PrincipalComponents.read(from: path)
         } catch {
-            let reason = if case SafeTensors.Error.malformed(_, let why)? = error as? SafeTensors.Error {
-                "not a valid projection file: \(why)"
-            } else {
-                ErrorText.describe(error)
-            }
+            let reason =
+                if case SafeTensors.Error.malformed(_, let why)? = error as? SafeTensors.Error {
+                    "not a valid projection file: \(why)"
+                } else {
+                    ErrorText.describe(error)
+                }
             throw .damaged(path: path, reason: reason, remedy: remedy)
         }
         guard map.inputDimension == full, map.outputDimension == dimension else {
-            throw .damaged(path: path, reason: "maps \(map.inputDimension) to \(map.outputDimension) dimensions, "
-                           + "\(full) to \(dimension) expected", remedy: remedy)
+            throw .damaged(
+                path: path,
+                reason: "maps \(map.inputDimension) to \(map.outputDimension) dimensions, "
+                    + "\(full) to \(dimension) expected", remedy: remedy)
         }
         return map
     }
@@ -178,8 +187,10 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
 extension PrincipalComponents {
     /// Fits `keep` axes on a seeded random sample (at most `EmbeddingStorage.sampleSize`) of `count`
     /// rows that `row(i)` copies into the buffer it is given.
-    static func fit(count: Int, dimension: Int, keep: Int, seed: UInt64 = 0,
-                    row: (Int, UnsafeMutablePointer<Float>) -> Void) throws -> PrincipalComponents {
+    static func fit(
+        count: Int, dimension: Int, keep: Int, seed: UInt64 = 0,
+        row: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) throws -> PrincipalComponents {
         var picked = Array(0..<count)
         var rng = SeededGenerator(seed: seed)
         picked.shuffle(using: &rng)
@@ -189,8 +200,9 @@ extension PrincipalComponents {
             for (i, r) in picked.enumerated() { row(r, b.baseAddress! + i * dimension) }
         }
         return try sample.withUnsafeBufferPointer { b in
-            try fit(rows: b.baseAddress!, count: picked.count, dimension: dimension, keep: keep,
-                    whitened: EmbeddingStorage.whitened)
+            try fit(
+                rows: b.baseAddress!, count: picked.count, dimension: dimension, keep: keep,
+                whitened: EmbeddingStorage.whitened)
         }
     }
 
@@ -228,13 +240,18 @@ extension Embedder {
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
-            out.withUnsafeMutableBufferPointer { map.project(matrix.pointer + start * full, count: n, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer {
+                map.project(matrix.pointer + start * full, count: n, into: $0.baseAddress!)
+            }
             let bytes = n * keep * 4
             let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, bytes, off_t(start * keep * 4)) }
             guard written == bytes else {
                 unlink(temporary)
-                throw ProjectError.writeFailed(path: temporary, reason: written < 0 ? ErrorText.lastErrno()
-                                               : "short write (\(written) of \(bytes) bytes; disk full?)")
+                throw ProjectError.writeFailed(
+                    path: temporary,
+                    reason: written < 0
+                        ? ErrorText.lastErrno()
+                        : "short write (\(written) of \(bytes) bytes; disk full?)")
             }
             start += n
         }

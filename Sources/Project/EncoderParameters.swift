@@ -30,10 +30,12 @@ public struct EncoderParameters: Codable, Sendable, Equatable {
     public var synthetic: Bool?
     public var noise: Float?
 
-    public init(weights: String? = nil, trainer: String? = nil, dimension: Int? = nil, side: Int? = nil,
-                orientations: Int? = nil, epochs: Int? = nil, seed: UInt64? = nil, batch: Int? = nil, images: Int? = nil,
-                finalLoss: Double? = nil, start: String? = nil, finetunedFrom: String? = nil, labels: Int? = nil,
-                classes: Int? = nil, synthetic: Bool? = nil, noise: Float? = nil) {
+    public init(
+        weights: String? = nil, trainer: String? = nil, dimension: Int? = nil, side: Int? = nil,
+        orientations: Int? = nil, epochs: Int? = nil, seed: UInt64? = nil, batch: Int? = nil, images: Int? = nil,
+        finalLoss: Double? = nil, start: String? = nil, finetunedFrom: String? = nil, labels: Int? = nil,
+        classes: Int? = nil, synthetic: Bool? = nil, noise: Float? = nil
+    ) {
         self.weights = weights
         self.trainer = trainer
         self.dimension = dimension
@@ -56,7 +58,8 @@ public struct EncoderParameters: Codable, Sendable, Equatable {
     public init(json: String) throws {
         let decoder = JSONDecoder()
         // As `ClassifierRun.json` writes a loss that is not finite.
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         self = try decoder.decode(Self.self, from: Data(json.utf8))
     }
 

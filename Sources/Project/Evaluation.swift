@@ -8,7 +8,9 @@ import Store
 /// folder with one sub-folder per class, matched to the project's images as import matches them.
 public enum TruthLabels {
     /// image → class name; `unmatched` counts entries that name no image of the project.
-    public static func read(_ path: String, store: ProjectStore, imagesRoot: String) throws -> (labels: [ImageID: String], unmatched: Int) {
+    public static func read(_ path: String, store: ProjectStore, imagesRoot: String) throws -> (
+        labels: [ImageID: String], unmatched: Int
+    ) {
         let known = try store.imageIDs()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -21,7 +23,9 @@ public enum TruthLabels {
             let classes = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
             for name in classes {
                 var sub: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub), sub.boolValue else { continue }
+                guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub), sub.boolValue else {
+                    continue
+                }
                 for file in try FileManager.default.contentsOfDirectory(atPath: path + "/" + name).sorted() {
                     entries.append((name + "/" + file, name))
                 }
@@ -34,7 +38,11 @@ public enum TruthLabels {
         var labels: [ImageID: String] = [:]
         var unmatched = 0
         for entry in entries {
-            if let p = resolver.resolve(entry.path), let id = known[p] { labels[id] = entry.className } else { unmatched += 1 }
+            if let p = resolver.resolve(entry.path), let id = known[p] {
+                labels[id] = entry.className
+            } else {
+                unmatched += 1
+            }
         }
         return (labels, unmatched)
     }
@@ -72,11 +80,20 @@ public struct EvaluationReport: Sendable, Codable {
     public var includesLabelled: Bool
 
     enum CodingKeys: String, CodingKey {
-        case modelId = "model_id", n, accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1", nll, brier
-        case confusion, classes, sampleCall = "sample_call"
-        case ece, ece20 = "ece_20", classwiseECE = "classwise_ece"
-        case beforePriorCorrection = "before_prior_correction", reliability, unmatched, unpredicted
-        case unknownClasses = "unknown_classes", includesLabelled = "includes_labelled"
+        case modelId = "model_id"
+        case n, accuracy
+        case balancedAccuracy = "balanced_accuracy"
+        case macroF1 = "macro_f1"
+        case nll, brier
+        case confusion, classes
+        case sampleCall = "sample_call"
+        case ece
+        case ece20 = "ece_20"
+        case classwiseECE = "classwise_ece"
+        case beforePriorCorrection = "before_prior_correction"
+        case reliability, unmatched, unpredicted
+        case unknownClasses = "unknown_classes"
+        case includesLabelled = "includes_labelled"
     }
 
     public struct SampleCall: Sendable, Codable, Equatable {
@@ -84,7 +101,11 @@ public struct EvaluationReport: Sendable, Codable {
         public var balancedAccuracy: Double
         public var macroF1: Double
 
-        enum CodingKeys: String, CodingKey { case accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1" }
+        enum CodingKeys: String, CodingKey {
+            case accuracy
+            case balancedAccuracy = "balanced_accuracy"
+            case macroF1 = "macro_f1"
+        }
     }
 }
 
@@ -95,7 +116,8 @@ public struct Evaluation: Sendable {
 
     /// Evaluates the current model on the images of `truth`; images with a validated label in the project
     /// (the training labels) are left out unless `includeLabelled`.
-    public func run(truth: [ImageID: String], unmatched: Int, includeLabelled: Bool = false) throws -> EvaluationReport {
+    public func run(truth: [ImageID: String], unmatched: Int, includeLabelled: Bool = false) throws -> EvaluationReport
+    {
         let (record, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let validated = includeLabelled ? [:] : try store.validatedLabels()
         var classNames = parameters.classNames
@@ -120,22 +142,25 @@ public struct Evaluation: Sendable {
             for j in 0..<k { balanced[i * kk + j] = Double(src[j]) }
         }
         let extend = { (v: [Double]) in v + [Double](repeating: 0, count: kk - k) }
-        let corrected = parameters.shown(balanced, classes: kk, train: extend(parameters.trainPrior),
-                                         target: extend(parameters.targetPrior))
+        let corrected = parameters.shown(
+            balanced, classes: kk, train: extend(parameters.trainPrior),
+            target: extend(parameters.targetPrior))
         // The call, as `train` stores it (classes the model does not know have π_train 0: never called).
         let calls = Probabilities.balancedCalls(balanced, classes: kk, train: extend(parameters.trainPrior))
         let after = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex, calls: calls)
         let sample = ClassificationMetrics(probabilities: corrected, classes: kk, truth: truthIndex)
         let before = ClassificationMetrics(probabilities: balanced, classes: kk, truth: truthIndex)
-        return EvaluationReport(modelId: record.id, n: after.n, accuracy: after.accuracy,
-                                balancedAccuracy: after.balancedAccuracy, macroF1: after.macroF1,
-                                confusion: after.confusion, classes: classNames,
-                                sampleCall: .init(accuracy: sample.accuracy, balancedAccuracy: sample.balancedAccuracy,
-                                                  macroF1: sample.macroF1),
-                                nll: after.nll,
-                                brier: after.brier, ece: after.ece15, ece20: after.ece20,
-                                classwiseECE: after.classwiseECE, beforePriorCorrection: before,
-                                reliability: after.reliability, unmatched: unmatched, unpredicted: unpredicted,
-                                unknownClasses: unknown, includesLabelled: includeLabelled)
+        return EvaluationReport(
+            modelId: record.id, n: after.n, accuracy: after.accuracy,
+            balancedAccuracy: after.balancedAccuracy, macroF1: after.macroF1,
+            confusion: after.confusion, classes: classNames,
+            sampleCall: .init(
+                accuracy: sample.accuracy, balancedAccuracy: sample.balancedAccuracy,
+                macroF1: sample.macroF1),
+            nll: after.nll,
+            brier: after.brier, ece: after.ece15, ece20: after.ece20,
+            classwiseECE: after.classwiseECE, beforePriorCorrection: before,
+            reliability: after.reliability, unmatched: unmatched, unpredicted: unpredicted,
+            unknownClasses: unknown, includesLabelled: includeLabelled)
     }
 }

@@ -17,7 +17,8 @@ struct ExportProvenance: Encodable, Equatable {
     var classes: Int
 
     enum CodingKeys: String, CodingKey {
-        case tool, exportedAt, project, projectId, imagesRoot, format, statuses, minConfidence, labels, labelsByStatus, classes
+        case tool, exportedAt, project, projectId, imagesRoot, format, statuses, minConfidence, labels, labelsByStatus,
+            classes
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -2,10 +2,11 @@ import CSV
 import Foundation
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The export formats.
@@ -35,8 +36,10 @@ public struct ExportOptions: Sendable {
     /// For npy: the encoder whose embeddings to write (default: the newest one with embeddings).
     public var modelId: String? = nil
 
-    public init(format: ExportFormat, output: String, statuses: Set<LabelStatus> = [.validated],
-                minConfidence: Double? = nil, force: Bool = false) {
+    public init(
+        format: ExportFormat, output: String, statuses: Set<LabelStatus> = [.validated],
+        minConfidence: Double? = nil, force: Bool = false
+    ) {
         self.format = format
         self.output = output
         self.statuses = statuses
@@ -69,21 +72,29 @@ public struct Exporter: Sendable {
     }
 
     public func run(_ options: ExportOptions) throws -> ExportReport {
-        let output = options.output.hasSuffix("/") && options.output.count > 1
+        let output =
+            options.output.hasSuffix("/") && options.output.count > 1
             ? String(options.output.dropLast()) : options.output
-        try OutputGuard.check(output, protecting: [("the project folder", store.directory),
-                                                   ("the images folder", imagesRoot)])
+        try OutputGuard.check(
+            output,
+            protecting: [
+                ("the project folder", store.directory),
+                ("the images folder", imagesRoot)
+            ])
         if FileManager.default.fileExists(atPath: output) && !options.force {
             throw ProjectError.exportFailed(path: output, reason: "it already exists (add --force to replace it)")
         }
         var labels = try store.currentLabels(statuses: options.statuses)
-        if options.statuses.contains(.predicted) { labels = try withModelPredictions(labels, statuses: options.statuses) }
+        if options.statuses.contains(.predicted) {
+            labels = try withModelPredictions(labels, statuses: options.statuses)
+        }
         if let minimum = options.minConfidence {
             labels.removeAll { ($0.confidence ?? 1) < minimum }
         }
         let usable = try usableImages()
         let parent = (output as NSString).deletingLastPathComponent
-        let temporary = (parent.isEmpty ? "." : parent) + "/." + (output as NSString).lastPathComponent
+        let temporary =
+            (parent.isEmpty ? "." : parent) + "/." + (output as NSString).lastPathComponent
             + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var report = ExportReport(output: output)
         do {
@@ -136,10 +147,14 @@ public struct Exporter: Sendable {
         let fingerprints = try store.imageFingerprints()
         var merged = labels.filter { $0.status != .predicted }
         for (path, image) in fingerprints where !image.missing && !image.failed {
-            guard !expert.contains(image.id), let p = predictions[image.id], let name = names[p.classID] else { continue }
-            merged.append(CurrentLabel(imageID: image.id, path: path, hash: image.hash, className: name, status: .predicted,
-                                       annotator: "plankterm", time: model.createdAt, source: "model:\(model.id)",
-                                       confidence: p.confidence))
+            guard !expert.contains(image.id), let p = predictions[image.id], let name = names[p.classID] else {
+                continue
+            }
+            merged.append(
+                CurrentLabel(
+                    imageID: image.id, path: path, hash: image.hash, className: name, status: .predicted,
+                    annotator: "plankterm", time: model.createdAt, source: "model:\(model.id)",
+                    confidence: p.confidence))
         }
         return merged.sorted { $0.path < $1.path }
     }
@@ -164,7 +179,9 @@ public struct Exporter: Sendable {
             try? FileManager.default.removeItem(atPath: old)
         } else {
             // rename(2) replaces a file atomically.
-            guard rename(temporary, output) == 0 else { throw posixError("cannot move the export into place", path: output) }
+            guard rename(temporary, output) == 0 else {
+                throw posixError("cannot move the export into place", path: output)
+            }
         }
     }
 
@@ -186,8 +203,10 @@ public struct Exporter: Sendable {
     }
 
     private func csvRow(_ l: CurrentLabel) -> [String] {
-        [l.path, l.className, l.status.rawValue, l.annotator, Timestamps.iso(l.time),
-         l.confidence.map { String($0) } ?? "", l.hash ?? "", probability(l)]
+        [
+            l.path, l.className, l.status.rawValue, l.annotator, Timestamps.iso(l.time),
+            l.confidence.map { String($0) } ?? "", l.hash ?? "", probability(l)
+        ]
     }
 
     /// The calibrated probability of the exported label: 1 for a validated label, the model's (or the
@@ -207,8 +226,10 @@ public struct Exporter: Sendable {
     }
 
     private func writeEcoTaxa(_ labels: [CurrentLabel], folder: String) throws {
-        let header = ["img_file_name", "object_id", "object_annotation_category", "object_annotation_status",
-                      "object_annotation_person_name", "object_annotation_date", "object_annotation_time"]
+        let header = [
+            "img_file_name", "object_id", "object_annotation_category", "object_annotation_status",
+            "object_annotation_person_name", "object_annotation_date", "object_annotation_time"
+        ]
         var rows = [header, Array(repeating: "[t]", count: header.count)]
         var objectIDs = Set<String>()
         for l in labels {
@@ -253,18 +274,24 @@ public struct Exporter: Sendable {
     /// Writes embeddings.npy and index.csv for every embedded image (labels filtered as asked; images
     /// without such a label get an empty label); returns the number of rows.
     private func writeNumPy(folder: String, options: ExportOptions) throws -> Int {
-        let embedded = try store.models(kind: "encoder").filter { !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true) }
+        let embedded = try store.models(kind: "encoder").filter {
+            !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true)
+        }
         guard let model = options.modelId.map({ id in embedded.first { $0.id == id } }) ?? embedded.first else {
-            throw ProjectError.exportFailed(path: options.output, reason: options.modelId.map { "no embeddings of model \($0) (run 'plankterm embed')" }
-                                            ?? "the project has no embeddings yet (run 'plankterm embed')")
+            throw ProjectError.exportFailed(
+                path: options.output,
+                reason: options.modelId.map { "no embeddings of model \($0) (run 'plankterm embed')" }
+                    ?? "the project has no embeddings yet (run 'plankterm embed')")
         }
         let rows = try store.embeddingRows(modelId: model.id)
         // The same checks as every other reader: a damaged file is refused, never exported.
         let dimension = try ProjectEmbeddings.dimension(project: store.directory, encoderId: model.id)
-        let matrix = try ProjectEmbeddings.verified(project: store.directory, encoderId: model.id, dimension: dimension,
-                                                    rows: rows)
+        let matrix = try ProjectEmbeddings.verified(
+            project: store.directory, encoderId: model.id, dimension: dimension,
+            rows: rows)
         var labels = [ImageID: CurrentLabel]()
-        for l in try store.currentLabels(statuses: options.statuses) where (l.confidence ?? 1) >= (options.minConfidence ?? 0) {
+        for l in try store.currentLabels(statuses: options.statuses)
+        where (l.confidence ?? 1) >= (options.minConfidence ?? 0) {
             labels[l.imageID] = l
         }
         let images = try store.usableImages().filter { rows[$0.id] != nil }.sorted { $0.path < $1.path }
@@ -273,7 +300,9 @@ public struct Exporter: Sendable {
             let row = matrix.row(rows[image.id]!)
             for k in 0..<dimension { values[i * dimension + k] = row[k] }
         }
-        try values.withUnsafeBytes { try NumPyFile.write(rows: images.count, columns: dimension, values: $0, to: folder + "/embeddings.npy") }
+        try values.withUnsafeBytes {
+            try NumPyFile.write(rows: images.count, columns: dimension, values: $0, to: folder + "/embeddings.npy")
+        }
         var index = [["path", "label", "status"]]
         for image in images {
             let l = labels[image.id]

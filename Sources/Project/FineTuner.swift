@@ -17,8 +17,10 @@ public struct FineTuner {
 
     /// Fine-tunes the encoder at `weights` on `lanes` lanes (`EncoderWorkspace`: the caller's thread count);
     /// returns the new encoder's id and weights file.
-    public func run(weights: String, imagesRoot: String, parameters: FineTuneJobParameters, lanes: Int = 1,
-                    progress: (Double, String) throws -> Void) throws -> (modelId: String, weights: String) {
+    public func run(
+        weights: String, imagesRoot: String, parameters: FineTuneJobParameters, lanes: Int = 1,
+        progress: (Double, String) throws -> Void
+    ) throws -> (modelId: String, weights: String) {
         let (encoder, _) = try Encoder.load(from: weights)
         let config = encoder.config
         let data = try trainingData(side: config.side, imagesRoot: imagesRoot)
@@ -51,29 +53,35 @@ public struct FineTuner {
                 for (i, sample) in picked.enumerated() {
                     bytes.withUnsafeMutableBufferPointer { cache.read(row: sample.row, into: $0.baseAddress!) }
                     let flip = Bool.random(using: &rng), turns = Int.random(in: 0..<4, using: &rng)
-                    Self.writeView(of: bytes, side: side, flip: flip, turns: turns,
-                                   into: workspace.input.pointer + i * pixels)
+                    Self.writeView(
+                        of: bytes, side: side, flip: flip, turns: turns,
+                        into: workspace.input.pointer + i * pixels)
                 }
                 workspace.forward(training: true, head: false, trainingFrom: firstBlock)
                 classifier.forward(workspace.embedding.pointer, batch: batch, output: logits.pointer, parameters: head)
-                let loss = Self.weightedCrossEntropy(logits.pointer, labels: picked.map(\.label), classes: k,
-                                                     classWeight: classWeight, gradient: gradLogits.pointer)
+                let loss = Self.weightedCrossEntropy(
+                    logits.pointer, labels: picked.map(\.label), classes: k,
+                    classWeight: classWeight, gradient: gradLogits.pointer)
                 encoder.parameters.zeroGradients()
                 head.zeroGradients()
-                classifier.backward(workspace.embedding.pointer, gradOutput: gradLogits.pointer, batch: batch,
-                                    gradInput: gradEmbedding.pointer, parameters: head)
+                classifier.backward(
+                    workspace.embedding.pointer, gradOutput: gradLogits.pointer, batch: batch,
+                    gradInput: gradEmbedding.pointer, parameters: head)
                 workspace.backward(gradEmbedding: gradEmbedding.pointer, firstBlock: firstBlock)
                 encoderOptimizer.update(encoder.parameters, learningRate: parameters.learningRate)
                 headOptimizer.update(head, learningRate: parameters.learningRate)
                 epochLoss += loss
                 step += 1
-                try progress(Double(step) / Double(total),
-                             String(format: "fine-tuning the last stage: epoch %d/%d, loss %.3f", epoch, parameters.epochs,
-                                    epochLoss / Float(s + 1)))
+                try progress(
+                    Double(step) / Double(total),
+                    String(
+                        format: "fine-tuning the last stage: epoch %d/%d, loss %.3f", epoch, parameters.epochs,
+                        epochLoss / Float(s + 1)))
             }
         }
-        return try saveAndRegister(encoder, finetunedFrom: weights, epochs: parameters.epochs,
-                                   labels: samples.count, classes: k)
+        return try saveAndRegister(
+            encoder, finetunedFrom: weights, epochs: parameters.epochs,
+            labels: samples.count, classes: k)
     }
 
     /// The validated images that the pixel cache holds, as cache rows with class indices.
@@ -95,18 +103,23 @@ public struct FineTuner {
         let images = try store.usableImages().filter { labels[$0.id] != nil }
         let classIds = Array(Set(images.compactMap { labels[$0.id] })).sorted()
         guard classIds.count >= 2 else {
-            throw ProjectError.notEnoughLabels(project: store.directory, reason: "fine-tuning needs validated labels of at least 2 classes")
+            throw ProjectError.notEnoughLabels(
+                project: store.directory, reason: "fine-tuning needs validated labels of at least 2 classes")
         }
         let classIndex = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })
         let cache = try PixelCache(directory: store.directory, side: side, images: images, imagesRoot: imagesRoot)
-        let samples = images.compactMap { image in cache.rows[image.id].map { (row: $0, label: classIndex[labels[image.id]!]!) } }
+        let samples = images.compactMap { image in
+            cache.rows[image.id].map { (row: $0, label: classIndex[labels[image.id]!]!) }
+        }
         return TrainingData(cache: cache, samples: samples, classes: classIds.count)
     }
 
     /// Writes the `side`×`side` grey image `bytes`, mirrored if `flip` and then turned `turns` quarter turns,
     /// as floats in 0...1 to `dst`.
-    private static func writeView(of bytes: [UInt8], side: Int, flip: Bool, turns: Int,
-                                  into dst: UnsafeMutablePointer<Float>) {
+    private static func writeView(
+        of bytes: [UInt8], side: Int, flip: Bool, turns: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         for y in 0..<side {
             for x in 0..<side {
                 var (u, v) = (flip ? side - 1 - x : x, y)
@@ -119,8 +132,10 @@ public struct FineTuner {
     /// Weighted softmax cross-entropy of the `labels.count`×`classes` `logits` (each row weighted by its
     /// class's weight, the weights normalised over the batch); writes its gradient with respect to the
     /// logits to `gradient` and returns the loss.
-    private static func weightedCrossEntropy(_ logits: UnsafeMutablePointer<Float>, labels: [Int], classes k: Int,
-                                             classWeight: [Float], gradient: UnsafeMutablePointer<Float>) -> Float {
+    private static func weightedCrossEntropy(
+        _ logits: UnsafeMutablePointer<Float>, labels: [Int], classes k: Int,
+        classWeight: [Float], gradient: UnsafeMutablePointer<Float>
+    ) -> Float {
         var loss: Float = 0
         let weightSum = labels.reduce(0) { $0 + classWeight[$1] }
         for (i, label) in labels.enumerated() {
@@ -137,21 +152,26 @@ public struct FineTuner {
 
     /// Saves the fine-tuned `encoder` under the project's models folder, named by its model id, and
     /// registers it; returns the id and the weights file.
-    private func saveAndRegister(_ encoder: Encoder, finetunedFrom weights: String, epochs: Int, labels: Int,
-                                 classes k: Int) throws -> (modelId: String, weights: String) {
+    private func saveAndRegister(
+        _ encoder: Encoder, finetunedFrom weights: String, epochs: Int, labels: Int,
+        classes k: Int
+    ) throws -> (modelId: String, weights: String) {
         let folder = store.directory + "/models"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let temporary = folder + "/.finetune.tmp"
-        try encoder.save(to: temporary, metadata: [
-            "plankterm.trainer": "plankterm finetune", "plankterm.finetuned_from": weights,
-            "plankterm.epochs": String(epochs), "plankterm.labels": String(labels),
-        ])
+        try encoder.save(
+            to: temporary,
+            metadata: [
+                "plankterm.trainer": "plankterm finetune", "plankterm.finetuned_from": weights,
+                "plankterm.epochs": String(epochs), "plankterm.labels": String(labels)
+            ])
         let modelId = try Pretrainer.modelId(ofWeightsAt: temporary)
         let path = folder + "/encoder-\(modelId).safetensors"
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
-        let registered = EncoderParameters(weights: "models/encoder-\(modelId).safetensors", epochs: epochs,
-                                           finetunedFrom: weights, labels: labels, classes: k)
+        let registered = EncoderParameters(
+            weights: "models/encoder-\(modelId).safetensors", epochs: epochs,
+            finetunedFrom: weights, labels: labels, classes: k)
         try store.registerModel(id: modelId, kind: "encoder", parameters: registered.json, createdAt: Date())
         return (modelId, path)
     }

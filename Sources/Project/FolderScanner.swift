@@ -2,10 +2,11 @@ import Foundation
 import Imaging
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An image file found under the images root.
@@ -59,9 +60,13 @@ public enum FolderScanner {
                 if bytes.first == UInt8(ascii: ".") { continue }
                 guard let name = String(validating: bytes, as: UTF8.self) else {
                     // Such a file cannot be named in the database or a label file: report it, with its bytes.
-                    let shown = bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
-                    skipped.append(FailedImage(path: relative.isEmpty ? shown : relative + "/" + shown,
-                                               reason: "the name is not valid UTF-8; rename it to import it"))
+                    let shown = bytes.map {
+                        $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0)
+                    }.joined()
+                    skipped.append(
+                        FailedImage(
+                            path: relative.isEmpty ? shown : relative + "/" + shown,
+                            reason: "the name is not valid UTF-8; rename it to import it"))
                     continue
                 }
                 let child = relative.isEmpty ? name : relative + "/" + name

@@ -9,14 +9,20 @@ public enum ImportDefaults {
 
     /// The choices to use: what was given now, else what the project recorded, else the defaults.
     /// What was given is recorded (at `init`, every choice is), so it holds for later imports.
-    public static func resolve(store: ProjectStore, folderLabels given: FolderLabels?, maxPixels givenPixels: Int?,
-                               recordAll: Bool = false) throws -> (folderLabels: FolderLabels, maxPixels: Int) {
+    public static func resolve(
+        store: ProjectStore, folderLabels given: FolderLabels?, maxPixels givenPixels: Int?,
+        recordAll: Bool = false
+    ) throws -> (folderLabels: FolderLabels, maxPixels: Int) {
         let storedLabels = try store.meta(folderLabelsKey).flatMap(FolderLabels.init(rawValue:))
         let storedPixels = try store.meta(maxPixelsKey).flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
         let folderLabels = given ?? storedLabels ?? .auto
         let maxPixels = givenPixels ?? storedPixels ?? ImageDecoder.defaultMaxPixels
-        if given != nil || (recordAll && storedLabels == nil) { try store.setMeta(folderLabelsKey, folderLabels.rawValue) }
-        if givenPixels != nil || (recordAll && storedPixels == nil) { try store.setMeta(maxPixelsKey, String(maxPixels)) }
+        if given != nil || (recordAll && storedLabels == nil) {
+            try store.setMeta(folderLabelsKey, folderLabels.rawValue)
+        }
+        if givenPixels != nil || (recordAll && storedPixels == nil) {
+            try store.setMeta(maxPixelsKey, String(maxPixels))
+        }
         return (folderLabels, maxPixels)
     }
 }

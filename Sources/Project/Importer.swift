@@ -26,9 +26,11 @@ public struct ImportOptions: Sendable {
     /// Files read, hashed and decoded per transaction.
     public var batchSize: Int
 
-    public init(imagesRoot: String, labelFile: String? = nil, labelColumns: LabelColumns = LabelColumns(),
-                folderLabels: FolderLabels = .auto, annotator: String, replaceLabels: Bool = false,
-                maxPixels: Int = ImageDecoder.defaultMaxPixels, batchSize: Int = 4096) {
+    public init(
+        imagesRoot: String, labelFile: String? = nil, labelColumns: LabelColumns = LabelColumns(),
+        folderLabels: FolderLabels = .auto, annotator: String, replaceLabels: Bool = false,
+        maxPixels: Int = ImageDecoder.defaultMaxPixels, batchSize: Int = 4096
+    ) {
         self.imagesRoot = imagesRoot
         self.labelFile = labelFile
         self.labelColumns = labelColumns
@@ -89,13 +91,16 @@ public struct Importer: Sendable {
     }
 
     /// Runs the import; `progress(done, total)` is called after each stored batch.
-    public func run(_ options: ImportOptions,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportReport {
+    public func run(
+        _ options: ImportOptions,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> ImportReport {
         let started = Date()
         let root = options.imagesRoot
         var report = ImportReport()
         // Parse the label file first: a bad label file stops the import before anything is written.
-        let labelFiles = try options.labelFile.map { try LabelSource.read(path: $0, columns: options.labelColumns) } ?? []
+        let labelFiles =
+            try options.labelFile.map { try LabelSource.read(path: $0, columns: options.labelColumns) } ?? []
         let scan = try FolderScanner.scan(root: root)
         report.scanned = scan.files.count
         report.otherFiles = scan.otherFiles
@@ -110,8 +115,9 @@ public struct Importer: Sendable {
             report.labelSources.append("folders")
         }
         if !labelFiles.isEmpty {
-            try mergeFileLabels(labelFiles, source: options.labelFile ?? "", root: root, known: known,
-                                into: &wanted, report: &report)
+            try mergeFileLabels(
+                labelFiles, source: options.labelFile ?? "", root: root, known: known,
+                into: &wanted, report: &report)
         }
         try applyLabels(wanted, known: known, options: options, report: &report)
         report.seconds = Date().timeIntervalSince(started)
@@ -121,8 +127,10 @@ public struct Importer: Sendable {
     /// Brings the stored images in line with the scanned `files`: unchanged files are not read again,
     /// changed and new ones are read in batches, and stored images whose files are gone are marked missing
     /// (unless a new file with the same hash shows they moved).
-    private func storeImages(_ files: [ScannedFile], options: ImportOptions, report: inout ImportReport,
-                             progress: (Int, Int) -> Void) throws {
+    private func storeImages(
+        _ files: [ScannedFile], options: ImportOptions, report: inout ImportReport,
+        progress: (Int, Int) -> Void
+    ) throws {
         let known = try store.imageFingerprints()
         let scannedPaths = Set(files.map(\.path))
         var vanished = known.values.filter { !$0.missing && !scannedPaths.contains($0.path) }
@@ -131,8 +139,9 @@ public struct Importer: Sendable {
             if let hash = fp.hash, !fp.failed { movable[hash, default: []].append(fp.id) }
         }
         let toInspect = try filesToInspect(files, known: known, report: &report)
-        let movedIDs = try inspectAndSave(toInspect, movable: movable, options: options, report: &report,
-                                          progress: progress)
+        let movedIDs = try inspectAndSave(
+            toInspect, movable: movable, options: options, report: &report,
+            progress: progress)
         vanished.removeAll { movedIDs.contains($0.id) }
         try store.setMissing(vanished.map(\.id), missing: true, time: clock.now())
         report.vanished = vanished.map(\.path).sorted()
@@ -140,8 +149,10 @@ public struct Importer: Sendable {
 
     /// The files to read: new ones (no id) and changed ones (the id they keep). Unchanged files (same size
     /// and mtime) are counted, and those marked missing are marked present again.
-    private func filesToInspect(_ files: [ScannedFile], known: [String: ImageFingerprint],
-                                report: inout ImportReport) throws -> [(ScannedFile, ImageID?)] {
+    private func filesToInspect(
+        _ files: [ScannedFile], known: [String: ImageFingerprint],
+        report: inout ImportReport
+    ) throws -> [(ScannedFile, ImageID?)] {
         var toInspect: [(ScannedFile, ImageID?)] = []
         var reappeared: [ImageID] = []
         for file in files {
@@ -165,9 +176,11 @@ public struct Importer: Sendable {
 
     /// Reads, hashes and decodes `toInspect` and stores the results, one transaction per batch. A new file
     /// whose hash is in `movable` takes over one of those images; returns the ids taken over so.
-    private func inspectAndSave(_ toInspect: [(ScannedFile, ImageID?)], movable: [String: [ImageID]],
-                                options: ImportOptions, report: inout ImportReport,
-                                progress: (Int, Int) -> Void) throws -> Set<ImageID> {
+    private func inspectAndSave(
+        _ toInspect: [(ScannedFile, ImageID?)], movable: [String: [ImageID]],
+        options: ImportOptions, report: inout ImportReport,
+        progress: (Int, Int) -> Void
+    ) throws -> Set<ImageID> {
         var movable = movable
         let inspector = ImageInspector(decoder: ImageDecoder(maxPixels: options.maxPixels))
         var movedIDs = Set<ImageID>()
@@ -182,7 +195,8 @@ public struct Importer: Sendable {
                     updates.append((id, fact))
                     report.changed += 1
                 } else if let hash = fact.hash, fact.failure == nil, var candidates = movable[hash],
-                          let id = candidates.popLast() {
+                    let id = candidates.popLast()
+                {
                     movable[hash] = candidates
                     updates.append((id, fact))
                     movedIDs.insert(id)
@@ -202,16 +216,19 @@ public struct Importer: Sendable {
 
     /// Whether the first folder level names classes: `.auto` means yes when no label file is given and at
     /// least two top-level folders hold images.
-    private static func usesFolderLabels(_ setting: FolderLabels, files: [ScannedFile],
-                                         labelFiles: [LabelFile]) -> Bool {
+    private static func usesFolderLabels(
+        _ setting: FolderLabels, files: [ScannedFile],
+        labelFiles: [LabelFile]
+    ) -> Bool {
         switch setting {
         case .on: return true
         case .off: return false
         case .auto:
-            let topFolders = Set(files.compactMap { f -> Substring? in
-                let parts = f.path.split(separator: "/")
-                return parts.count == 2 ? parts[0] : nil
-            })
+            let topFolders = Set(
+                files.compactMap { f -> Substring? in
+                    let parts = f.path.split(separator: "/")
+                    return parts.count == 2 ? parts[0] : nil
+                })
             return labelFiles.isEmpty && topFolders.count >= 2
         }
     }
@@ -224,17 +241,20 @@ public struct Importer: Sendable {
             let parts = file.path.split(separator: "/")
             guard parts.count == 2 else { continue }
             let folder = String(parts[0])
-            labels[file.path] = LabelRecord(row: 0, path: file.path, className: names[folder] ?? folder,
-                                            status: .validated, annotator: nil, time: nil)
+            labels[file.path] = LabelRecord(
+                row: 0, path: file.path, className: names[folder] ?? folder,
+                status: .validated, annotator: nil, time: nil)
         }
         return labels
     }
 
     /// Stores the label files' metadata fields and puts their labels into `wanted` (over folder labels);
     /// an image the files give two different labels gets none. `source` is the `--labels` path.
-    private func mergeFileLabels(_ labelFiles: [LabelFile], source: String, root: String,
-                                 known: [String: ImageFingerprint], into wanted: inout [String: LabelRecord],
-                                 report: inout ImportReport) throws {
+    private func mergeFileLabels(
+        _ labelFiles: [LabelFile], source: String, root: String,
+        known: [String: ImageFingerprint], into wanted: inout [String: LabelRecord],
+        report: inout ImportReport
+    ) throws {
         var fields: [(ImageID, name: String, value: String)] = []
         var fromFile: [String: LabelRecord] = [:]
         var conflicting = Set<String>()
@@ -264,12 +284,15 @@ public struct Importer: Sendable {
         for path in conflicting { wanted.removeValue(forKey: path) }
         report.conflictingRows = conflicting.sorted()
         try store.setFields(fields)
-        report.labelSources.append(labelFiles.count == 1 && labelFiles[0].path == source
-                                   ? source : "\(source) (\(labelFiles.count) tables)")
+        report.labelSources.append(
+            labelFiles.count == 1 && labelFiles[0].path == source
+                ? source : "\(source) (\(labelFiles.count) tables)")
     }
 
-    private func applyLabels(_ wanted: [String: LabelRecord], known: [String: ImageFingerprint],
-                             options: ImportOptions, report: inout ImportReport) throws {
+    private func applyLabels(
+        _ wanted: [String: LabelRecord], known: [String: ImageFingerprint],
+        options: ImportOptions, report: inout ImportReport
+    ) throws {
         guard !wanted.isEmpty else { return }
         let states = try store.labelStates()
         let now = clock.now()
@@ -292,10 +315,12 @@ public struct Importer: Sendable {
                     continue
                 }
             }
-            drafts.append(AnnotationDraft(imageID: id, className: className, status: record.status,
-                                          annotator: record.annotator ?? options.annotator,
-                                          time: record.time ?? now, source: "import",
-                                          confidence: record.confidence))
+            drafts.append(
+                AnnotationDraft(
+                    imageID: id, className: className, status: record.status,
+                    annotator: record.annotator ?? options.annotator,
+                    time: record.time ?? now, source: "import",
+                    confidence: record.confidence))
         }
         try store.append(drafts)
         report.labelsAdded = drafts.count
@@ -352,7 +377,8 @@ struct PathResolver {
     }
 
     static func canonical(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + (path.isEmpty ? "." : path)
+        let absolute =
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + (path.isEmpty ? "." : path)
         return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
@@ -379,7 +405,7 @@ public enum ClassFolderNames {
     public static func read(root: String) -> [String: String] {
         let path = root + "/" + fileName
         guard FileManager.default.fileExists(atPath: path),
-              let file = try? LabelFile.read(path: path, columns: LabelColumns(path: "folder", label: "class"))
+            let file = try? LabelFile.read(path: path, columns: LabelColumns(path: "folder", label: "class"))
         else { return [:] }
         var map: [String: String] = [:]
         for record in file.records { if let name = record.className { map[record.path] = name } }

@@ -118,8 +118,10 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
     public var folds: Int?
     public var seed: UInt64?
 
-    public init(head: HeadKind = .linear, reason: String, calibration: Calibration.Method? = nil, folds: Int? = nil,
-                seed: UInt64? = nil) {
+    public init(
+        head: HeadKind = .linear, reason: String, calibration: Calibration.Method? = nil, folds: Int? = nil,
+        seed: UInt64? = nil
+    ) {
         self.head = head
         self.reason = reason
         self.calibration = calibration
@@ -133,7 +135,8 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
 
     /// The settings alone, defaults filled in: what decides whether two trainings are the same work.
     var work: TrainJobParameters {
-        TrainJobParameters(head: head, reason: "", calibration: calibration ?? .bcts, folds: folds ?? 5, seed: seed ?? 0)
+        TrainJobParameters(
+            head: head, reason: "", calibration: calibration ?? .bcts, folds: folds ?? 5, seed: seed ?? 0)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable { case head, reason, calibration, folds, seed }
@@ -159,8 +162,10 @@ public struct PretrainJobParameters: Codable, Sendable, Equatable {
     public var initialWeights: String?
     public var learningRate: Float?
 
-    public init(epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0, initialWeights: String? = nil,
-                learningRate: Float? = nil) {
+    public init(
+        epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0, initialWeights: String? = nil,
+        learningRate: Float? = nil
+    ) {
         self.epochs = epochs
         self.batch = batch
         self.side = side
@@ -262,15 +267,20 @@ private struct AnyKey: CodingKey {
 extension Decoder {
     /// The keyed container of a job's parameters, refusing a field the job does not have (a misspelt
     /// `epoch` would otherwise run the default number of epochs without a word).
-    fileprivate func strictContainer<K: CodingKey & CaseIterable>(keyedBy type: K.Type, of kind: Job.Kind,
-                                                                  allowed: [K]? = nil)
-        throws -> KeyedDecodingContainer<K> {
+    fileprivate func strictContainer<K: CodingKey & CaseIterable>(
+        keyedBy type: K.Type, of kind: Job.Kind,
+        allowed: [K]? = nil
+    )
+        throws -> KeyedDecodingContainer<K>
+    {
         let known = (allowed ?? Array(K.allCases)).map(\.stringValue)
         let all = try container(keyedBy: AnyKey.self)
         if let unknown = all.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             let fields = known.isEmpty ? "they have none" : "their fields: " + known.sorted().joined(separator: ", ")
-            throw DecodingError.dataCorruptedError(forKey: AnyKey(stringValue: unknown), in: all, debugDescription:
-                "not a field of \(kind.rawValue) jobs (\(fields))")
+            throw DecodingError.dataCorruptedError(
+                forKey: AnyKey(stringValue: unknown), in: all,
+                debugDescription:
+                    "not a field of \(kind.rawValue) jobs (\(fields))")
         }
         return try container(keyedBy: K.self)
     }
@@ -278,17 +288,23 @@ extension Decoder {
 
 extension KeyedDecodingContainer {
     /// A value named by its raw value, refused with the choices when it is not one of them.
-    fileprivate func decodeChoiceIfPresent<T: RawRepresentable & CaseIterable>(_ type: T.Type, forKey key: Key) throws -> T?
-        where T.RawValue == String {
+    fileprivate func decodeChoiceIfPresent<T: RawRepresentable & CaseIterable>(_ type: T.Type, forKey key: Key) throws
+        -> T?
+    where T.RawValue == String {
         guard let name = try decodeIfPresent(String.self, forKey: key) else { return nil }
         guard let value = T(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription:
-                "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \(name.debugDescription)")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self,
+                debugDescription:
+                    "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \(name.debugDescription)"
+            )
         }
         return value
     }
 
     fileprivate func require(_ condition: Bool, forKey key: Key, _ reason: @autoclosure () -> String) throws {
-        guard condition else { throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: reason()) }
+        guard condition else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: reason())
+        }
     }
 }

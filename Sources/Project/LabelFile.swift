@@ -28,8 +28,10 @@ public struct LabelColumns: Sendable, Equatable {
     public var annotator: String?
     public var time: String?
 
-    public init(path: String? = nil, label: String? = nil, status: String? = nil, annotator: String? = nil,
-                time: String? = nil) {
+    public init(
+        path: String? = nil, label: String? = nil, status: String? = nil, annotator: String? = nil,
+        time: String? = nil
+    ) {
         self.path = path
         self.label = label
         self.status = status
@@ -49,10 +51,14 @@ public struct LabelFile: Sendable {
     public var pathColumn: String
     public var labelColumn: String
 
-    static let pathNames = ["path", "file", "filename", "file_name", "image", "img", "img_file_name", "image_path",
-                            "filepath", "file_path", "relpath", "png", "jpg", "jpeg"]
-    static let labelNames = ["label", "class", "category", "taxon", "species", "annotation", "class_name",
-                             "classname", "taxa", "object_annotation_category"]
+    static let pathNames = [
+        "path", "file", "filename", "file_name", "image", "img", "img_file_name", "image_path",
+        "filepath", "file_path", "relpath", "png", "jpg", "jpeg"
+    ]
+    static let labelNames = [
+        "label", "class", "category", "taxon", "species", "annotation", "class_name",
+        "classname", "taxa", "object_annotation_category"
+    ]
     static let statusNames = ["status", "label_status", "object_annotation_status"]
     static let annotatorNames = ["annotator", "annotated_by", "person", "user", "object_annotation_person_name"]
     static let timeNames = ["time", "timestamp", "datetime", "annotated_at", "date"]
@@ -74,7 +80,9 @@ public struct LabelFile: Sendable {
     }
 
     /// Parses the bytes of a label file; `path` names it in messages and anchors its relative paths.
-    public static func parse(_ data: Data, path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError) -> LabelFile {
+    public static func parse(_ data: Data, path: String, columns: LabelColumns = LabelColumns()) throws(ProjectError)
+        -> LabelFile
+    {
         let rows = try readRows(decodeText(data, path: path), path: path)
         if let reason = rows.first.flatMap(runawayField) {
             throw .labelFileUnreadable(path: path, reason: "the header: " + reason)
@@ -92,8 +100,9 @@ public struct LabelFile: Sendable {
         for (offset, fields) in body.enumerated() {
             if let record = try layout.record(fields, row: offset + 1) { records.append(record) }
         }
-        return LabelFile(path: path, kind: header.isEcoTaxa ? .ecotaxa : .csv, records: records,
-                         pathColumn: header.names[layout.pathIndex], labelColumn: header.names[layout.labelIndex])
+        return LabelFile(
+            path: path, kind: header.isEcoTaxa ? .ecotaxa : .csv, records: records,
+            pathColumn: header.names[layout.pathIndex], labelColumn: header.names[layout.labelIndex])
     }
 
     /// The file's text, without a byte-order mark.
@@ -117,8 +126,9 @@ public struct LabelFile: Sendable {
             throw .labelFileUnreadable(path: path, reason: "the file is empty or has no header row")
         }
         do {
-            let reader = try CSVReader(string: text, hasHeaderRow: false, trimFields: false,
-                                       delimiter: delimiter(ofHeaderLine: firstLine))
+            let reader = try CSVReader(
+                string: text, hasHeaderRow: false, trimFields: false,
+                delimiter: delimiter(ofHeaderLine: firstLine))
             var all: [[String]] = []
             while let row = reader.next() { all.append(row) }
             if let error = reader.error { throw error }
@@ -147,7 +157,8 @@ public struct LabelFile: Sendable {
     /// EcoTaxa's second row gives column types: [t] text, [f] float.
     private static func isEcoTaxaTypeRow(_ row: [String]) -> Bool {
         let types = row.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return types.contains(where: { ["[t]", "[f]"].contains($0) }) && types.allSatisfy({ ["[t]", "[f]", ""].contains($0) })
+        return types.contains(where: { ["[t]", "[f]"].contains($0) })
+            && types.allSatisfy({ ["[t]", "[f]", ""].contains($0) })
     }
 }
 
@@ -186,8 +197,10 @@ private struct LabelHeader {
     /// The image path column: the one `given` or found by name, else the first column whose first value
     /// looks like an image file.
     func pathColumn(_ given: String?, body: [[String]]) throws(ProjectError) -> Int {
-        if let i = try column(given, isEcoTaxa ? ["img_file_name"] : LabelFile.pathNames, what: "path",
-                              required: false) {
+        if let i = try column(
+            given, isEcoTaxa ? ["img_file_name"] : LabelFile.pathNames, what: "path",
+            required: false)
+        {
             return i
         }
         let sample = body.first(where: { !$0.allSatisfy(\.isEmpty) }) ?? []
@@ -217,24 +230,30 @@ private struct LabelColumnLayout {
     let extra: [Int]
 
     /// Columns that plankterm's own exports add and that are not metadata.
-    static let notMetadata: Set<String> = ["hash", "probability", "original_path", "orig", "png_mode",
-                                           "source_path", "source_id", "width", "height"]
+    static let notMetadata: Set<String> = [
+        "hash", "probability", "original_path", "orig", "png_mode",
+        "source_path", "source_id", "width", "height"
+    ]
 
     init(header: LabelHeader, body: [[String]], columns: LabelColumns) throws(ProjectError) {
         let isEcoTaxa = header.isEcoTaxa
         self.header = header
         pathIndex = try header.pathColumn(columns.path, body: body)
-        labelIndex = try header.column(columns.label, isEcoTaxa ? ["object_annotation_category"] : LabelFile.labelNames,
-                                       what: "label", required: true)!
+        labelIndex = try header.column(
+            columns.label, isEcoTaxa ? ["object_annotation_category"] : LabelFile.labelNames,
+            what: "label", required: true)!
         statusIndex = try header.column(columns.status, LabelFile.statusNames, what: "status", required: false)
-        annotatorIndex = try header.column(columns.annotator, LabelFile.annotatorNames, what: "annotator",
-                                           required: false)
-        timeIndex = isEcoTaxa ? nil : try header.column(columns.time, LabelFile.timeNames, what: "time", required: false)
+        annotatorIndex = try header.column(
+            columns.annotator, LabelFile.annotatorNames, what: "annotator",
+            required: false)
+        timeIndex =
+            isEcoTaxa ? nil : try header.column(columns.time, LabelFile.timeNames, what: "time", required: false)
         confidenceIndex = try header.column(nil, LabelFile.confidenceNames, what: "confidence", required: false)
         ecoDate = isEcoTaxa ? header.lower.firstIndex(of: "object_annotation_date") : nil
         ecoTime = isEcoTaxa ? header.lower.firstIndex(of: "object_annotation_time") : nil
-        let used = Set([pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
-            .compactMap { $0 })
+        let used = Set(
+            [pathIndex, labelIndex, statusIndex, annotatorIndex, timeIndex, confidenceIndex, ecoDate, ecoTime]
+                .compactMap { $0 })
         let lower = header.lower
         extra = header.names.indices.filter {
             !used.contains($0) && !header.names[$0].isEmpty && !Self.notMetadata.contains(lower[$0])
@@ -257,14 +276,16 @@ private struct LabelColumnLayout {
         var confidence: Double? = nil
         if let raw = field[confidenceIndex] {
             guard let value = Double(raw), (0...1).contains(value) else {
-                throw .labelRow(path: path, row: row, reason: "confidence \(raw.debugDescription) is not between 0 and 1")
+                throw .labelRow(
+                    path: path, row: row, reason: "confidence \(raw.debugDescription) is not between 0 and 1")
             }
             confidence = value
         }
         var extraFields: [String: String] = [:]
         for i in extra { if let value = field[i] { extraFields[header.names[i]] = value } }
-        return LabelRecord(row: row, path: imagePath, className: className, status: status,
-                           annotator: field[annotatorIndex], time: time, confidence: confidence, fields: extraFields)
+        return LabelRecord(
+            row: row, path: imagePath, className: className, status: status,
+            annotator: field[annotatorIndex], time: time, confidence: confidence, fields: extraFields)
     }
 
     /// The row's status; validated if the file gives none, except that in EcoTaxa a category without a
@@ -272,8 +293,9 @@ private struct LabelColumnLayout {
     private func status(_ field: RowFields, row: Int) throws(ProjectError) -> LabelStatus {
         if let raw = field[statusIndex] {
             guard let parsed = LabelStatus(lenient: raw) else {
-                throw .labelRow(path: header.path, row: row,
-                                reason: "status \(raw.debugDescription) is not validated, predicted or dubious")
+                throw .labelRow(
+                    path: header.path, row: row,
+                    reason: "status \(raw.debugDescription) is not validated, predicted or dubious")
             }
             return parsed
         }

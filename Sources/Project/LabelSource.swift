@@ -35,7 +35,8 @@ public enum LabelSource {
             if isEcoTaxaTable((relative as NSString).lastPathComponent) { tables.append(relative) }
         }
         guard !tables.isEmpty else {
-            throw .labelFileUnreadable(path: folder, reason: "a folder of labels holds EcoTaxa exports (ecotaxa_*.tsv), and this one has none")
+            throw .labelFileUnreadable(
+                path: folder, reason: "a folder of labels holds EcoTaxa exports (ecotaxa_*.tsv), and this one has none")
         }
         var files: [LabelFile] = []
         for relative in tables.sorted() {
@@ -57,18 +58,22 @@ public enum LabelSource {
         for entry in entries.sorted(by: { $0.path < $1.path }) {
             total += entry.uncompressedSize
             guard total <= archiveLimit else {
-                throw .labelFileUnreadable(path: path, reason: "its tables unpack to more than \(archiveLimit >> 20) MB")
+                throw .labelFileUnreadable(
+                    path: path, reason: "its tables unpack to more than \(archiveLimit >> 20) MB")
             }
             var data = Data()
             do {
                 _ = try archive.extract(entry) { chunk in
                     data.append(chunk)
-                    if UInt64(data.count) > entry.uncompressedSize { throw ProjectError.labelFileUnreadable(path: path, reason: "an entry is longer than it says") }
+                    if UInt64(data.count) > entry.uncompressedSize {
+                        throw ProjectError.labelFileUnreadable(path: path, reason: "an entry is longer than it says")
+                    }
                 }
             } catch let error as ProjectError {
                 throw error
             } catch {
-                throw .labelFileUnreadable(path: path + "/" + entry.path, reason: "cannot unpack it (\(ErrorText.describe(error)))")
+                throw .labelFileUnreadable(
+                    path: path + "/" + entry.path, reason: "cannot unpack it (\(ErrorText.describe(error)))")
             }
             files.append(try LabelFile.parse(data, path: path + "/" + entry.path, columns: columns))
         }

@@ -42,7 +42,8 @@ public final class LabelingSession {
         for l in try store.currentLabels() where l.status != .predicted { labels[l.imageID] = (l.className, l.status) }
         embeddings = try? ProjectEmbeddings.load(store: store)
         if let embeddings {
-            graph = try? NeighborGraph.read(from: ProjectEmbeddings.graphFile(project: store.directory, encoderId: embeddings.encoderId))
+            graph = try? NeighborGraph.read(
+                from: ProjectEmbeddings.graphFile(project: store.directory, encoderId: embeddings.encoderId))
         }
         try reload(strategy: strategy)
     }
@@ -85,26 +86,29 @@ public final class LabelingSession {
 
     public func item(_ id: ImageID) -> ItemView? {
         guard let image = paths[id] else { return nil }
-        let guesses: [Guess] = predictions[id]?.top.prefix(3).compactMap { pair in
-            names[pair.classID].map { Guess(name: $0, probability: Double(pair.probability)) }
-        } ?? []
+        let guesses: [Guess] =
+            predictions[id]?.top.prefix(3).compactMap { pair in
+                names[pair.classID].map { Guess(name: $0, probability: Double(pair.probability)) }
+            } ?? []
         var neighbors: [NeighborView] = []
         if let embeddings, let graph, let row = embeddings.rowOf[id], row < graph.rows {
             for (other, similarity) in graph.lists.neighbors(of: row).prefix(9) {
                 guard let otherID = embeddings.rowImage[other], let summary = paths[otherID] else { continue }
                 let label = labels[otherID]
-                var neighbor = NeighborView(imageID: otherID, path: summary.path, thumbnail: thumbnail(otherID),
-                                            label: label?.0, status: label?.1,
-                                            predicted: predictions[otherID].flatMap { names[$0.classID] },
-                                            similarity: similarity)
+                var neighbor = NeighborView(
+                    imageID: otherID, path: summary.path, thumbnail: thumbnail(otherID),
+                    label: label?.0, status: label?.1,
+                    predicted: predictions[otherID].flatMap { names[$0.classID] },
+                    similarity: similarity)
                 neighbor.fullWidth = fullWidths[otherID]
                 neighbors.append(neighbor)
             }
         }
         let label = labels[id]
-        var view = ItemView(imageID: id, path: image.path, width: image.width, height: image.height, thumbnail: thumbnail(id),
-                            label: label?.0, status: label?.1, guesses: guesses,
-                            reason: reasons[id] ?? (modelId == nil ? "unlabelled (no model yet)" : ""), neighbors: neighbors)
+        var view = ItemView(
+            imageID: id, path: image.path, width: image.width, height: image.height, thumbnail: thumbnail(id),
+            label: label?.0, status: label?.1, guesses: guesses,
+            reason: reasons[id] ?? (modelId == nil ? "unlabelled (no model yet)" : ""), neighbors: neighbors)
         view.call = predictions[id].flatMap { names[$0.classID] }
         view.picture = lastPicture?.0 == id ? lastPicture?.1 : nil
         return view
@@ -126,7 +130,8 @@ public final class LabelingSession {
 
     /// Each image its own class: one transaction, one undo.
     public func label(_ changes: [LabelChange], status: LabelStatus, annotator: String) throws {
-        try store.applyLabels(changes.map { ($0.imageID, $0.className) }, status: status, annotator: annotator, time: Date())
+        try store.applyLabels(
+            changes.map { ($0.imageID, $0.className) }, status: status, annotator: annotator, time: Date())
         for change in changes { refresh(change.imageID) }
         let added = Set(changes.map(\.className)).subtracting(classNames)
         if !added.isEmpty { classNames = (classNames + added).sorted() }
@@ -154,13 +159,18 @@ public final class LabelingSession {
             return queue
         case .predicted(let name):
             guard let classID = names.first(where: { $0.value == name })?.key else { return [] }
-            return predictions.values.filter { $0.classID == classID && labels[$0.imageID] == nil && paths[$0.imageID] != nil }
-                .sorted { ($0.confidence, $1.imageID.rawValue) > ($1.confidence, $0.imageID.rawValue) }
-                .map(\.imageID)
+            return predictions.values.filter {
+                $0.classID == classID && labels[$0.imageID] == nil && paths[$0.imageID] != nil
+            }
+            .sorted { ($0.confidence, $1.imageID.rawValue) > ($1.confidence, $0.imageID.rawValue) }
+            .map(\.imageID)
         case .labelled(let name):
-            return labels.filter { $0.value.0 == name && paths[$0.key] != nil }.keys.sorted { $0.rawValue < $1.rawValue }
+            return labels.filter { $0.value.0 == name && paths[$0.key] != nil }.keys.sorted {
+                $0.rawValue < $1.rawValue
+            }
         case .changed:
-            guard let modelId, let report = try? ModelChangeReport.load(project: store.directory, modelId: modelId) else { return [] }
+            guard let modelId, let report = try? ModelChangeReport.load(project: store.directory, modelId: modelId)
+            else { return [] }
             return report.changedImages.map { ImageID($0) }.filter { paths[$0] != nil }
         }
     }
@@ -169,8 +179,9 @@ public final class LabelingSession {
         guard let image = paths[id] else { return nil }
         let prediction = predictions[id]
         let label = labels[id]
-        var tile = GridTile(imageID: id, path: image.path, thumbnail: thumbnail(id), label: label?.0, status: label?.1,
-                            predicted: prediction.flatMap { names[$0.classID] }, probability: prediction?.confidence)
+        var tile = GridTile(
+            imageID: id, path: image.path, thumbnail: thumbnail(id), label: label?.0, status: label?.1,
+            predicted: prediction.flatMap { names[$0.classID] }, probability: prediction?.confidence)
         tile.fullWidth = fullWidths[id]
         return tile
     }
@@ -180,10 +191,11 @@ public final class LabelingSession {
     public func classRows() throws -> [ClassRowView] {
         var precision: [String: Double] = [:], recall: [String: Double] = [:]
         if let record = try store.currentClassifier(),
-           let parameters = try? ClassifierRun.parameters(of: record),
-           let metrics = try? JSONDecoder().decode(TrainMetrics.self, from: Data(record.metrics.utf8)),
-           let confusion = (metrics.outOfFoldAfter ?? metrics.outOfFoldBefore)?.confusion,
-           confusion.count == parameters.classIds.count {
+            let parameters = try? ClassifierRun.parameters(of: record),
+            let metrics = try? JSONDecoder().decode(TrainMetrics.self, from: Data(record.metrics.utf8)),
+            let confusion = (metrics.outOfFoldAfter ?? metrics.outOfFoldBefore)?.confusion,
+            confusion.count == parameters.classIds.count
+        {
             for (k, classID) in parameters.classIds.enumerated() {
                 guard let name = names[classID] else { continue }
                 let truePositives = Double(confusion[k][k])
@@ -193,8 +205,9 @@ public final class LabelingSession {
             }
         }
         return try store.classCounts().map {
-            ClassRowView(name: $0.name, validated: $0.validated, dubious: $0.dubious, predicted: $0.predicted,
-                         precision: precision[$0.name], recall: recall[$0.name])
+            ClassRowView(
+                name: $0.name, validated: $0.validated, dubious: $0.dubious, predicted: $0.predicted,
+                precision: precision[$0.name], recall: recall[$0.name])
         }
     }
 
@@ -230,11 +243,13 @@ public final class LabelingSession {
     public func picture(_ id: ImageID) -> Bitmap? {
         if let last = lastPicture, last.0 == id { return last.1 }
         guard let summary = paths[id],
-              let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path) else { return nil }
+            let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
+        else { return nil }
         var bitmap = Self.bitmap(PixelImage(decoded))
         let longest = max(bitmap.width, bitmap.height)
         if longest > 2_048 {
-            bitmap = bitmap.resized(width: max(1, bitmap.width * 2_048 / longest), height: max(1, bitmap.height * 2_048 / longest))
+            bitmap = bitmap.resized(
+                width: max(1, bitmap.width * 2_048 / longest), height: max(1, bitmap.height * 2_048 / longest))
         }
         lastPicture = (id, bitmap)
         return bitmap
@@ -256,12 +271,14 @@ public final class LabelingSession {
     private func thumbnail(_ id: ImageID) -> Bitmap? {
         if let known = thumbnails[id] { return known }
         guard let summary = paths[id],
-              let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path) else { return nil }
+            let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
+        else { return nil }
         var bitmap = Self.bitmap(PixelImage(decoded))
         let longest = max(bitmap.width, bitmap.height)
         if longest > 128 {
             fullWidths[id] = bitmap.width
-            bitmap = bitmap.resized(width: max(1, bitmap.width * 128 / longest), height: max(1, bitmap.height * 128 / longest))
+            bitmap = bitmap.resized(
+                width: max(1, bitmap.width * 128 / longest), height: max(1, bitmap.height * 128 / longest))
         }
         if thumbnails.count > 2_000 { thumbnails.removeAll() }
         thumbnails[id] = bitmap

@@ -45,23 +45,37 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
     public var priorReason: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case modelId = "model_id", previousModelId = "previous_model_id", createdAt = "created_at"
-        case labelsUsed = "labels_used", predictionsChanged = "predictions_changed", imagesPredicted = "images_predicted"
-        case disagreementsBefore = "validated_disagreeing_before", disagreementsAfter = "validated_disagreeing_after"
-        case eceBefore = "ece_before", eceAfter = "ece_after"
-        case balancedAccuracyBefore = "balanced_accuracy_before", balancedAccuracyAfter = "balanced_accuracy_after"
-        case classes = "class_changes", changedImages = "changed_images", disagreeingImages = "disagreeing_images"
-        case calibration, eceAfterLower = "ece_after_lower", eceAfterUpper = "ece_after_upper"
-        case calibrationCaution = "calibration_caution", priorReason = "prior_reason"
+        case modelId = "model_id"
+        case previousModelId = "previous_model_id"
+        case createdAt = "created_at"
+        case labelsUsed = "labels_used"
+        case predictionsChanged = "predictions_changed"
+        case imagesPredicted = "images_predicted"
+        case disagreementsBefore = "validated_disagreeing_before"
+        case disagreementsAfter = "validated_disagreeing_after"
+        case eceBefore = "ece_before"
+        case eceAfter = "ece_after"
+        case balancedAccuracyBefore = "balanced_accuracy_before"
+        case balancedAccuracyAfter = "balanced_accuracy_after"
+        case classes = "class_changes"
+        case changedImages = "changed_images"
+        case disagreeingImages = "disagreeing_images"
+        case calibration
+        case eceAfterLower = "ece_after_lower"
+        case eceAfterUpper = "ece_after_upper"
+        case calibrationCaution = "calibration_caution"
+        case priorReason = "prior_reason"
     }
 
     public static func file(project: String, modelId: String) -> String { project + "/models/\(modelId).report.json" }
 
     /// Compares the new model's predictions with the current model's (if any). `names` and `validated` are
     /// what the training run read (class names by id, validated class by image).
-    static func make(store: ProjectStore, modelId: String, createdAt: Date, labelsUsed: Int,
-                     names: [Int64: String], validated: [ImageID: Int64], records: [PredictionRecord],
-                     metrics: TrainMetrics) throws -> ModelChangeReport {
+    static func make(
+        store: ProjectStore, modelId: String, createdAt: Date, labelsUsed: Int,
+        names: [Int64: String], validated: [ImageID: Int64], records: [PredictionRecord],
+        metrics: TrainMetrics
+    ) throws -> ModelChangeReport {
         let previous = try store.currentClassifier()
         let old = try previous.map { try store.predictions(model: $0.id) } ?? [:]
         let oldMetrics = previous.flatMap { try? JSONDecoder().decode(TrainMetrics.self, from: Data($0.metrics.utf8)) }
@@ -79,10 +93,15 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
                 if before.classID != record.classID { changed.append((record.imageID.rawValue, record.confidence)) }
             }
         }
-        let disagreementsBefore = previous == nil ? nil
+        let disagreementsBefore =
+            previous == nil
+            ? nil
             : validated.filter { image, label in old[image].map { $0.classID != label } ?? false }.count
         let classes = Set(countsBefore.keys).union(countsAfter.keys)
-            .map { ClassChange(name: names[$0] ?? "class \($0)", before: countsBefore[$0] ?? 0, after: countsAfter[$0] ?? 0) }
+            .map {
+                ClassChange(
+                    name: names[$0] ?? "class \($0)", before: countsBefore[$0] ?? 0, after: countsAfter[$0] ?? 0)
+            }
             .filter { $0.before != $0.after }
             .sorted { (abs($0.after - $0.before), $1.name) > (abs($1.after - $1.before), $0.name) }
         let oldFigures = oldMetrics.flatMap { $0.outOfFoldAfter ?? $0.outOfFoldBefore }
@@ -114,16 +133,20 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.file(project: project, modelId: modelId)), options: .atomic)
+        try encoder.encode(self).write(
+            to: URL(fileURLWithPath: Self.file(project: project, modelId: modelId)), options: .atomic)
     }
 
     /// One line for the status bar.
     public var summary: String {
         var parts = ["\(predictionsChanged) predictions changed"]
         if disagreementsAfter > 0 || disagreementsBefore != nil {
-            parts.append("\(disagreementsBefore.map { "\($0) → " } ?? "")\(disagreementsAfter) validated labels disagree")
+            parts.append(
+                "\(disagreementsBefore.map { "\($0) → " } ?? "")\(disagreementsAfter) validated labels disagree")
         }
-        if let after = eceAfter { parts.append("ECE \(eceBefore.map { String(format: "%.3f → ", $0) } ?? "")" + String(format: "%.3f", after)) }
+        if let after = eceAfter {
+            parts.append("ECE \(eceBefore.map { String(format: "%.3f → ", $0) } ?? "")" + String(format: "%.3f", after))
+        }
         return parts.joined(separator: " · ")
     }
 
@@ -131,12 +154,14 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
     public var text: String {
         func num(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "–" }
         var lines = [
-            "model \(modelId) (\(labelsUsed) labels)" + (previousModelId.map { ", replacing \($0)" } ?? ", the project's first"),
+            "model \(modelId) (\(labelsUsed) labels)"
+                + (previousModelId.map { ", replacing \($0)" } ?? ", the project's first"),
             "predictions changed          \(predictionsChanged) of \(imagesPredicted)",
             "validated labels disagreeing \(disagreementsBefore.map { "\($0) → " } ?? "")\(disagreementsAfter)",
             "balanced accuracy (oof)      \(num(balancedAccuracyBefore, "%.3f")) → \(num(balancedAccuracyAfter, "%.3f"))",
             "ECE (oof, 15 bins)           \(num(eceBefore, "%.3f")) → \(num(eceAfter, "%.3f"))"
-                + (eceAfterLower.map { l in eceAfterUpper.map { String(format: " (95 %% %.3f–%.3f)", l, $0) } ?? "" } ?? ""),
+                + (eceAfterLower.map { l in eceAfterUpper.map { String(format: " (95 %% %.3f–%.3f)", l, $0) } ?? "" }
+                    ?? "")
         ]
         if let calibration { lines.append("calibration                  \(calibration)") }
         if let calibrationCaution { lines.append("caution                      \(calibrationCaution)") }

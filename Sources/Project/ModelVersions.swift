@@ -43,7 +43,8 @@ extension ProjectHandle {
     }
 
     private static func version(_ record: ClassifierRecord, current: String?) -> ModelVersion {
-        ModelVersion(id: record.id, createdAt: record.createdAt, isCurrent: record.id == current,
-                     parameters: try? ClassifierRun.parameters(of: record))
+        ModelVersion(
+            id: record.id, createdAt: record.createdAt, isCurrent: record.id == current,
+            parameters: try? ClassifierRun.parameters(of: record))
     }
 }

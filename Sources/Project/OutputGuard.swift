@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The one check every writer of user-named outputs passes first: an output may never be, contain or lie
@@ -11,7 +12,9 @@ import Darwin
 public enum OutputGuard {
     /// Throws when `output` is, contains or lies inside one of `protected` (name, path), symbolic links
     /// and `..` resolved.
-    public static func check(_ output: String, protecting protected: [(name: String, path: String)]) throws(ProjectError) {
+    public static func check(_ output: String, protecting protected: [(name: String, path: String)])
+        throws(ProjectError)
+    {
         let target = canonical(output)
         for (name, path) in protected {
             let guarded = canonical(path)
@@ -26,7 +29,9 @@ public enum OutputGuard {
                 relation = nil
             }
             if let relation {
-                throw .exportFailed(path: output, reason: "the output \(relation); exports go outside the project and the images folder")
+                throw .exportFailed(
+                    path: output, reason: "the output \(relation); exports go outside the project and the images folder"
+                )
             }
         }
     }

@@ -3,8 +3,9 @@ import Foundation
 import Imaging
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The project's images preprocessed for the encoder (`Preprocessor`: luma, light-on-dark polarity,
@@ -25,8 +26,10 @@ public final class PixelCache: @unchecked Sendable {
     public var rowBytes: Int { side * side }
 
     /// Opens (building or extending as needed) the cache of `images` for the project in `directory`.
-    public init(directory: String, side: Int, images: [(id: ImageID, path: String)], imagesRoot: String,
-                progress: (Int, Int) -> Void = { _, _ in }) throws {
+    public init(
+        directory: String, side: Int, images: [(id: ImageID, path: String)], imagesRoot: String,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
         self.side = side
         let folder = directory + "/cache"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -49,7 +52,8 @@ public final class PixelCache: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: side * side)
         for (row, id) in ids.enumerated() {
             let intact = buffer.withUnsafeMutableBufferPointer { b in
-                pread(fd, b.baseAddress, b.count, off_t(row * b.count)) == b.count && Self.hash(UnsafeRawBufferPointer(b)) == sums[row]
+                pread(fd, b.baseAddress, b.count, off_t(row * b.count)) == b.count
+                    && Self.hash(UnsafeRawBufferPointer(b)) == sums[row]
             }
             if intact { rows[ImageID(id)] = row }
         }
@@ -76,7 +80,8 @@ public final class PixelCache: @unchecked Sendable {
             let offset = off_t(ids.count * side * side)
             let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
             guard written == bytes.count else {
-                throw ProjectError.writeFailed(path: path, reason: written < 0 ? ErrorText.lastErrno() : "short write (disk full?)")
+                throw ProjectError.writeFailed(
+                    path: path, reason: written < 0 ? ErrorText.lastErrno() : "short write (disk full?)")
             }
             for (i, image) in batch.enumerated() {
                 rows[image.id] = ids.count + i
@@ -84,7 +89,8 @@ public final class PixelCache: @unchecked Sendable {
             ids += batch.map(\.id.rawValue)
             bytes.withUnsafeBytes { raw in
                 for i in 0..<batch.count {
-                    sums.append(Self.hash(UnsafeRawBufferPointer(rebasing: raw[(i * side * side)..<((i + 1) * side * side)])))
+                    sums.append(
+                        Self.hash(UnsafeRawBufferPointer(rebasing: raw[(i * side * side)..<((i + 1) * side * side)])))
                 }
             }
             try ids.withUnsafeBytes { try DerivedFile.write($0, to: idsPath) }
@@ -99,7 +105,9 @@ public final class PixelCache: @unchecked Sendable {
     /// A file of little-endian 64-bit words (empty when missing).
     static func readWords(_ path: String) -> [UInt64] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return data.withUnsafeBytes { raw in (0..<(data.count / 8)).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self) } }
+        return data.withUnsafeBytes { raw in
+            (0..<(data.count / 8)).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self) }
+        }
     }
 
     /// 64-bit FNV-1a of a row.

@@ -49,9 +49,11 @@ public struct Pretrainer {
     /// Lanes the encoder's steps run on (`EncoderWorkspace`): the caller's thread count.
     public var lanes: Int
 
-    public init(store: ProjectStore, encoderConfig: EncoderConfig = EncoderConfig(),
-                simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, lanes: Int = 1,
-                clock: any Clock = SystemClock()) {
+    public init(
+        store: ProjectStore, encoderConfig: EncoderConfig = EncoderConfig(),
+        simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, lanes: Int = 1,
+        clock: any Clock = SystemClock()
+    ) {
         self.store = store
         self.encoderConfig = encoderConfig
         self.simclr = simclr
@@ -78,17 +80,21 @@ public struct Pretrainer {
 
     public var checkpointPath: String { store.directory + "/models/pretrain-checkpoint.safetensors" }
 
-    public func run(imagesRoot: String, resume: Bool, shouldStop: @escaping @Sendable () -> Bool = { false },
-                    cacheProgress: (Int, Int) -> Void = { _, _ in },
-                    progress: (PretrainProgress) -> Void = { _ in }) throws -> PretrainResult {
+    public func run(
+        imagesRoot: String, resume: Bool, shouldStop: @escaping @Sendable () -> Bool = { false },
+        cacheProgress: (Int, Int) -> Void = { _, _ in },
+        progress: (PretrainProgress) -> Void = { _ in }
+    ) throws -> PretrainResult {
         let (encoder, start) = try startingEncoder()
         let images = try store.usableImages()
-        let cache = try PixelCache(directory: store.directory, side: encoderConfig.side, images: images,
-                                   imagesRoot: imagesRoot, progress: cacheProgress)
+        let cache = try PixelCache(
+            directory: store.directory, side: encoderConfig.side, images: images,
+            imagesRoot: imagesRoot, progress: cacheProgress)
         let rows = images.compactMap { cache.rows[$0.id] }
         let batch = simclr.batch
         guard rows.count >= batch else {
-            throw ProjectError.invalidOption("pretraining needs at least --batch (\(batch)) images; the project has \(rows.count)")
+            throw ProjectError.invalidOption(
+                "pretraining needs at least --batch (\(batch)) images; the project has \(rows.count)")
         }
         let stepsPerEpoch = rows.count / batch
         let total = stepsPerEpoch * simclr.epochs
@@ -103,11 +109,13 @@ public struct Pretrainer {
             let metadata = try trainer.restore(from: checkpointPath)
             guard metadata["plankterm.run"] == fingerprint else {
                 throw ProjectError.invalidOption(
-                    "\(checkpointPath): the checkpoint is of another run (images/steps/seed/batch/epochs \(metadata["plankterm.run"] ?? "?"), now \(fingerprint))")
+                    "\(checkpointPath): the checkpoint is of another run (images/steps/seed/batch/epochs \(metadata["plankterm.run"] ?? "?"), now \(fingerprint))"
+                )
             }
         }
-        let producer = ViewProducer(cache: cache, rows: rows, batch: batch, side: encoderConfig.side,
-                                    seed: simclr.seed, stepsPerEpoch: stepsPerEpoch)
+        let producer = ViewProducer(
+            cache: cache, rows: rows, batch: batch, side: encoderConfig.side,
+            seed: simclr.seed, stepsPerEpoch: stepsPerEpoch)
         var step = trainer.step
         var pending = step < total ? producer.start(step: step) : nil
         var lastLoss: Float = 0
@@ -127,42 +135,53 @@ public struct Pretrainer {
             if recent.count > 20 { recent.removeFirst() }
             let span = recent.last!.0.timeIntervalSince(recent.first!.0)
             let rate = span > 0 ? Double((recent.last!.1 - recent.first!.1) * batch) / span : 0
-            progress(PretrainProgress(epoch: (step - 1) / stepsPerEpoch + 1, epochs: simclr.epochs,
-                                      stepInEpoch: (step - 1) % stepsPerEpoch + 1, stepsPerEpoch: stepsPerEpoch,
-                                      loss: lastLoss, epochLoss: Float(epochLossSum / Double(epochSteps)),
-                                      imagesPerSecond: rate,
-                                      secondsLeft: rate > 0 ? Double((total - step) * batch) / rate : 0,
-                                      epochFinished: epochDone))
+            progress(
+                PretrainProgress(
+                    epoch: (step - 1) / stepsPerEpoch + 1, epochs: simclr.epochs,
+                    stepInEpoch: (step - 1) % stepsPerEpoch + 1, stepsPerEpoch: stepsPerEpoch,
+                    loss: lastLoss, epochLoss: Float(epochLossSum / Double(epochSteps)),
+                    imagesPerSecond: rate,
+                    secondsLeft: rate > 0 ? Double((total - step) * batch) / rate : 0,
+                    epochFinished: epochDone))
             if epochDone {
                 epochLossSum = 0
                 epochSteps = 0
             }
             let stop = shouldStop()
             if epochDone || stop || step == total {
-                try trainer.checkpoint(to: checkpointPath, extra: ["plankterm.run": fingerprint,
-                                                                   "plankterm.epoch": String(step / stepsPerEpoch)])
+                try trainer.checkpoint(
+                    to: checkpointPath,
+                    extra: [
+                        "plankterm.run": fingerprint,
+                        "plankterm.epoch": String(step / stepsPerEpoch)
+                    ])
             }
             if stop && step < total {
                 if let pending { _ = producer.finish(pending) }
-                return PretrainResult(modelId: nil, weightsPath: nil, interrupted: true, steps: step, finalLoss: lastLoss)
+                return PretrainResult(
+                    modelId: nil, weightsPath: nil, interrupted: true, steps: step, finalLoss: lastLoss)
             }
         }
         // The finished encoder: a weights file named by its content, recorded in the project.
         let temporary = store.directory + "/models/.encoder.tmp"
-        try trainer.encoder.save(to: temporary, metadata: [
-            "plankterm.trainer": "plankterm pretrain", "plankterm.epochs": String(simclr.epochs),
-            "plankterm.seed": String(simclr.seed), "plankterm.batch": String(batch),
-            "plankterm.images": String(rows.count), "plankterm.start": start,
-        ])
+        try trainer.encoder.save(
+            to: temporary,
+            metadata: [
+                "plankterm.trainer": "plankterm pretrain", "plankterm.epochs": String(simclr.epochs),
+                "plankterm.seed": String(simclr.seed), "plankterm.batch": String(batch),
+                "plankterm.images": String(rows.count), "plankterm.start": start
+            ])
         let modelId = try Self.modelId(ofWeightsAt: temporary)
         let weights = store.directory + "/models/encoder-\(modelId).safetensors"
         _ = try? FileManager.default.removeItem(atPath: weights)
         try FileManager.default.moveItem(atPath: temporary, toPath: weights)
-        let parameters = EncoderParameters(weights: "models/encoder-\(modelId).safetensors", epochs: simclr.epochs,
-                                           seed: simclr.seed, batch: batch, images: rows.count,
-                                           finalLoss: Double(lastLoss), start: start)
+        let parameters = EncoderParameters(
+            weights: "models/encoder-\(modelId).safetensors", epochs: simclr.epochs,
+            seed: simclr.seed, batch: batch, images: rows.count,
+            finalLoss: Double(lastLoss), start: start)
         try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
-        return PretrainResult(modelId: modelId, weightsPath: weights, interrupted: false, steps: step, finalLoss: lastLoss)
+        return PretrainResult(
+            modelId: modelId, weightsPath: weights, interrupted: false, steps: step, finalLoss: lastLoss)
     }
 
     /// A model id: the first 12 hex digits of the SHA-256 of the weights file.
@@ -233,8 +252,9 @@ final class ViewProducer: @unchecked Sendable {
         for i in 0..<batch {
             bytes.withUnsafeMutableBufferPointer { cache.read(row: order[k * batch + i], into: $0.baseAddress!) }
             for p in 0..<pixels { image[p] = Float(bytes[p]) / 255 }
-            var rng = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-                                      ^ (UInt64(k) &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(i) &* 0x1656_67B1_9E37_79F9))
+            var rng = SeededGenerator(
+                seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+                    ^ (UInt64(k) &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(i) &* 0x1656_67B1_9E37_79F9))
             image.withUnsafeBufferPointer { src in
                 augmenter.view(of: src.baseAddress!, into: buffer.pointer + i * pixels, using: &rng)
                 augmenter.view(of: src.baseAddress!, into: buffer.pointer + (batch + i) * pixels, using: &rng)

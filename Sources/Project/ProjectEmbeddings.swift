@@ -44,8 +44,10 @@ public struct ProjectEmbeddings: Sendable {
     /// The embeddings file of `encoderId`, mapped, after checking it holds every recorded row and that each
     /// of them is what `Embedder` writes: finite and of unit length. A missing, truncated, zeroed or
     /// overwritten file is `ProjectError.damaged` (`plankterm embed` rebuilds it), never features.
-    static func verified(project: String, encoderId: String, dimension: Int,
-                         rows: [ImageID: Int]) throws(ProjectError) -> MappedMatrix {
+    static func verified(
+        project: String, encoderId: String, dimension: Int,
+        rows: [ImageID: Int]
+    ) throws(ProjectError) -> MappedMatrix {
         let path = Embedder.file(project: project, modelId: encoderId)
         let remedy = "run 'plankterm embed \(project)': it embeds every image again"
         let count = (rows.values.max() ?? -1) + 1
@@ -86,8 +88,9 @@ public struct ProjectEmbeddings: Sendable {
             guard let id, let image = images[id], image.width > 0, image.height > 0 else { return 0 }
             return Float(log(Double(image.width * image.height)))
         }
-        return Features(count: matrix.rows, dimension: matrix.columns, embeddings: matrix.pointer, logSize: logSize,
-                        owner: matrix)
+        return Features(
+            count: matrix.rows, dimension: matrix.columns, embeddings: matrix.pointer, logSize: logSize,
+            owner: matrix)
     }
 
     /// Usable images that have no embedding yet.

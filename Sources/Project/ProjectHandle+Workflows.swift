@@ -7,22 +7,27 @@ import Store
 // The workflows as the commands start them: on an open project, not on its database.
 
 extension AbundanceReport {
-    public static func build(project: ProjectHandle, by: String, minimum: Int = PredictionSet.minimumForEM,
-                             bootstrap: Int = 100, seed: UInt64 = 0) throws -> AbundanceReport {
+    public static func build(
+        project: ProjectHandle, by: String, minimum: Int = PredictionSet.minimumForEM,
+        bootstrap: Int = 100, seed: UInt64 = 0
+    ) throws -> AbundanceReport {
         try build(store: project.store, by: by, minimum: minimum, bootstrap: bootstrap, seed: seed)
     }
 }
 
 extension SyntheticEmbeddings {
-    public static func write(project: ProjectHandle, dimension: Int = 128, noise: Float = 0.5, seed: UInt64 = 1,
-                             group: (String) -> String) throws -> EmbedResult {
+    public static func write(
+        project: ProjectHandle, dimension: Int = 128, noise: Float = 0.5, seed: UInt64 = 1,
+        group: (String) -> String
+    ) throws -> EmbedResult {
         try write(store: project.store, dimension: dimension, noise: noise, seed: seed, group: group)
     }
 }
 
 extension TruthLabels {
     public static func read(_ path: String, project: ProjectHandle, imagesRoot: String) throws
-        -> (labels: [ImageID: String], unmatched: Int) {
+        -> (labels: [ImageID: String], unmatched: Int)
+    {
         try read(path, store: project.store, imagesRoot: imagesRoot)
     }
 }
@@ -48,15 +53,19 @@ extension Importer {
 }
 
 extension ImportDefaults {
-    public static func resolve(project: ProjectHandle, folderLabels given: FolderLabels?, maxPixels givenPixels: Int?,
-                               recordAll: Bool = false) throws -> (folderLabels: FolderLabels, maxPixels: Int) {
+    public static func resolve(
+        project: ProjectHandle, folderLabels given: FolderLabels?, maxPixels givenPixels: Int?,
+        recordAll: Bool = false
+    ) throws -> (folderLabels: FolderLabels, maxPixels: Int) {
         try resolve(store: project.store, folderLabels: given, maxPixels: givenPixels, recordAll: recordAll)
     }
 }
 
 extension ReviewQueue {
-    public static func build(project: ProjectHandle, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
-                             randomFraction: Double = 0.1) throws -> [ReviewItem] {
+    public static func build(
+        project: ProjectHandle, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
+        randomFraction: Double = 0.1
+    ) throws -> [ReviewItem] {
         try build(store: project.store, strategy: strategy, count: count, seed: seed, randomFraction: randomFraction)
     }
 }
@@ -82,11 +91,14 @@ extension Embedder {
 }
 
 extension Pretrainer {
-    public init(project: ProjectHandle, encoderConfig: EncoderConfig = EncoderConfig(),
-                simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, lanes: Int = 1,
-                clock: any Clock = SystemClock()) {
-        self.init(store: project.store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: initialWeights,
-                  lanes: lanes, clock: clock)
+    public init(
+        project: ProjectHandle, encoderConfig: EncoderConfig = EncoderConfig(),
+        simclr: SimCLRConfig = SimCLRConfig(), initialWeights: String? = nil, lanes: Int = 1,
+        clock: any Clock = SystemClock()
+    ) {
+        self.init(
+            store: project.store, encoderConfig: encoderConfig, simclr: simclr, initialWeights: initialWeights,
+            lanes: lanes, clock: clock)
     }
 }
 
@@ -104,8 +116,10 @@ extension ClassifierRun {
 extension JobRunner {
     /// A runner for `project`'s job queue; `weights` finds the encoder weights for `embed` jobs; the
     /// encoder runs on `lanes` lanes.
-    public convenience init(project: ProjectHandle, imagesRoot: String? = nil,
-                            weights: (@Sendable (ProjectHandle) throws -> String)? = nil, lanes: Int = 1) {
+    public convenience init(
+        project: ProjectHandle, imagesRoot: String? = nil,
+        weights: (@Sendable (ProjectHandle) throws -> String)? = nil, lanes: Int = 1
+    ) {
         var onStore: (@Sendable (ProjectStore) throws -> String)?
         if let weights { onStore = { store in try weights(ProjectHandle(store: store)) } }
         self.init(store: project.store, imagesRoot: imagesRoot, weights: onStore, lanes: lanes)

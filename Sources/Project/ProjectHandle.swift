@@ -41,7 +41,9 @@ public struct ProjectHandle: Sendable {
 
     /// The images folder recorded in the project.
     public func imagesRoot() throws -> String {
-        guard let root = try store.meta(Self.imagesRootKey) else { throw ProjectError.noImagesFolder(project: directory) }
+        guard let root = try store.meta(Self.imagesRootKey) else {
+            throw ProjectError.noImagesFolder(project: directory)
+        }
         return root
     }
 

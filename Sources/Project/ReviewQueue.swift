@@ -13,15 +13,20 @@ public struct ReviewItem: Sendable, Codable, Equatable {
     public var reason: String
     public var score: Double
 
-    enum CodingKeys: String, CodingKey { case imageId = "image_id", path, predicted, probability, reason, score }
+    enum CodingKeys: String, CodingKey {
+        case imageId = "image_id"
+        case path, predicted, probability, reason, score
+    }
 }
 
 /// Builds the active-learning queue of a project from its current model: the images without an expert
 /// label, scored on their calibrated posteriors under the balanced prior (under the corrected prior a
 /// rare-class candidate would look confident and never be asked).
 public enum ReviewQueue {
-    public static func build(store: ProjectStore, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
-                             randomFraction: Double = 0.1) throws -> [ReviewItem] {
+    public static func build(
+        store: ProjectStore, strategy: QueryStrategy, count: Int, seed: UInt64 = 0,
+        randomFraction: Double = 0.1
+    ) throws -> [ReviewItem] {
         let (_, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let expert = Set(try store.currentLabels(statuses: [.validated, .dubious]).map(\.imageID))
         let embeddings = try ProjectEmbeddings.load(store: store)
@@ -39,28 +44,33 @@ public enum ReviewQueue {
         }
         var votes: [(against: Double, favoured: Int)]?
         if strategy == .disagree {
-            votes = try neighborVotes(store: store, embeddings: embeddings, candidates: candidates.map(\.row),
-                                      predicted: candidates.map { c in parameters.classIds.firstIndex(of: c.prediction.classID) ?? -1 },
-                                      classIds: parameters.classIds)
+            votes = try neighborVotes(
+                store: store, embeddings: embeddings, candidates: candidates.map(\.row),
+                predicted: candidates.map { c in parameters.classIds.firstIndex(of: c.prediction.classID) ?? -1 },
+                classIds: parameters.classIds)
         }
         let items = QueueBuilder(strategy: strategy, randomFraction: randomFraction, seed: seed)
-            .select(count: count, candidates: Array(candidates.indices), posteriors: matrix, classes: k,
-                    features: strategy == .diverse ? SubsetFeatures.make(embeddings, rows: candidates.map(\.row)) : nil,
-                    classNames: parameters.classNames, neighborVotes: votes)
+            .select(
+                count: count, candidates: Array(candidates.indices), posteriors: matrix, classes: k,
+                features: strategy == .diverse ? SubsetFeatures.make(embeddings, rows: candidates.map(\.row)) : nil,
+                classNames: parameters.classNames, neighborVotes: votes)
         let names = try store.classNames()
         return items.map { item in
             let c = candidates[item.row]
-            return ReviewItem(imageId: c.image.rawValue, path: embeddings.images[c.image]?.path ?? "",
-                              predicted: names[c.prediction.classID] ?? "?", probability: c.prediction.confidence,
-                              reason: item.reason, score: item.score)
+            return ReviewItem(
+                imageId: c.image.rawValue, path: embeddings.images[c.image]?.path ?? "",
+                predicted: names[c.prediction.classID] ?? "?", probability: c.prediction.confidence,
+                reason: item.reason, score: item.score)
         }
     }
 
     /// For each candidate row: the share of its validated graph neighbours' votes (weight exp(sim/0.07))
     /// that go against its predicted class, and the class they favour; (0, −1) with fewer than 2 such
     /// neighbours.
-    static func neighborVotes(store: ProjectStore, embeddings: ProjectEmbeddings, candidates: [Int], predicted: [Int],
-                              classIds: [Int64]) throws -> [(against: Double, favoured: Int)] {
+    static func neighborVotes(
+        store: ProjectStore, embeddings: ProjectEmbeddings, candidates: [Int], predicted: [Int],
+        classIds: [Int64]
+    ) throws -> [(against: Double, favoured: Int)] {
         let graph = try embeddings.updateGraph(project: store.directory)
         let validated = try store.validatedLabels()
         let index = Dictionary(uniqueKeysWithValues: classIds.enumerated().map { ($1, $0) })

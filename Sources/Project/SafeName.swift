@@ -14,7 +14,8 @@ public enum SafeName {
     public static func sanitize(_ name: String) -> String {
         var scalars = String.UnicodeScalarView()
         for s in name.unicodeScalars {
-            let bad = s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) || s == "/" || s == "\\"
+            let bad =
+                s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) || s == "/" || s == "\\"
                 || s == ":" || s == "*" || s == "?" || s == "\"" || s == "<" || s == ">" || s == "|"
             scalars.append(bad ? "_" : s)
         }

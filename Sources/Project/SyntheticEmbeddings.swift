@@ -1,8 +1,9 @@
 import Foundation
 import PlanktermCore
 import Store
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Embeddings that are not learned, for benchmarks of the screens and the queue at a scale that no
@@ -11,14 +12,17 @@ import Glibc
 public enum SyntheticEmbeddings {
     /// Writes rows for every usable image that has none yet; `group` maps an image path to its group
     /// (images of one group are look-alikes).
-    public static func write(store: ProjectStore, dimension: Int = 128, noise: Float = 0.5, seed: UInt64 = 1,
-                             group: (String) -> String) throws -> EmbedResult {
+    public static func write(
+        store: ProjectStore, dimension: Int = 128, noise: Float = 0.5, seed: UInt64 = 1,
+        group: (String) -> String
+    ) throws -> EmbedResult {
         let modelId = "synthetic-d\(dimension)-s\(seed)"
         let parameters = EncoderParameters(dimension: dimension, seed: seed, synthetic: true, noise: noise)
         try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: Date())
         let folder = store.directory + "/embeddings"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let info = Data(try ClassifierRun.json(EmbeddingsInfo(modelId: modelId, dimension: dimension, synthetic: true)).utf8)
+        let info = Data(
+            try ClassifierRun.json(EmbeddingsInfo(modelId: modelId, dimension: dimension, synthetic: true)).utf8)
         try info.write(to: URL(fileURLWithPath: folder + "/\(modelId).json"), options: .atomic)
 
         var rows = try store.embeddingRows(modelId: modelId)
@@ -47,13 +51,16 @@ public enum SyntheticEmbeddings {
         let bytes = out.count * 4
         let written = out.withUnsafeBytes { pwrite(fd, $0.baseAddress, bytes, off_t(nextRow * dimension * 4)) }
         guard written == bytes, fsync(fd) == 0 else {
-            throw ProjectError.exportFailed(path: path, reason: "cannot write embeddings: \(String(cString: strerror(errno)))")
+            throw ProjectError.exportFailed(
+                path: path, reason: "cannot write embeddings: \(String(cString: strerror(errno)))")
         }
         let added = todo.enumerated().map { ($0.element.id, nextRow + $0.offset) }
         try store.addEmbeddingRows(modelId: modelId, added)
         for (id, row) in added { rows[id] = row }
         nextRow += todo.count
-        return EmbedResult(modelId: modelId, dimension: dimension, encoderDimension: dimension, added: todo.count, total: rows.count, file: path)
+        return EmbedResult(
+            modelId: modelId, dimension: dimension, encoderDimension: dimension, added: todo.count, total: rows.count,
+            file: path)
     }
 
     static func gaussian(_ rng: inout SeededGenerator) -> Float {

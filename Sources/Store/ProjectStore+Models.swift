@@ -15,25 +15,32 @@ extension ProjectStore {
     /// Images that are present and decodable, by id: (id, path).
     public func usableImages() throws(StoreError) -> [(id: ImageID, path: String)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, path FROM image WHERE failure IS NULL AND missingSince IS NULL ORDER BY id")
-                .map { (ImageID($0[0] as Int64), $0[1] as String) }
+            try Row.fetchAll(
+                db, sql: "SELECT id, path FROM image WHERE failure IS NULL AND missingSince IS NULL ORDER BY id"
+            )
+            .map { (ImageID($0[0] as Int64), $0[1] as String) }
         }
     }
 
     /// Records a model (again: the same id keeps its first record).
     public func registerModel(id: String, kind: String, parameters: String, createdAt: Date) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO model (id, kind, createdAt, parameters) VALUES (?, ?, ?, ?)",
-                           arguments: [id, kind, createdAt, parameters])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO model (id, kind, createdAt, parameters) VALUES (?, ?, ?, ?)",
+                arguments: [id, kind, createdAt, parameters])
         }
     }
 
     /// Models of one kind, newest first.
     public func models(kind: String) throws(StoreError) -> [ModelRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, kind, createdAt, parameters FROM model WHERE kind = ? ORDER BY createdAt DESC, rowid DESC",
-                             arguments: [kind])
-                .map { ModelRecord(id: $0[0], kind: $0[1], createdAt: $0[2], parameters: $0[3]) }
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, kind, createdAt, parameters FROM model WHERE kind = ? ORDER BY createdAt DESC, rowid DESC",
+                arguments: [kind]
+            )
+            .map { ModelRecord(id: $0[0], kind: $0[1], createdAt: $0[2], parameters: $0[3]) }
         }
     }
 
@@ -41,7 +48,9 @@ extension ProjectStore {
     public func embeddingRows(modelId: String) throws(StoreError) -> [ImageID: Int] {
         try read { db in
             var rows: [ImageID: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT imageId, row FROM embeddingRow WHERE modelId = ?", arguments: [modelId]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT imageId, row FROM embeddingRow WHERE modelId = ?", arguments: [modelId])
+            {
                 rows[ImageID(row[0] as Int64)] = row[1]
             }
             return rows
@@ -56,7 +65,8 @@ extension ProjectStore {
     /// Records rows of an embeddings file, in one transaction.
     public func addEmbeddingRows(modelId: String, _ rows: [(ImageID, Int)]) throws(StoreError) {
         try write { db in
-            let statement = try db.makeStatement(sql: "INSERT INTO embeddingRow (modelId, imageId, row) VALUES (?, ?, ?)")
+            let statement = try db.makeStatement(
+                sql: "INSERT INTO embeddingRow (modelId, imageId, row) VALUES (?, ?, ?)")
             for (image, row) in rows { try statement.execute(arguments: [modelId, image.rawValue, row]) }
         }
     }

@@ -17,8 +17,10 @@ public struct PredictionRecord: Sendable, Equatable {
     /// The image's row in the model's posterior file.
     public var row: Int
 
-    public init(imageID: ImageID, classID: Int64, confidence: Double, top: [(classID: Int64, probability: Float)],
-                leastConfidence: Double, margin: Double, entropy: Double, row: Int) {
+    public init(
+        imageID: ImageID, classID: Int64, confidence: Double, top: [(classID: Int64, probability: Float)],
+        leastConfidence: Double, margin: Double, entropy: Double, row: Int
+    ) {
         self.imageID = imageID
         self.classID = classID
         self.confidence = confidence
@@ -48,8 +50,10 @@ public struct PredictionRecord: Sendable, Equatable {
         guard let data else { return [] }
         return data.withUnsafeBytes { raw in
             stride(from: 0, to: raw.count - 7, by: 8).map { o in
-                (Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int32.self))),
-                 Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self))))
+                (
+                    Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int32.self))),
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))
+                )
             }
         }
     }
@@ -87,10 +91,13 @@ extension ProjectStore {
     public func validatedLabels() throws(StoreError) -> [ImageID: Int64] {
         try read { db in
             var labels: [ImageID: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT l.imageId, l.classId FROM currentLabel l JOIN image i ON i.id = l.imageId
-                WHERE l.status = 'validated' AND i.failure IS NULL AND i.missingSince IS NULL
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.imageId, l.classId FROM currentLabel l JOIN image i ON i.id = l.imageId
+                    WHERE l.status = 'validated' AND i.failure IS NULL AND i.missingSince IS NULL
+                    """)
+            {
                 labels[ImageID(row[0] as Int64)] = row[1]
             }
             return labels
@@ -100,32 +107,43 @@ extension ProjectStore {
     /// Usable images with their pixel sizes, by id.
     public func usableImageSummaries() throws(StoreError) -> [ImageSummary] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, path, COALESCE(width, 0), COALESCE(height, 0) FROM image
-                WHERE failure IS NULL AND missingSince IS NULL ORDER BY id
-                """).map { ImageSummary(id: ImageID($0[0] as Int64), path: $0[1], width: $0[2], height: $0[3]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, path, COALESCE(width, 0), COALESCE(height, 0) FROM image
+                    WHERE failure IS NULL AND missingSince IS NULL ORDER BY id
+                    """
+            ).map { ImageSummary(id: ImageID($0[0] as Int64), path: $0[1], width: $0[2], height: $0[3]) }
         }
     }
 
     /// Makes a classifier version current together with its predictions, in one transaction: readers
     /// see either the previous model or the complete new one.
-    public func installClassifier(id: String, parameters: String, metrics: String, createdAt: Date,
-                                  predictions: [PredictionRecord]) throws(StoreError) {
+    public func installClassifier(
+        id: String, parameters: String, metrics: String, createdAt: Date,
+        predictions: [PredictionRecord]
+    ) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO model (id, kind, createdAt, parameters, metrics) VALUES (?, 'classifier', ?, ?, ?)",
-                           arguments: [id, createdAt, parameters, metrics])
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO prediction (imageId, modelId, classId, confidence, createdAt, top, leastConfidence, margin,
-                                        entropy, row)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            try db.execute(
+                sql: "INSERT INTO model (id, kind, createdAt, parameters, metrics) VALUES (?, 'classifier', ?, ?, ?)",
+                arguments: [id, createdAt, parameters, metrics])
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO prediction (imageId, modelId, classId, confidence, createdAt, top, leastConfidence, margin,
+                                            entropy, row)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for p in predictions {
-                try statement.execute(arguments: [p.imageID.rawValue, id, p.classID, p.confidence, createdAt,
-                                                  PredictionRecord.encode(p.top), p.leastConfidence, p.margin,
-                                                  p.entropy, p.row])
+                try statement.execute(arguments: [
+                    p.imageID.rawValue, id, p.classID, p.confidence, createdAt,
+                    PredictionRecord.encode(p.top), p.leastConfidence, p.margin,
+                    p.entropy, p.row
+                ])
             }
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('currentModel', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [id])
+            try db.execute(
+                sql:
+                    "INSERT INTO meta (key, value) VALUES ('currentModel', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [id])
         }
     }
 
@@ -133,13 +151,17 @@ extension ProjectStore {
     /// parameters, in one transaction, if its parameters are still `expected` (a reader that got there
     /// first has done it: then nothing is written). Returns whether it wrote.
     @discardableResult
-    public func rewriteCalls(model id: String, expected: String, parameters: String,
-                             calls: [(imageID: ImageID, classID: Int64, confidence: Double)]) throws(StoreError) -> Bool {
+    public func rewriteCalls(
+        model id: String, expected: String, parameters: String,
+        calls: [(imageID: ImageID, classID: Int64, confidence: Double)]
+    ) throws(StoreError) -> Bool {
         try write { db in
-            guard try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]) == expected else {
+            guard try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]) == expected
+            else {
                 return false
             }
-            let statement = try db.makeStatement(sql: "UPDATE prediction SET classId = ?, confidence = ? WHERE modelId = ? AND imageId = ?")
+            let statement = try db.makeStatement(
+                sql: "UPDATE prediction SET classId = ?, confidence = ? WHERE modelId = ? AND imageId = ?")
             for c in calls { try statement.execute(arguments: [c.classID, c.confidence, id, c.imageID.rawValue]) }
             try db.execute(sql: "UPDATE model SET parameters = ? WHERE id = ?", arguments: [parameters, id])
             return true
@@ -149,11 +171,16 @@ extension ProjectStore {
     /// Makes an earlier classifier version current again.
     public func makeCurrent(classifier id: String) throws(StoreError) {
         try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM model WHERE id = ? AND kind = 'classifier'", arguments: [id]) == true else {
+            guard
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM model WHERE id = ? AND kind = 'classifier'", arguments: [id])
+                    == true
+            else {
                 throw StoreError.unknownModel(id)
             }
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('currentModel', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [id])
+            try db.execute(
+                sql:
+                    "INSERT INTO meta (key, value) VALUES ('currentModel', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [id])
         }
     }
 
@@ -163,7 +190,8 @@ extension ProjectStore {
     public func deleteOldClassifiers(keep: Int) throws(StoreError) -> [String] {
         try write { db in
             let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'currentModel'")
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC")
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC")
             let doomed = ids.dropFirst(max(0, keep)).filter { $0 != current }
             for id in doomed {
                 try db.execute(sql: "DELETE FROM prediction WHERE modelId = ?", arguments: [id])
@@ -177,13 +205,15 @@ extension ProjectStore {
     /// The id of the newest annotation that is an expert's (anything but a prediction), 0 when none:
     /// a model trained before it has not seen every label.
     public func latestExpertAnnotationId() throws(StoreError) -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM annotation WHERE status != 'predicted'") ?? 0 }
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM annotation WHERE status != 'predicted'") ?? 0
+        }
     }
 
     /// When the newest expert annotation was given (its recorded time), nil when there is none.
     public func latestExpertAnnotationTime() throws(StoreError) -> Date? {
         try read { db in
-            try Date.fetchOne(db, sql: "SELECT time FROM annotation WHERE status != 'predicted' ORDER BY id DESC LIMIT 1")
+            try Date.fetchOne(
+                db, sql: "SELECT time FROM annotation WHERE status != 'predicted' ORDER BY id DESC LIMIT 1")
         }
     }
 
@@ -194,17 +224,25 @@ extension ProjectStore {
     /// The current classifier, if any.
     public func currentClassifier() throws(StoreError) -> ClassifierRecord? {
         try read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'currentModel'") else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT id, createdAt, parameters, metrics FROM model WHERE id = ?", arguments: [id])
-                .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
+            guard let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'currentModel'") else {
+                return nil
+            }
+            return try Row.fetchOne(
+                db, sql: "SELECT id, createdAt, parameters, metrics FROM model WHERE id = ?", arguments: [id]
+            )
+            .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
         }
     }
 
     /// Classifier versions, newest first.
     public func classifiers() throws(StoreError) -> [ClassifierRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, createdAt, parameters, metrics FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC")
-                .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, createdAt, parameters, metrics FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC"
+            )
+            .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
         }
     }
 
@@ -212,15 +250,18 @@ extension ProjectStore {
     public func predictions(model id: String) throws(StoreError) -> [ImageID: PredictionRecord] {
         try read { db in
             var out: [ImageID: PredictionRecord] = [:]
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT imageId, classId, confidence, top, leastConfidence, margin, entropy, row FROM prediction
-                WHERE modelId = ?
-                """, arguments: [id])
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT imageId, classId, confidence, top, leastConfidence, margin, entropy, row FROM prediction
+                    WHERE modelId = ?
+                    """, arguments: [id])
             while let r = try cursor.next() {
                 let image = ImageID(r[0] as Int64)
-                out[image] = PredictionRecord(imageID: image, classID: r[1], confidence: r[2],
-                                              top: PredictionRecord.decode(r[3]), leastConfidence: r[4] ?? 0,
-                                              margin: r[5] ?? 0, entropy: r[6] ?? 0, row: r[7] ?? -1)
+                out[image] = PredictionRecord(
+                    imageID: image, classID: r[1], confidence: r[2],
+                    top: PredictionRecord.decode(r[3]), leastConfidence: r[4] ?? 0,
+                    margin: r[5] ?? 0, entropy: r[6] ?? 0, row: r[7] ?? -1)
             }
             return out
         }
@@ -229,10 +270,11 @@ extension ProjectStore {
     /// Stores metadata fields of images (replacing earlier values of the same name), in one transaction.
     public func setFields(_ fields: [(ImageID, name: String, value: String)]) throws(StoreError) {
         try write { db in
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO imageField (imageId, name, value) VALUES (?, ?, ?)
-                ON CONFLICT(imageId, name) DO UPDATE SET value = excluded.value
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO imageField (imageId, name, value) VALUES (?, ?, ?)
+                    ON CONFLICT(imageId, name) DO UPDATE SET value = excluded.value
+                    """)
             for (image, name, value) in fields { try statement.execute(arguments: [image.rawValue, name, value]) }
         }
     }
@@ -241,7 +283,9 @@ extension ProjectStore {
     public func field(_ name: String) throws(StoreError) -> [ImageID: String] {
         try read { db in
             var out: [ImageID: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT imageId, value FROM imageField WHERE name = ?", arguments: [name]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT imageId, value FROM imageField WHERE name = ?", arguments: [name])
+            {
                 out[ImageID(row[0] as Int64)] = row[1]
             }
             return out

@@ -20,45 +20,64 @@ extension ProjectStore {
     /// Labels one image as a keystroke does, in one transaction: the annotation, and the undo record of
     /// what it replaced (which also forgets the redo stack). `className` nil withdraws the label.
     @discardableResult
-    public func applyLabel(_ image: ImageID, className: String?, status: LabelStatus, annotator: String,
-                           time: Date, source: String = "tui") throws(StoreError) -> LabelAction {
-        try applyLabels([image], className: className, status: status, annotator: annotator, time: time, source: source)[0]
+    public func applyLabel(
+        _ image: ImageID, className: String?, status: LabelStatus, annotator: String,
+        time: Date, source: String = "tui"
+    ) throws(StoreError) -> LabelAction {
+        try applyLabels(
+            [image], className: className, status: status, annotator: annotator, time: time, source: source)[0]
     }
 
     /// Labels several images with one class as one keystroke (a bulk assignment), in one transaction;
     /// undo and redo take the whole batch. `className` nil withdraws the labels.
     @discardableResult
-    public func applyLabels(_ images: [ImageID], className: String?, status: LabelStatus, annotator: String,
-                            time: Date, source: String = "tui") throws(StoreError) -> [LabelAction] {
-        try applyLabels(images.map { ($0, className) }, status: status, annotator: annotator, time: time, source: source)
+    public func applyLabels(
+        _ images: [ImageID], className: String?, status: LabelStatus, annotator: String,
+        time: Date, source: String = "tui"
+    ) throws(StoreError) -> [LabelAction] {
+        try applyLabels(
+            images.map { ($0, className) }, status: status, annotator: annotator, time: time, source: source)
     }
 
     /// Gives each image its own class (validating a page of predictions, each with its own top class),
     /// in one transaction and as one undoable batch.
     @discardableResult
-    public func applyLabels(_ changes: [(image: ImageID, className: String?)], status: LabelStatus, annotator: String,
-                            time: Date, source: String = "tui") throws(StoreError) -> [LabelAction] {
+    public func applyLabels(
+        _ changes: [(image: ImageID, className: String?)], status: LabelStatus, annotator: String,
+        time: Date, source: String = "tui"
+    ) throws(StoreError) -> [LabelAction] {
         try write { db in
-            try Self.applyLabels(changes.map { ($0.image, $0.className, status) }, annotator: annotator, time: time,
-                                 source: source, in: db)
+            try Self.applyLabels(
+                changes.map { ($0.image, $0.className, status) }, annotator: annotator, time: time,
+                source: source, in: db)
         }
     }
 
     /// The one path of every labeling action: annotations, and undo records as one batch.
-    static func applyLabels(_ changes: [(image: ImageID, className: String?, status: LabelStatus)], annotator: String,
-                            time: Date, source: String, in db: Database) throws -> [LabelAction] {
+    static func applyLabels(
+        _ changes: [(image: ImageID, className: String?, status: LabelStatus)], annotator: String,
+        time: Date, source: String, in db: Database
+    ) throws -> [LabelAction] {
         try db.execute(sql: "DELETE FROM labelAction WHERE undone = 1")
         var actions: [LabelAction] = []
         var batch: Int64?
         for (image, className, status) in changes {
             let before = try Self.currentLabel(of: image, in: db)
-            _ = try Self.append([AnnotationDraft(imageID: image, className: className, status: status,
-                                                 annotator: annotator, time: time, source: source)], in: db)
-            try db.execute(sql: """
-                INSERT INTO labelAction (imageId, beforeClass, beforeStatus, afterClass, afterStatus, annotator, time, batch)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [image.rawValue, before?.0, before?.1.rawValue, className, status.rawValue, annotator,
-                                 time, batch])
+            _ = try Self.append(
+                [
+                    AnnotationDraft(
+                        imageID: image, className: className, status: status,
+                        annotator: annotator, time: time, source: source)
+                ], in: db)
+            try db.execute(
+                sql: """
+                    INSERT INTO labelAction (imageId, beforeClass, beforeStatus, afterClass, afterStatus, annotator, time, batch)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    image.rawValue, before?.0, before?.1.rawValue, className, status.rawValue, annotator,
+                    time, batch
+                ])
             let id = db.lastInsertedRowID
             if batch == nil && changes.count > 1 {  // a single action has no batch
                 batch = id
@@ -101,13 +120,19 @@ extension ProjectStore {
     /// first. Returns the batch's actions, oldest first.
     static func replayNextBatch(undo: Bool, annotator: String, time: Date, in db: Database) throws -> [LabelAction] {
         let state = undo ? 0 : 1, order = undo ? "DESC" : "ASC"
-        guard let next = try Row.fetchOne(db, sql: "SELECT id, batch FROM labelAction WHERE undone = ? ORDER BY id \(order) LIMIT 1",
-                                          arguments: [state]) else { return [] }
+        guard
+            let next = try Row.fetchOne(
+                db, sql: "SELECT id, batch FROM labelAction WHERE undone = ? ORDER BY id \(order) LIMIT 1",
+                arguments: [state])
+        else { return [] }
         let batch: Int64? = next[1]
-        let actions = try Row.fetchAll(db, sql: """
-            SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
-            WHERE undone = ? AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id \(order)
-            """, arguments: [state, next[0] as Int64, batch]).map(Self.action)
+        let actions = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, imageId, beforeClass, beforeStatus, afterClass, afterStatus FROM labelAction
+                WHERE undone = ? AND (id = ? OR (batch IS NOT NULL AND batch = ?)) ORDER BY id \(order)
+                """, arguments: [state, next[0] as Int64, batch]
+        ).map(Self.action)
         try replay(actions, undo: undo, annotator: annotator, time: time, in: db)
         return actions.sorted { $0.id < $1.id }
     }
@@ -117,9 +142,13 @@ extension ProjectStore {
     static func replay(_ actions: [LabelAction], undo: Bool, annotator: String, time: Date, in db: Database) throws {
         for action in actions {
             let target = undo ? action.before : action.after
-            _ = try append([AnnotationDraft(imageID: action.imageID, className: target?.className,
-                                            status: target?.status ?? .validated, annotator: annotator, time: time,
-                                            source: undo ? "tui:undo" : "tui:redo")], in: db)
+            _ = try append(
+                [
+                    AnnotationDraft(
+                        imageID: action.imageID, className: target?.className,
+                        status: target?.status ?? .validated, annotator: annotator, time: time,
+                        source: undo ? "tui:undo" : "tui:redo")
+                ], in: db)
             try db.execute(sql: "UPDATE labelAction SET undone = ? WHERE id = ?", arguments: [undo ? 1 : 0, action.id])
         }
     }
@@ -127,14 +156,18 @@ extension ProjectStore {
     static func action(_ row: Row) -> LabelAction {
         let beforeClass: String? = row[2], beforeStatus: String? = row[3], afterClass: String? = row[4]
         let afterStatus: String = row[5]
-        return LabelAction(id: row[0], imageID: ImageID(row[1] as Int64),
-                           before: beforeClass.map { ($0, LabelStatus(rawValue: beforeStatus ?? "") ?? .validated) },
-                           after: afterClass.map { ($0, LabelStatus(rawValue: afterStatus) ?? .validated) })
+        return LabelAction(
+            id: row[0], imageID: ImageID(row[1] as Int64),
+            before: beforeClass.map { ($0, LabelStatus(rawValue: beforeStatus ?? "") ?? .validated) },
+            after: afterClass.map { ($0, LabelStatus(rawValue: afterStatus) ?? .validated) })
     }
 
     static func currentLabel(of image: ImageID, in db: Database) throws -> (String, LabelStatus)? {
-        try Row.fetchOne(db, sql: """
-            SELECT c.name, l.status FROM currentLabel l JOIN class c ON c.id = l.classId WHERE l.imageId = ?
-            """, arguments: [image.rawValue]).map { ($0[0], LabelStatus(rawValue: $0[1]) ?? .validated) }
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT c.name, l.status FROM currentLabel l JOIN class c ON c.id = l.classId WHERE l.imageId = ?
+                """, arguments: [image.rawValue]
+        ).map { ($0[0], LabelStatus(rawValue: $0[1]) ?? .validated) }
     }
 }

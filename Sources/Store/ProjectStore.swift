@@ -28,7 +28,8 @@ public final class ProjectStore: Sendable {
     }
 
     /// Creates a project folder (if needed) and an empty database in it.
-    public static func create(at directory: String, clock: any Clock = SystemClock()) throws(StoreError) -> ProjectStore {
+    public static func create(at directory: String, clock: any Clock = SystemClock()) throws(StoreError) -> ProjectStore
+    {
         let path = databasePath(in: directory)
         if FileManager.default.fileExists(atPath: path) { throw .alreadyExists(path: directory) }
         do {
@@ -38,8 +39,9 @@ public final class ProjectStore: Sendable {
         }
         let store = try connect(directory: directory)
         try store.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('projectId', ?), ('createdAt', ?)",
-                           arguments: [UUID().uuidString, ISO8601DateFormatter().string(from: clock.now())])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('projectId', ?), ('createdAt', ?)",
+                arguments: [UUID().uuidString, ISO8601DateFormatter().string(from: clock.now())])
         }
         return store
     }
@@ -77,14 +79,21 @@ public final class ProjectStore: Sendable {
             if existing {
                 // A project's database always has its tables and its id; one without them is damaged, and
                 // migrating it would quietly make a new, empty project out of it.
-                let tables = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0 }
-                let hasId = try tables > 0 && pool.read { db in
-                    try db.tableExists("meta")
-                        && (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'projectId'")) != nil
+                let tables = try pool.read {
+                    try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
                 }
+                let hasId =
+                    try tables > 0
+                    && pool.read { db in
+                        try db.tableExists("meta")
+                            && (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'projectId'")) != nil
+                    }
                 guard hasId else {
-                    throw StoreError.damaged(path: path, reason: tables == 0 ? "the database holds no tables"
-                                             : "the database has no project id (not a plankterm project, or damaged)")
+                    throw StoreError.damaged(
+                        path: path,
+                        reason: tables == 0
+                            ? "the database holds no tables"
+                            : "the database has no project id (not a plankterm project, or damaged)")
                 }
             }
             let migrator = Schema.migrator
@@ -146,8 +155,10 @@ public final class ProjectStore: Sendable {
     /// Sets a project setting.
     public func setMeta(_ key: String, _ value: String) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [key, value])
+            try db.execute(
+                sql:
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
         }
     }
 
@@ -157,12 +168,15 @@ public final class ProjectStore: Sendable {
     public func imageFingerprints() throws(StoreError) -> [String: ImageFingerprint] {
         try read { db in
             var result: [String: ImageFingerprint] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT id, path, hash, byteSize, modifiedAt, failure IS NOT NULL, missingSince IS NOT NULL FROM image
-                """)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, path, hash, byteSize, modifiedAt, failure IS NOT NULL, missingSince IS NOT NULL FROM image
+                    """)
             while let row = try rows.next() {
-                let fp = ImageFingerprint(id: ImageID(row[0]), path: row[1], hash: row[2], byteSize: row[3],
-                                          modifiedAt: row[4], failed: row[5], missing: row[6])
+                let fp = ImageFingerprint(
+                    id: ImageID(row[0]), path: row[1], hash: row[2], byteSize: row[3],
+                    modifiedAt: row[4], failed: row[5], missing: row[6])
                 result[fp.path] = fp
             }
             return result
@@ -172,32 +186,40 @@ public final class ProjectStore: Sendable {
     /// Inserts new images and replaces the facts of changed or moved ones (their ids and labels stay,
     /// their `missing` mark is cleared), all in one transaction; returns the new images' ids in order.
     @discardableResult
-    public func saveImages(inserting inserts: [ImageFacts], updating updates: [(ImageID, ImageFacts)] = [],
-                           importedAt: Date) throws(StoreError) -> [ImageID] {
+    public func saveImages(
+        inserting inserts: [ImageFacts], updating updates: [(ImageID, ImageFacts)] = [],
+        importedAt: Date
+    ) throws(StoreError) -> [ImageID] {
         try write { db in
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO image (path, hash, byteSize, modifiedAt, format, width, height, channels, bitDepth,
-                                   sourceColor, importedAt, failure)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO image (path, hash, byteSize, modifiedAt, format, width, height, channels, bitDepth,
+                                       sourceColor, importedAt, failure)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             var ids: [ImageID] = []
             ids.reserveCapacity(inserts.count)
             for f in inserts {
-                try insert.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
-                                               f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
-                                               f.failure])
+                try insert.execute(arguments: [
+                    f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
+                    f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
+                    f.failure
+                ])
                 ids.append(ImageID(db.lastInsertedRowID))
             }
-            let update = try db.makeStatement(sql: """
-                UPDATE image SET path = ?, hash = ?, byteSize = ?, modifiedAt = ?, format = ?, width = ?, height = ?,
-                                 channels = ?, bitDepth = ?, sourceColor = ?, importedAt = ?, failure = ?,
-                                 missingSince = NULL
-                WHERE id = ?
-                """)
+            let update = try db.makeStatement(
+                sql: """
+                    UPDATE image SET path = ?, hash = ?, byteSize = ?, modifiedAt = ?, format = ?, width = ?, height = ?,
+                                     channels = ?, bitDepth = ?, sourceColor = ?, importedAt = ?, failure = ?,
+                                     missingSince = NULL
+                    WHERE id = ?
+                    """)
             for (id, f) in updates {
-                try update.execute(arguments: [f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
-                                               f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
-                                               f.failure, id.rawValue])
+                try update.execute(arguments: [
+                    f.path, f.hash, f.byteSize, f.modifiedAt, f.format, f.width,
+                    f.height, f.channels, f.bitDepth, f.sourceColor, importedAt,
+                    f.failure, id.rawValue
+                ])
             }
             return ids
         }
@@ -254,7 +276,9 @@ public final class ProjectStore: Sendable {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE name = ?", arguments: [name]) {
             return id
         }
-        guard !name.isEmpty, name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F }) else {
+        guard !name.isEmpty,
+            name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F })
+        else {
             throw StoreError.invalidClassName(name)
         }
         try db.execute(sql: "INSERT INTO class (name, createdAt) VALUES (?, ?)", arguments: [name, now])
@@ -269,10 +293,11 @@ public final class ProjectStore: Sendable {
 
     static func append(_ drafts: [AnnotationDraft], in db: Database) throws -> [Int64] {
         var classIDs: [String: Int64] = [:]
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO annotation (imageId, classId, status, annotator, time, source, confidence)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO annotation (imageId, classId, status, annotator, time, source, confidence)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         var ids: [Int64] = []
         ids.reserveCapacity(drafts.count)
         for d in drafts {
@@ -287,8 +312,10 @@ public final class ProjectStore: Sendable {
                 }
             }
             do {
-                try statement.execute(arguments: [d.imageID.rawValue, resolved, d.status.rawValue, d.annotator,
-                                                  d.time, d.source, d.confidence])
+                try statement.execute(arguments: [
+                    d.imageID.rawValue, resolved, d.status.rawValue, d.annotator,
+                    d.time, d.source, d.confidence
+                ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 throw StoreError.unknownImage("\(d.imageID.rawValue)")
             }
@@ -301,18 +328,22 @@ public final class ProjectStore: Sendable {
     public func labelStates() throws(StoreError) -> [ImageID: LabelState] {
         try read { db in
             var states: [ImageID: LabelState] = [:]
-            let current = try Row.fetchCursor(db, sql: """
-                SELECT l.imageId, c.name, l.status, a.source FROM currentLabel l
-                JOIN class c ON c.id = l.classId JOIN annotation a ON a.id = l.annotationId
-                """)
+            let current = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT l.imageId, c.name, l.status, a.source FROM currentLabel l
+                    JOIN class c ON c.id = l.classId JOIN annotation a ON a.id = l.annotationId
+                    """)
             while let row = try current.next() {
                 let status = LabelStatus(rawValue: row[2]) ?? .validated
                 states[ImageID(row[0] as Int64), default: LabelState()].current = (row[1], status, row[3])
             }
-            let imported = try Row.fetchCursor(db, sql: """
-                SELECT a.imageId, c.name, a.status FROM annotation a LEFT JOIN class c ON c.id = a.classId
-                WHERE a.id IN (SELECT MAX(id) FROM annotation WHERE source = 'import' GROUP BY imageId)
-                """)
+            let imported = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT a.imageId, c.name, a.status FROM annotation a LEFT JOIN class c ON c.id = a.classId
+                    WHERE a.id IN (SELECT MAX(id) FROM annotation WHERE source = 'import' GROUP BY imageId)
+                    """)
             while let row = try imported.next() {
                 let status = LabelStatus(rawValue: row[2]) ?? .validated
                 states[ImageID(row[0] as Int64), default: LabelState()].lastImported = (row[1], status)
@@ -322,20 +353,26 @@ public final class ProjectStore: Sendable {
     }
 
     /// Current labels, in path order; `statuses` limits which.
-    public func currentLabels(statuses: Set<LabelStatus> = Set(LabelStatus.allCases)) throws(StoreError) -> [CurrentLabel] {
+    public func currentLabels(statuses: Set<LabelStatus> = Set(LabelStatus.allCases)) throws(StoreError)
+        -> [CurrentLabel]
+    {
         try read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT i.id, i.path, i.hash, c.name, l.status, a.annotator, a.time, a.source, a.confidence
-                FROM currentLabel l JOIN image i ON i.id = l.imageId JOIN class c ON c.id = l.classId
-                JOIN annotation a ON a.id = l.annotationId
-                ORDER BY i.path
-                """)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT i.id, i.path, i.hash, c.name, l.status, a.annotator, a.time, a.source, a.confidence
+                    FROM currentLabel l JOIN image i ON i.id = l.imageId JOIN class c ON c.id = l.classId
+                    JOIN annotation a ON a.id = l.annotationId
+                    ORDER BY i.path
+                    """)
             var result: [CurrentLabel] = []
             while let row = try rows.next() {
                 guard let status = LabelStatus(rawValue: row[4]), statuses.contains(status) else { continue }
-                result.append(CurrentLabel(imageID: ImageID(row[0] as Int64), path: row[1], hash: row[2],
-                                           className: row[3], status: status, annotator: row[5], time: row[6],
-                                           source: row[7], confidence: row[8]))
+                result.append(
+                    CurrentLabel(
+                        imageID: ImageID(row[0] as Int64), path: row[1], hash: row[2],
+                        className: row[3], status: status, annotator: row[5], time: row[6],
+                        source: row[7], confidence: row[8]))
             }
             return result
         }
@@ -344,13 +381,17 @@ public final class ProjectStore: Sendable {
     /// Every annotation of one image, oldest first: (class or nil, status, annotator, time, source).
     public func history(of image: ImageID) throws(StoreError) -> [AnnotationDraft] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.imageId, c.name, a.status, a.annotator, a.time, a.source, a.confidence
-                FROM annotation a LEFT JOIN class c ON c.id = a.classId WHERE a.imageId = ? ORDER BY a.id
-                """, arguments: [image.rawValue]).map {
-                AnnotationDraft(imageID: ImageID($0[0] as Int64), className: $0[1],
-                                status: LabelStatus(rawValue: $0[2]) ?? .validated, annotator: $0[3],
-                                time: $0[4], source: $0[5], confidence: $0[6])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.imageId, c.name, a.status, a.annotator, a.time, a.source, a.confidence
+                    FROM annotation a LEFT JOIN class c ON c.id = a.classId WHERE a.imageId = ? ORDER BY a.id
+                    """, arguments: [image.rawValue]
+            ).map {
+                AnnotationDraft(
+                    imageID: ImageID($0[0] as Int64), className: $0[1],
+                    status: LabelStatus(rawValue: $0[2]) ?? .validated, annotator: $0[3],
+                    time: $0[4], source: $0[5], confidence: $0[6])
             }
         }
     }
@@ -360,7 +401,9 @@ public final class ProjectStore: Sendable {
     /// The counts behind `plankterm status`.
     public func summary() throws(StoreError) -> ProjectSummary {
         try read { db in
-            let images = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE failure IS NULL AND missingSince IS NULL") ?? 0
+            let images =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE failure IS NULL AND missingSince IS NULL")
+                ?? 0
             let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE failure IS NOT NULL") ?? 0
             let missing = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE missingSince IS NOT NULL") ?? 0
             let classes = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM class") ?? 0
@@ -369,26 +412,34 @@ public final class ProjectStore: Sendable {
             // Labels are counted on images that are present and decodable; the others keep theirs, apart.
             let usable = "JOIN image i ON i.id = l.imageId AND i.failure IS NULL AND i.missingSince IS NULL"
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM currentLabel") ?? 0
-            for row in try Row.fetchAll(db, sql: "SELECT l.status, COUNT(*) FROM currentLabel l \(usable) GROUP BY l.status") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT l.status, COUNT(*) FROM currentLabel l \(usable) GROUP BY l.status")
+            {
                 byStatus[row[0]] = row[1]
             }
-            let perClass = try Row.fetchAll(db, sql: """
-                SELECT c.name,
-                       COALESCE(SUM(l.status = 'validated'), 0), COALESCE(SUM(l.status = 'predicted'), 0),
-                       COALESCE(SUM(l.status = 'dubious'), 0)
-                FROM class c LEFT JOIN (SELECT l.* FROM currentLabel l \(usable)) l ON l.classId = c.id
-                GROUP BY c.id ORDER BY c.name
-                """).map { ClassCount(name: $0[0], validated: $0[1], predicted: $0[2], dubious: $0[3]) }
-            let failures = try Row.fetchAll(db, sql: "SELECT path, failure FROM image WHERE failure IS NOT NULL ORDER BY path")
-                .map { FailedImage(path: $0[0], reason: $0[1]) }
+            let perClass = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.name,
+                           COALESCE(SUM(l.status = 'validated'), 0), COALESCE(SUM(l.status = 'predicted'), 0),
+                           COALESCE(SUM(l.status = 'dubious'), 0)
+                    FROM class c LEFT JOIN (SELECT l.* FROM currentLabel l \(usable)) l ON l.classId = c.id
+                    GROUP BY c.id ORDER BY c.name
+                    """
+            ).map { ClassCount(name: $0[0], validated: $0[1], predicted: $0[2], dubious: $0[3]) }
+            let failures = try Row.fetchAll(
+                db, sql: "SELECT path, failure FROM image WHERE failure IS NOT NULL ORDER BY path"
+            )
+            .map { FailedImage(path: $0[0], reason: $0[1]) }
             let validated = byStatus["validated"] ?? 0, predicted = byStatus["predicted"] ?? 0
             let dubious = byStatus["dubious"] ?? 0
-            return ProjectSummary(images: images, failed: failed, missing: missing, classes: classes,
-                                  labeled: validated + predicted + dubious, validated: validated,
-                                  predicted: predicted, dubious: dubious,
-                                  labelsOnUnusableImages: total - validated - predicted - dubious,
-                                  annotations: annotations,
-                                  perClass: perClass, failures: failures)
+            return ProjectSummary(
+                images: images, failed: failed, missing: missing, classes: classes,
+                labeled: validated + predicted + dubious, validated: validated,
+                predicted: predicted, dubious: dubious,
+                labelsOnUnusableImages: total - validated - predicted - dubious,
+                annotations: annotations,
+                perClass: perClass, failures: failures)
         }
     }
 

@@ -18,9 +18,11 @@ public struct ImageFacts: Sendable, Equatable {
     /// Why the file could not be decoded; nil when it could.
     public var failure: String?
 
-    public init(path: String, hash: String?, byteSize: Int64, modifiedAt: Double, format: String? = nil,
-                width: Int? = nil, height: Int? = nil, channels: Int? = nil, bitDepth: Int? = nil,
-                sourceColor: String? = nil, failure: String? = nil) {
+    public init(
+        path: String, hash: String?, byteSize: Int64, modifiedAt: Double, format: String? = nil,
+        width: Int? = nil, height: Int? = nil, channels: Int? = nil, bitDepth: Int? = nil,
+        sourceColor: String? = nil, failure: String? = nil
+    ) {
         self.path = path
         self.hash = hash
         self.byteSize = byteSize
@@ -58,8 +60,10 @@ public struct AnnotationDraft: Sendable, Equatable {
     public var source: String
     public var confidence: Double?
 
-    public init(imageID: ImageID, className: String?, status: LabelStatus, annotator: String, time: Date,
-                source: String, confidence: Double? = nil) {
+    public init(
+        imageID: ImageID, className: String?, status: LabelStatus, annotator: String, time: Date,
+        source: String, confidence: Double? = nil
+    ) {
         self.imageID = imageID
         self.className = className
         self.status = status
@@ -82,8 +86,10 @@ public struct CurrentLabel: Sendable, Equatable {
     public var source: String
     public var confidence: Double?
 
-    public init(imageID: ImageID, path: String, hash: String?, className: String, status: LabelStatus,
-                annotator: String, time: Date, source: String, confidence: Double?) {
+    public init(
+        imageID: ImageID, path: String, hash: String?, className: String, status: LabelStatus,
+        annotator: String, time: Date, source: String, confidence: Double?
+    ) {
         self.imageID = imageID
         self.path = path
         self.hash = hash

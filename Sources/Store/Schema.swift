@@ -138,63 +138,66 @@ enum Schema {
 
     /// Which row of a model's embeddings file holds which image.
     private static func v2(_ db: Database) throws {
-        try db.execute(sql: """
-            -- Row `row` of the file embeddings/<modelId>.f32 (float32, rows of the model's dimension)
-            -- holds the L2-normalised embedding of `imageId`.
-            CREATE TABLE embeddingRow (
-                modelId TEXT NOT NULL REFERENCES model(id) ON DELETE CASCADE,
-                imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
-                row INTEGER NOT NULL,
-                PRIMARY KEY (modelId, imageId)
-            );
-            CREATE UNIQUE INDEX embeddingRow_row ON embeddingRow(modelId, row);
-            """)
+        try db.execute(
+            sql: """
+                -- Row `row` of the file embeddings/<modelId>.f32 (float32, rows of the model's dimension)
+                -- holds the L2-normalised embedding of `imageId`.
+                CREATE TABLE embeddingRow (
+                    modelId TEXT NOT NULL REFERENCES model(id) ON DELETE CASCADE,
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    row INTEGER NOT NULL,
+                    PRIMARY KEY (modelId, imageId)
+                );
+                CREATE UNIQUE INDEX embeddingRow_row ON embeddingRow(modelId, row);
+                """)
     }
 
     /// A classifier's per-image prediction details, and metadata fields imported with the labels.
     private static func v3(_ db: Database) throws {
-        try db.execute(sql: """
-            -- A classifier's prediction for an image: `classId`/`confidence` are its top class and
-            -- probability after prior correction; `top` holds up to 5 (int32 class id, float32
-            -- probability) pairs, best first; the uncertainty scores are computed under the balanced
-            -- prior the active-learning queue uses; `row` is the image's row of
-            -- models/<modelId>.probs.f32 (the full calibrated posteriors under π_train).
-            ALTER TABLE prediction ADD COLUMN top BLOB;
-            ALTER TABLE prediction ADD COLUMN leastConfidence REAL;
-            ALTER TABLE prediction ADD COLUMN margin REAL;
-            ALTER TABLE prediction ADD COLUMN entropy REAL;
-            ALTER TABLE prediction ADD COLUMN row INTEGER;
-            CREATE INDEX prediction_model_margin ON prediction(modelId, margin);
+        try db.execute(
+            sql: """
+                -- A classifier's prediction for an image: `classId`/`confidence` are its top class and
+                -- probability after prior correction; `top` holds up to 5 (int32 class id, float32
+                -- probability) pairs, best first; the uncertainty scores are computed under the balanced
+                -- prior the active-learning queue uses; `row` is the image's row of
+                -- models/<modelId>.probs.f32 (the full calibrated posteriors under π_train).
+                ALTER TABLE prediction ADD COLUMN top BLOB;
+                ALTER TABLE prediction ADD COLUMN leastConfidence REAL;
+                ALTER TABLE prediction ADD COLUMN margin REAL;
+                ALTER TABLE prediction ADD COLUMN entropy REAL;
+                ALTER TABLE prediction ADD COLUMN row INTEGER;
+                CREATE INDEX prediction_model_margin ON prediction(modelId, margin);
 
-            -- Metadata columns imported with the labels (sample, station, depth…): any text per image.
-            CREATE TABLE imageField (
-                imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
-                name TEXT NOT NULL,
-                value TEXT NOT NULL,
-                PRIMARY KEY (imageId, name)
-            );
-            CREATE INDEX imageField_name ON imageField(name, value);
-            """)
+                -- Metadata columns imported with the labels (sample, station, depth…): any text per image.
+                CREATE TABLE imageField (
+                    imageId INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (imageId, name)
+                );
+                CREATE INDEX imageField_name ON imageField(name, value);
+                """)
     }
 
     /// The labeling actions that undo and redo replay.
     private static func v4(_ db: Database) throws {
-        try db.execute(sql: """
-            -- What each labeling keystroke changed, so that undo and redo survive restarts. Undo appends
-            -- an annotation that restores `before` (the history stays append-only) and marks the row
-            -- undone; redo appends `after` again. A new action forgets the undone rows (the redo stack).
-            CREATE TABLE labelAction (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                imageId INTEGER NOT NULL REFERENCES image(id),
-                beforeClass TEXT,          -- NULL: the image had no label
-                beforeStatus TEXT,
-                afterClass TEXT,           -- NULL: the action withdrew the label
-                afterStatus TEXT NOT NULL,
-                annotator TEXT NOT NULL,
-                time DATETIME NOT NULL,
-                undone INTEGER NOT NULL DEFAULT 0
-            );
-            """)
+        try db.execute(
+            sql: """
+                -- What each labeling keystroke changed, so that undo and redo survive restarts. Undo appends
+                -- an annotation that restores `before` (the history stays append-only) and marks the row
+                -- undone; redo appends `after` again. A new action forgets the undone rows (the redo stack).
+                CREATE TABLE labelAction (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    imageId INTEGER NOT NULL REFERENCES image(id),
+                    beforeClass TEXT,          -- NULL: the image had no label
+                    beforeStatus TEXT,
+                    afterClass TEXT,           -- NULL: the action withdrew the label
+                    afterStatus TEXT NOT NULL,
+                    annotator TEXT NOT NULL,
+                    time DATETIME NOT NULL,
+                    undone INTEGER NOT NULL DEFAULT 0
+                );
+                """)
     }
 
     /// Labeling actions grouped in batches.
@@ -208,10 +211,11 @@ enum Schema {
     private static func v6(_ db: Database) throws {
         // A running job belongs to one process ("host:pid"), which refreshes `heartbeat`; a job whose
         // owner died is found by the next process that looks for work and marked failed.
-        try db.execute(sql: """
-            ALTER TABLE job ADD COLUMN owner TEXT;
-            ALTER TABLE job ADD COLUMN heartbeat DATETIME;
-            CREATE INDEX job_state ON job(state);
-            """)
+        try db.execute(
+            sql: """
+                ALTER TABLE job ADD COLUMN owner TEXT;
+                ALTER TABLE job ADD COLUMN heartbeat DATETIME;
+                CREATE INDEX job_state ON job(state);
+                """)
     }
 }

@@ -9,8 +9,11 @@ public enum CellColor: Sendable, Hashable {
 
 /// Named colour roles that themes define (a theme file, `themes/*.toml`, gives a colour to each role).
 public enum ColorRole: String, Sendable, Hashable, CaseIterable, Codable {
-    case background, text, dim, accent, selection, statusBar = "status_bar"
-    case confidenceLow = "confidence_low", confidenceMedium = "confidence_medium", confidenceHigh = "confidence_high"
+    case background, text, dim, accent, selection
+    case statusBar = "status_bar"
+    case confidenceLow = "confidence_low"
+    case confidenceMedium = "confidence_medium"
+    case confidenceHigh = "confidence_high"
     case validated, predicted, dubious, warning
 }
 
@@ -30,8 +33,10 @@ public struct Cell: Sendable, Hashable {
     public var background: CellColor
     public var attributes: CellAttributes
 
-    public init(_ character: Character = " ", foreground: CellColor = .default, background: CellColor = .default,
-                attributes: CellAttributes = []) {
+    public init(
+        _ character: Character = " ", foreground: CellColor = .default, background: CellColor = .default,
+        attributes: CellAttributes = []
+    ) {
         self.character = character
         self.foreground = foreground
         self.background = background

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How many colours the terminal can show, from the best to the worst.
 public enum ColorDepth: String, Sendable, CaseIterable, Codable {
     case trueColor = "truecolor"
@@ -14,8 +16,10 @@ public enum ColorQuantizer {
         switch index {
         case 0..<16:
             let base: [(UInt8, UInt8, UInt8)] = [
-                (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
-                (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+                (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205),
+                (229, 229, 229),
+                (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255),
+                (255, 255, 255)
             ]
             return base[index]
         case 16..<232:
@@ -47,7 +51,9 @@ public enum ColorQuantizer {
             let target = lab(r, g, b)
             var best = 16, bestDistance = Double.infinity
             for (index, l) in palette {
-                let d = (l.0 - target.0) * (l.0 - target.0) + (l.1 - target.1) * (l.1 - target.1) + (l.2 - target.2) * (l.2 - target.2)
+                let d =
+                    (l.0 - target.0) * (l.0 - target.0) + (l.1 - target.1) * (l.1 - target.1) + (l.2 - target.2)
+                    * (l.2 - target.2)
                 if d < bestDistance { bestDistance = d; best = index }
             }
             table[i] = UInt8(best)
@@ -74,5 +80,3 @@ public enum ColorQuantizer {
         (299 * Int(r) + 587 * Int(g) + 114 * Int(b)) / 1000
     }
 }
-
-import Foundation

@@ -58,7 +58,8 @@ public struct HalfBlockBlitter: Blitter {
 
     func cell(upper: (UInt8, UInt8, UInt8), lower: (UInt8, UInt8, UInt8), x: Int, y: Int) -> Cell {
         if asciiOnly || depth == .palette16 || depth == .mono {
-            let l = (ColorQuantizer.luma(upper.0, upper.1, upper.2) + ColorQuantizer.luma(lower.0, lower.1, lower.2)) / 2
+            let l =
+                (ColorQuantizer.luma(upper.0, upper.1, upper.2) + ColorQuantizer.luma(lower.0, lower.1, lower.2)) / 2
             let steps = Self.ramp.count - 1
             let threshold = (Double(Self.bayer[(y % 4) * 4 + x % 4]) + 0.5) / 16 - 0.5
             let level = min(steps, max(0, Int((Double(l) / 255 * Double(steps) + threshold).rounded())))
@@ -68,8 +69,9 @@ public struct HalfBlockBlitter: Blitter {
         case .trueColor:
             return Cell("▀", foreground: .rgb(upper.0, upper.1, upper.2), background: .rgb(lower.0, lower.1, lower.2))
         default:
-            return Cell("▀", foreground: .indexed(ColorQuantizer.nearest256(upper.0, upper.1, upper.2)),
-                        background: .indexed(ColorQuantizer.nearest256(lower.0, lower.1, lower.2)))
+            return Cell(
+                "▀", foreground: .indexed(ColorQuantizer.nearest256(upper.0, upper.1, upper.2)),
+                background: .indexed(ColorQuantizer.nearest256(lower.0, lower.1, lower.2)))
         }
     }
 }

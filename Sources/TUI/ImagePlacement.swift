@@ -14,8 +14,10 @@ public struct ImagePlacement: Sendable, Equatable {
     /// `rows × cellHeight`): the rest of the box is left transparent.
     public var pixelX: Int, pixelY: Int, pixelWidth: Int, pixelHeight: Int
 
-    public init(id: String, image: Bitmap, x: Int, y: Int, columns: Int, rows: Int,
-                pixelX: Int, pixelY: Int, pixelWidth: Int, pixelHeight: Int) {
+    public init(
+        id: String, image: Bitmap, x: Int, y: Int, columns: Int, rows: Int,
+        pixelX: Int, pixelY: Int, pixelWidth: Int, pixelHeight: Int
+    ) {
         self.id = id
         self.image = image
         self.x = x
@@ -60,8 +62,9 @@ extension Bitmap {
         var out = [UInt8](repeating: 0, count: cw * ch * channels)
         for row in 0..<ch {
             let from = ((y0 + row) * width + x0) * channels
-            out.replaceSubrange(row * cw * channels..<(row + 1) * cw * channels,
-                                with: pixels[from..<from + cw * channels])
+            out.replaceSubrange(
+                row * cw * channels..<(row + 1) * cw * channels,
+                with: pixels[from..<from + cw * channels])
         }
         return Bitmap(width: cw, height: ch, channels: channels, pixels: out)
     }

@@ -31,7 +31,9 @@ public struct LabelScreen: Sendable {
     public func render(_ state: LabelingState, width: Int, height: Int) -> ScreenBuffer {
         var screen = ScreenBuffer(width: width, height: height, fill: Cell(" ", background: .role(.background)))
         guard Self.fits(width: width, height: height) else {
-            let lines = ["window too small", "need \(Self.minimumWidth)×\(Self.minimumHeight),", "have \(width)×\(height)"]
+            let lines = [
+                "window too small", "need \(Self.minimumWidth)×\(Self.minimumHeight),", "have \(width)×\(height)"
+            ]
             for (i, line) in lines.enumerated() where i < height {
                 screen.write(line, x: 0, y: i, foreground: .role(.warning))
             }
@@ -61,12 +63,15 @@ public struct LabelScreen: Sendable {
             let leftWidth = max(16, width * 2 / 5)
             let zoomed = state.zoom > 1
             if let image = (cellPixels != nil || zoomed ? item.picture : nil) ?? item.thumbnail {
-                picture(&screen, image, id: "main \(item.imageID.rawValue)", x: 0, y: bodyTop, columns: leftWidth,
-                        rows: bodyHeight - 1, zoom: zoomed ? (state.zoom, state.panX, state.panY) : nil)
+                picture(
+                    &screen, image, id: "main \(item.imageID.rawValue)", x: 0, y: bodyTop, columns: leftWidth,
+                    rows: bodyHeight - 1, zoom: zoomed ? (state.zoom, state.panX, state.panY) : nil)
             }
-            screen.write("\(item.path)  \(item.width)×\(item.height) px", x: 0, y: bodyTop + bodyHeight - 1,
-                         maxWidth: leftWidth, foreground: .role(.dim))
-            details(&screen, state, item, x: leftWidth + 1, y: bodyTop, width: width - leftWidth - 1, height: bodyHeight)
+            screen.write(
+                "\(item.path)  \(item.width)×\(item.height) px", x: 0, y: bodyTop + bodyHeight - 1,
+                maxWidth: leftWidth, foreground: .role(.dim))
+            details(
+                &screen, state, item, x: leftWidth + 1, y: bodyTop, width: width - leftWidth - 1, height: bodyHeight)
         } else {
             let text = state.items.isEmpty ? "nothing to label: every image has an expert label" : "loading…"
             screen.write(text, x: 2, y: bodyTop + 1, foreground: .role(.dim))
@@ -78,33 +83,41 @@ public struct LabelScreen: Sendable {
         let position = state.items.isEmpty ? "0/0" : "\(state.index + 1)/\(state.items.count)"
         let model = state.modelId.map { "model \($0)" } ?? "no model yet — :train"
         var x = 1
-        x += screen.write("\((state.project as NSString).lastPathComponent) ", x: x, y: 0, maxWidth: max(0, screen.width / 4),
-                          foreground: .role(.text), background: .role(.statusBar), attributes: .bold)
+        x += screen.write(
+            "\((state.project as NSString).lastPathComponent) ", x: x, y: 0, maxWidth: max(0, screen.width / 4),
+            foreground: .role(.text), background: .role(.statusBar), attributes: .bold)
         // The screens, the current one reversed; Tab moves on.
         for kind in ScreenKind.allCases where x < screen.width - 2 {
-            x += screen.write(kind.title, x: x, y: 0, maxWidth: screen.width - 1 - x,
-                              foreground: .role(kind == state.screen ? .accent : .dim), background: .role(.statusBar),
-                              attributes: kind == state.screen ? [.bold, .reverse] : [])
+            x += screen.write(
+                kind.title, x: x, y: 0, maxWidth: screen.width - 1 - x,
+                foreground: .role(kind == state.screen ? .accent : .dim), background: .role(.statusBar),
+                attributes: kind == state.screen ? [.bold, .reverse] : [])
             x += 1
         }
-        let context = state.screen == .grid
+        let context =
+            state.screen == .grid
             ? "\(state.grid.items.isEmpty ? 0 : state.grid.cursor + 1)/\(state.grid.items.count)"
             : "\(state.queueName) \(position)"
-        screen.write("· \(context) · \(model)", x: x, y: 0, maxWidth: screen.width - 1 - x,
-                     foreground: .role(.text), background: .role(.statusBar))
+        screen.write(
+            "· \(context) · \(model)", x: x, y: 0, maxWidth: screen.width - 1 - x,
+            foreground: .role(.text), background: .role(.statusBar))
     }
 
-    func details(_ screen: inout ScreenBuffer, _ state: LabelingState, _ item: ItemView, x: Int, y: Int, width: Int, height: Int) {
+    func details(
+        _ screen: inout ScreenBuffer, _ state: LabelingState, _ item: ItemView, x: Int, y: Int, width: Int, height: Int
+    ) {
         var row = y
         if let label = item.label, let status = item.status {
-            screen.write("label  \(label) (\(status.rawValue))", x: x, y: row, maxWidth: width, foreground: .role(role(status)))
+            screen.write(
+                "label  \(label) (\(status.rawValue))", x: x, y: row, maxWidth: width, foreground: .role(role(status)))
         } else {
             screen.write("label  none yet", x: x, y: row, maxWidth: width, foreground: .role(.dim))
         }
         row += 1
         if item.guesses.isEmpty {
-            screen.write(state.modelId == nil ? "model  no model yet — press : train" : "model  no prediction",
-                         x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            screen.write(
+                state.modelId == nil ? "model  no model yet — press : train" : "model  no prediction",
+                x: x, y: row, maxWidth: width, foreground: .role(.dim))
             row += 1
         }
         // The call (what Enter takes) is made with every class equally likely; where that names another
@@ -113,10 +126,12 @@ public struct LabelScreen: Sendable {
         let ownLine = call != nil && !item.guesses.isEmpty && call != item.guesses.first?.name
         if ownLine, let call {
             let used = screen.write("call   ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
-            let used2 = screen.write(call, x: x + used, y: row, maxWidth: width - used, foreground: .role(.text), attributes: .bold)
+            let used2 = screen.write(
+                call, x: x + used, y: row, maxWidth: width - used, foreground: .role(.text), attributes: .bold)
             let prior = " · rare-class view"
             if used + used2 + prior.count <= width {
-                screen.write(prior, x: x + used + used2, y: row, maxWidth: width - used - used2, foreground: .role(.dim))
+                screen.write(
+                    prior, x: x + used + used2, y: row, maxWidth: width - used - used2, foreground: .role(.dim))
             } else {
                 row += 1
                 screen.write("       rare-class view", x: x, y: row, maxWidth: width, foreground: .role(.dim))
@@ -125,46 +140,62 @@ public struct LabelScreen: Sendable {
         }
         for (i, guess) in item.guesses.prefix(3).enumerated() {
             let isCall = ownLine ? guess.name == call : i == 0
-            let used = screen.write(i == 0 ? "model  " : "       ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
+            let used = screen.write(
+                i == 0 ? "model  " : "       ", x: x, y: row, maxWidth: width, foreground: .role(.dim))
             let percent = String(format: "%3.0f %%", guess.probability * 100)
-            let used2 = screen.write(percent + " ", x: x + used, y: row, maxWidth: width - used,
-                                     foreground: .role(confidenceRole(guess.probability)), attributes: isCall ? .bold : [])
-            screen.write(guess.name, x: x + used + used2, y: row, maxWidth: width - used - used2,
-                         foreground: .role(isCall ? .text : .dim))
+            let used2 = screen.write(
+                percent + " ", x: x + used, y: row, maxWidth: width - used,
+                foreground: .role(confidenceRole(guess.probability)), attributes: isCall ? .bold : [])
+            screen.write(
+                guess.name, x: x + used + used2, y: row, maxWidth: width - used - used2,
+                foreground: .role(isCall ? .text : .dim))
             row += 1
         }
         // One story (issue 15): the percentages are under the class mix expected in this sample, the call
         // and the queue's reason under the rare-class view; each says which, and the call and the
         // reason name the same class.
         if !item.guesses.isEmpty {
-            screen.write("       expected in this sample" + (state.modelCaution == nil ? "" : " · calibration rough (few labels)"),
-                         x: x, y: row, maxWidth: width, foreground: .role(state.modelCaution == nil ? .dim : .accent))
+            screen.write(
+                "       expected in this sample"
+                    + (state.modelCaution == nil ? "" : " · calibration rough (few labels)"),
+                x: x, y: row, maxWidth: width, foreground: .role(state.modelCaution == nil ? .dim : .accent))
             row += 1
         }
-        if !item.reason.isEmpty {
-            // Up to two lines, broken at a space.
-            var rest = Substring(Sanitizer.sanitize(item.reason))
+        row += reason(&screen, item.reason, x: x, y: row, width: width)
+        row += 1
+        neighbors(
+            &screen, item.neighbors, cursor: state.neighborCursor, selected: state.selected, sizeTrue: state.sizeTrue,
+            x: x, y: row, width: width, height: y + height - row)
+    }
+
+    /// The queue's reason in up to two lines, broken at a space; returns the rows written.
+    func reason(_ screen: inout ScreenBuffer, _ reason: String, x: Int, y: Int, width: Int) -> Int {
+        var row = y
+        if !reason.isEmpty {
+            var rest = Substring(Sanitizer.sanitize(reason))
             for line in 0..<2 where !rest.isEmpty {
                 let room = width - 7
                 var cut = rest.endIndex
                 if rest.count > room, line == 0,
-                   let space = rest[..<rest.index(rest.startIndex, offsetBy: room)].lastIndex(of: " ") {
+                    let space = rest[..<rest.index(rest.startIndex, offsetBy: room)].lastIndex(of: " ")
+                {
                     cut = space
                 }
-                screen.write((line == 0 ? "why    " : "       ") + rest[..<cut], x: x, y: row, maxWidth: width,
-                             foreground: .role(.accent))
+                screen.write(
+                    (line == 0 ? "why    " : "       ") + rest[..<cut], x: x, y: row, maxWidth: width,
+                    foreground: .role(.accent))
                 rest = rest[cut...].drop { $0 == " " }
                 row += 1
             }
         }
-        row += 1
-        neighbors(&screen, item.neighbors, cursor: state.neighborCursor, selected: state.selected, sizeTrue: state.sizeTrue,
-                  x: x, y: row, width: width, height: y + height - row)
+        return row - y
     }
 
     /// The neighbour strip: tiles of a thumbnail and a caption "k class .93", as many as fit, at most 9.
-    func neighbors(_ screen: inout ScreenBuffer, _ list: [NeighborView], cursor: Int, selected: Set<Int>, sizeTrue: Bool = false,
-                   x: Int, y: Int, width: Int, height: Int) {
+    func neighbors(
+        _ screen: inout ScreenBuffer, _ list: [NeighborView], cursor: Int, selected: Set<Int>, sizeTrue: Bool = false,
+        x: Int, y: Int, width: Int, height: Int
+    ) {
         guard height >= 2, width >= 8, !list.isEmpty else { return }
         let tileWidth = width >= 60 ? 15 : (width >= 36 ? 11 : 8)
         let thumbRows = height >= 12 ? 4 : (height >= 7 ? 3 : max(0, height - 2))
@@ -173,29 +204,38 @@ public struct LabelScreen: Sendable {
         let shown = Array(list.prefix(min(9, columns * rows)))
         // Size-true: the scale that fits the largest of them, for all; a scale bar on the line above.
         let sized = shown.map { n in n.thumbnail.map { SizedImage(thumbnail: $0, fullWidth: n.fullWidth) } }
-        let common = sizeTrue && thumbRows > 0 ? commonScale(sized.compactMap { $0 }, columns: tileWidth - 1, rows: thumbRows) : nil
+        let common =
+            sizeTrue && thumbRows > 0
+            ? commonScale(sized.compactMap { $0 }, columns: tileWidth - 1, rows: thumbRows) : nil
         if let common, y > 0 {
             screen.write(scaleBar(scale: common), x: x, y: y - 1, maxWidth: width, foreground: .role(.dim))
         }
         for (i, n) in shown.enumerated() {
             let tx = x + (i % columns) * tileWidth, ty = y + (i / columns) * tileHeight
             if thumbRows > 0, let t = sized[i] {
-                picture(&screen, t.thumbnail, id: "thumb \(n.imageID.rawValue)", x: tx, y: ty, columns: tileWidth - 1,
-                        rows: thumbRows, scale: common.map { $0 / t.shrink })
+                picture(
+                    &screen, t.thumbnail, id: "thumb \(n.imageID.rawValue)", x: tx, y: ty, columns: tileWidth - 1,
+                    rows: thumbRows, scale: common.map { $0 / t.shrink })
             }
             let name = n.label ?? n.predicted.map { "\($0)?" } ?? "—"
             // The number: reversed under the cursor; "*" marks a selected neighbour.
             let mark = selected.contains(i) ? "*" : "\(i + 1)"
-            let used = screen.write(mark, x: tx, y: ty + thumbRows, maxWidth: 2,
-                                    foreground: .role(.accent),
-                                    attributes: i == cursor && !selected.isEmpty ? [.bold, .reverse] : .bold)
+            let used = screen.write(
+                mark, x: tx, y: ty + thumbRows, maxWidth: 2,
+                foreground: .role(.accent),
+                attributes: i == cursor && !selected.isEmpty ? [.bold, .reverse] : .bold)
             // The similarity only where the tile leaves the name room.
-            let sim = tileWidth >= 14 ? String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down))) : ""
+            let sim =
+                tileWidth >= 14
+                ? String(format: ".%02d", Int((max(0, min(0.99, n.similarity)) * 100).rounded(.down))) : ""
             let nameWidth = tileWidth - 1 - used - 1 - (sim.isEmpty ? 0 : sim.count + 1)
-            screen.write(name, x: tx + used + 1, y: ty + thumbRows, maxWidth: max(1, nameWidth),
-                         foreground: .role(n.status.map(role) ?? .dim))
+            screen.write(
+                name, x: tx + used + 1, y: ty + thumbRows, maxWidth: max(1, nameWidth),
+                foreground: .role(n.status.map(role) ?? .dim))
             if !sim.isEmpty {
-                screen.write(sim, x: tx + tileWidth - 1 - sim.count, y: ty + thumbRows, maxWidth: sim.count, foreground: .role(.dim))
+                screen.write(
+                    sim, x: tx + tileWidth - 1 - sim.count, y: ty + thumbRows, maxWidth: sim.count,
+                    foreground: .role(.dim))
             }
         }
     }
@@ -203,8 +243,9 @@ public struct LabelScreen: Sendable {
     func statusLine(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
         switch state.mode {
         case .picker(let typed):
-            let used = screen.write("\(state.pickerPurpose.prompt): \(typed)▏", x: 0, y: y, maxWidth: screen.width / 2,
-                                    foreground: .role(.accent))
+            let used = screen.write(
+                "\(state.pickerPurpose.prompt): \(typed)▏", x: 0, y: y, maxWidth: screen.width / 2,
+                foreground: .role(.accent))
             let matches = state.matches(typed).prefix(5).joined(separator: " · ")
             let hint: String
             switch state.pickerPurpose {
@@ -218,10 +259,13 @@ public struct LabelScreen: Sendable {
             // What the last key did on the left; the running background job on the right, in up to a
             // third of the line (at least 20 columns): the message is cut to make room for it.
             let job = Sanitizer.sanitize(state.jobLine)
-            let jobWidth = job.isEmpty ? 0
+            let jobWidth =
+                job.isEmpty
+                ? 0
                 : min(job.count, screen.width - 10, state.message.isEmpty ? screen.width : max(20, screen.width / 3))
-            let used = screen.write(state.message, x: 0, y: y, maxWidth: job.isEmpty ? screen.width : screen.width - jobWidth - 2,
-                                    foreground: .role(.text))
+            let used = screen.write(
+                state.message, x: 0, y: y, maxWidth: job.isEmpty ? screen.width : screen.width - jobWidth - 2,
+                foreground: .role(.text))
             if jobWidth > 0 && used + 2 + jobWidth <= screen.width {
                 screen.write(job, x: screen.width - jobWidth, y: y, maxWidth: jobWidth, foreground: .role(.accent))
             }
@@ -231,12 +275,15 @@ public struct LabelScreen: Sendable {
     func footer(_ screen: inout ScreenBuffer, _ state: LabelingState, y: Int) {
         let hints: String
         switch state.mode {
-        case .picker: hints = "type · Enter \(state.pickerPurpose.takesTypedText ? "confirm" : "choose the first match") · Esc cancel"
+        case .picker:
+            hints =
+                "type · Enter \(state.pickerPurpose.takesTypedText ? "confirm" : "choose the first match") · Esc cancel"
         case .command: hints = "train · queue STRATEGY · export FORMAT PATH · grid CLASS · Enter run · Esc cancel"
         default: hints = Self.hints[state.screen]!
         }
         screen.write(hints, x: 0, y: y, maxWidth: screen.width, foreground: .role(.dim))
-        screen.write("labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
+        screen.write(
+            "labelled this session: \(state.labelled)", x: 0, y: y + 1, maxWidth: screen.width, foreground: .role(.dim))
     }
 
     /// The footer: the 6–8 most useful keys of each screen, short enough for 80 columns.
@@ -244,7 +291,7 @@ public struct LabelScreen: Sendable {
         .label: "a accept · 1-9 neighbour · t class · n/N next · u undo · Tab · ? help · q quit",
         .grid: "hjkl · Space select · a validate · t relabel · f class · u undo · ? help",
         .classes: "j/k · Enter grid · r rename · m merge · + add · Tab · ? help · q quit",
-        .jobs: "j/k move · c cancel · r retry · :train starts one · Tab · ? help",
+        .jobs: "j/k move · c cancel · r retry · :train starts one · Tab · ? help"
     ]
 
     static let helpLines = [
@@ -259,7 +306,7 @@ public struct LabelScreen: Sendable {
         "Tab         next screen (Label, Grid, Classes, Jobs) · : command",
         "R           review the images the latest model changed (Grid)",
         "Ctrl-L      redraw · q quit (every label is already saved)",
-        "any key closes this help",
+        "any key closes this help"
     ]
 
     static let gridHelpLines = [
@@ -270,7 +317,7 @@ public struct LabelScreen: Sendable {
         "t or /      give the selected a class · d dubious · Esc clear",
         "f / F       show the predictions of a class / the queue",
         "o           open on the Label screen · u / Ctrl-R undo / redo",
-        "Tab next screen · : command · q quit · any key closes this help",
+        "Tab next screen · : command · q quit · any key closes this help"
     ]
 
     static let classesHelpLines = [
@@ -280,7 +327,7 @@ public struct LabelScreen: Sendable {
         "r           rename (labels and predictions follow)",
         "m           merge into another class (one undo)",
         "+           add a class",
-        "Tab next screen · : command · q quit · any key closes this help",
+        "Tab next screen · : command · q quit · any key closes this help"
     ]
 
     static let jobsHelpLines = [
@@ -288,7 +335,7 @@ public struct LabelScreen: Sendable {
         "c           cancel the job (a running one stops at its next step)",
         "r           run a finished, failed or cancelled job again",
         ":train      queue a training job (head, calibration, predictions)",
-        "Tab next screen · q quit · any key closes this help",
+        "Tab next screen · q quit · any key closes this help"
     ]
 
     func help(_ screen: inout ScreenBuffer, _ kind: ScreenKind) {
@@ -300,7 +347,12 @@ public struct LabelScreen: Sendable {
         case .jobs: lines = Self.jobsHelpLines
         }
         if let imagesLine, kind == .label || kind == .grid {
-            let extra = kind == .label ? ["+ / -       zoom the image · arrows pan while zoomed", "z           size-true thumbnails (one scale for all)", imagesLine]
+            let extra =
+                kind == .label
+                ? [
+                    "+ / -       zoom the image · arrows pan while zoomed",
+                    "z           size-true thumbnails (one scale for all)", imagesLine
+                ]
                 : ["z           size-true thumbnails (one scale for all)", imagesLine]
             lines = lines.dropLast() + extra + [lines.last!]
         }
@@ -308,7 +360,8 @@ public struct LabelScreen: Sendable {
         let x = (screen.width - w) / 2, y = (screen.height - h) / 2
         screen.fill(x: x, y: y, width: w, height: h, with: Cell(" ", background: .role(.selection)))
         for (i, line) in lines.prefix(h - 2).enumerated() {
-            screen.write(line, x: x + 2, y: y + 1 + i, maxWidth: w - 4, foreground: .role(.text), background: .role(.selection))
+            screen.write(
+                line, x: x + 2, y: y + 1 + i, maxWidth: w - 4, foreground: .role(.text), background: .role(.selection))
         }
     }
 
@@ -316,8 +369,10 @@ public struct LabelScreen: Sendable {
     /// (box pixels per image pixel, from `fitScale`) when given, or zoomed (`zoom`: magnification and the
     /// image point at the box's centre). With `cellPixels` the picture becomes an `ImagePlacement` over
     /// blank cells; otherwise the blitter draws it in characters.
-    func picture(_ screen: inout ScreenBuffer, _ image: Bitmap, id: String, x: Int, y: Int, columns: Int, rows: Int,
-                 scale: Double? = nil, zoom: (Double, Double, Double)? = nil) {
+    func picture(
+        _ screen: inout ScreenBuffer, _ image: Bitmap, id: String, x: Int, y: Int, columns: Int, rows: Int,
+        scale: Double? = nil, zoom: (Double, Double, Double)? = nil
+    ) {
         guard columns > 0, rows > 0, image.width > 0, image.height > 0 else { return }
         if cellPixels == nil, scale == nil, zoom == nil {
             // Today's path, cell for cell (the golden files).
@@ -340,10 +395,11 @@ public struct LabelScreen: Sendable {
         let pw = max(1, min(box.width, Int((Double(source.width) * s).rounded())))
         let ph = max(1, min(box.height, Int((Double(source.height) * s).rounded())))
         if cellPixels != nil {
-            screen.images.append(ImagePlacement(
-                id: "\(id) \(sourceRect.x),\(sourceRect.y),\(sourceRect.w)x\(sourceRect.h)", image: source,
-                x: x, y: y, columns: columns, rows: rows,
-                pixelX: (box.width - pw) / 2, pixelY: (box.height - ph) / 2, pixelWidth: pw, pixelHeight: ph))
+            screen.images.append(
+                ImagePlacement(
+                    id: "\(id) \(sourceRect.x),\(sourceRect.y),\(sourceRect.w)x\(sourceRect.h)", image: source,
+                    x: x, y: y, columns: columns, rows: rows,
+                    pixelX: (box.width - pw) / 2, pixelY: (box.height - ph) / 2, pixelWidth: pw, pixelHeight: ph))
             return
         }
         // Characters: a smaller box of cells, centred (a half-block cell is 1 × 2 pixels).

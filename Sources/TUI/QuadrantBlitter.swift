@@ -25,8 +25,10 @@ public struct QuadrantBlitter: Blitter {
         let small = image.resized(width: size.columns * 2, height: size.rows * 2)
         for row in 0..<size.rows {
             for column in 0..<size.columns {
-                let pixels = [small.rgb(2 * column, 2 * row), small.rgb(2 * column + 1, 2 * row),
-                              small.rgb(2 * column, 2 * row + 1), small.rgb(2 * column + 1, 2 * row + 1)]
+                let pixels = [
+                    small.rgb(2 * column, 2 * row), small.rgb(2 * column + 1, 2 * row),
+                    small.rgb(2 * column, 2 * row + 1), small.rgb(2 * column + 1, 2 * row + 1)
+                ]
                 out[top + row][left + column] = quadrantCell(pixels)
             }
         }
@@ -56,7 +58,8 @@ public struct QuadrantBlitter: Blitter {
             if error < best.error { best = (error, mask, means[0], means[1]) }
         }
         func color(_ c: (Int, Int, Int)) -> CellColor {
-            depth == .trueColor ? .rgb(UInt8(c.0), UInt8(c.1), UInt8(c.2))
+            depth == .trueColor
+                ? .rgb(UInt8(c.0), UInt8(c.1), UInt8(c.2))
                 : .indexed(ColorQuantizer.nearest256(UInt8(c.0), UInt8(c.1), UInt8(c.2)))
         }
         // All four alike: a blank in their colour.

@@ -24,8 +24,10 @@ public struct ScreenBuffer: Sendable, Equatable {
     /// Writes `text` from (x, y), sanitised and cut at `maxWidth` columns (default: to the right edge),
     /// ending with "…" when cut. Returns the columns used.
     @discardableResult
-    public mutating func write(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, foreground: CellColor = .role(.text),
-                               background: CellColor = .role(.background), attributes: CellAttributes = []) -> Int {
+    public mutating func write(
+        _ text: String, x: Int, y: Int, maxWidth: Int? = nil, foreground: CellColor = .role(.text),
+        background: CellColor = .role(.background), attributes: CellAttributes = []
+    ) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0 else { return 0 }

@@ -52,21 +52,31 @@ public final class GraphicsLayer {
         var staying: [(placement: ImagePlacement, image: UInt32, number: UInt32)] = []
         var dropped: [(placement: ImagePlacement, image: UInt32, number: UInt32)] = []
         for old in shown {
-            if placements.contains(where: { $0.sameAs(old.placement) }) { staying.append(old) } else { dropped.append(old) }
+            if placements.contains(where: { $0.sameAs(old.placement) }) {
+                staying.append(old)
+            } else {
+                dropped.append(old)
+            }
         }
         if mode != .kitty {
             // Erase what is dropped by repainting its rows; what else lies on those rows is drawn again.
             update.repaintRows = dropped.map { $0.placement.y..<($0.placement.y + $0.placement.rows) }
-            staying.removeAll { kept in update.repaintRows.contains { $0.overlaps(kept.placement.y..<(kept.placement.y + kept.placement.rows)) } }
+            staying.removeAll { kept in
+                update.repaintRows.contains { $0.overlaps(kept.placement.y..<(kept.placement.y + kept.placement.rows)) }
+            }
         } else {
-            for old in dropped { update.bytes += wrap(KittyGraphics.deletePlacement(id: old.image, placement: old.number)) }
+            for old in dropped {
+                update.bytes += wrap(KittyGraphics.deletePlacement(id: old.image, placement: old.number))
+            }
         }
         var next = staying
         for placement in placements where !staying.contains(where: { $0.placement.sameAs(placement) }) {
             let moveTo = cursorTo(x: placement.x, y: placement.y)
             switch mode {
             case .kitty:
-                let key = placement.id + " \(placement.pixelWidth)x\(placement.pixelHeight)+\(placement.pixelX)+\(placement.pixelY)"
+                let key =
+                    placement.id
+                    + " \(placement.pixelWidth)x\(placement.pixelHeight)+\(placement.pixelX)+\(placement.pixelY)"
                     + " \(placement.columns)x\(placement.rows)"
                 var image = transmitted[key]
                 if image == nil {
@@ -86,16 +96,21 @@ public final class GraphicsLayer {
                     order.append(order.remove(at: i))
                 }
                 let number = takeID()
-                update.bytes += wrapPositioned(moveTo, KittyGraphics.place(id: image!, placement: number,
-                                                                           columns: placement.columns, rows: placement.rows))
+                update.bytes += wrapPositioned(
+                    moveTo,
+                    KittyGraphics.place(
+                        id: image!, placement: number,
+                        columns: placement.columns, rows: placement.rows))
                 next.append((placement, image!, number))
             case .sixel:
                 let pixels = PlacedPixels(placement, cell: cell)
-                update.bytes += wrapPositioned(moveTo, SixelGraphics.image(pixels, columns: placement.columns, rows: placement.rows, cell: cell))
+                update.bytes += wrapPositioned(
+                    moveTo, SixelGraphics.image(pixels, columns: placement.columns, rows: placement.rows, cell: cell))
                 next.append((placement, 0, 0))
             case .iterm:
                 let pixels = PlacedPixels(placement, cell: cell)
-                update.bytes += wrapPositioned(moveTo, ITermGraphics.image(pixels, columns: placement.columns, rows: placement.rows))
+                update.bytes += wrapPositioned(
+                    moveTo, ITermGraphics.image(pixels, columns: placement.columns, rows: placement.rows))
                 next.append((placement, 0, 0))
             case .auto, .blocks:
                 break

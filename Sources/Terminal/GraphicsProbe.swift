@@ -17,7 +17,8 @@ public struct TerminalReplies: Sendable, Equatable {
     public init() {}
 
     public static func == (a: TerminalReplies, b: TerminalReplies) -> Bool {
-        a.kitty == b.kitty && a.sixel == b.sixel && a.deviceAttributes == b.deviceAttributes && a.cellPixels == b.cellPixels
+        a.kitty == b.kitty && a.sixel == b.sixel && a.deviceAttributes == b.deviceAttributes
+            && a.cellPixels == b.cellPixels
             && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
     }
 
@@ -32,7 +33,9 @@ public struct TerminalReplies: Sendable, Equatable {
                 var end = i + 2
                 while end + 1 < bytes.count, !(bytes[end] == 0x1B && bytes[end + 1] == UInt8(ascii: "\\")) { end += 1 }
                 let body = String(decoding: bytes[(i + 2)..<min(end, bytes.count)], as: UTF8.self)
-                if body.hasPrefix("G"), body.contains("i=\(GraphicsProbe.queryID)"), body.hasSuffix(";OK") { replies.kitty = true }
+                if body.hasPrefix("G"), body.contains("i=\(GraphicsProbe.queryID)"), body.hasSuffix(";OK") {
+                    replies.kitty = true
+                }
                 i = end + 2
                 continue
             }
@@ -181,9 +184,11 @@ public enum GraphicsProbe {
     /// where the environment names it, then sixel), blocks when nothing does — and blocks inside tmux
     /// without passthrough. The cell size: `CSI 16 t`, else `CSI 14 t` over the cells, else TIOCGWINSZ,
     /// else 10 × 20 (said so in the summary).
-    public static func choose(requested: GraphicsMode, replies: TerminalReplies, environment: [String: String],
-                              window: (columns: Int, rows: Int, width: Int, height: Int)?,
-                              tmuxPassthrough: Bool?, tmuxPane: TmuxPane? = nil) -> GraphicsChoice {
+    public static func choose(
+        requested: GraphicsMode, replies: TerminalReplies, environment: [String: String],
+        window: (columns: Int, rows: Int, width: Int, height: Int)?,
+        tmuxPassthrough: Bool?, tmuxPane: TmuxPane? = nil
+    ) -> GraphicsChoice {
         let inTmux = tmuxPassthrough != nil
         var mode = requested
         var how = "as asked"
@@ -203,11 +208,14 @@ public enum GraphicsProbe {
                 how = "the terminal's device attributes include sixel (4)"
             } else {
                 mode = .blocks
-                how = replies.deviceAttributes ? "the terminal offers no graphics protocol" : "the terminal answered no query"
+                how =
+                    replies.deviceAttributes
+                    ? "the terminal offers no graphics protocol" : "the terminal answered no query"
             }
         }
         guard mode != .blocks else {
-            return GraphicsChoice(mode: .blocks, cellPixels: nil, tmuxPane: nil, summary: "images: half blocks (\(how))")
+            return GraphicsChoice(
+                mode: .blocks, cellPixels: nil, tmuxPane: nil, summary: "images: half blocks (\(how))")
         }
         var cell = replies.cellPixels
         var source = "CSI 16 t"
@@ -223,10 +231,13 @@ public enum GraphicsProbe {
             cell = CellPixels(width: 10, height: 20)
             source = "not reported; 10×20 assumed"
         }
-        let name = ["kitty": "kitty graphics", "sixel": "sixel", "iterm": "iTerm2 inline images"][mode.rawValue] ?? mode.rawValue
-        return GraphicsChoice(mode: mode, cellPixels: cell, tmuxPane: inTmux ? (tmuxPane ?? TmuxPane(left: 0, top: 0)) : nil,
-                              summary: "images: \(name) (\(how)) · cell \(cell!.width)×\(cell!.height) px (\(source))"
-                                + (inTmux ? " · tmux passthrough" : ""))
+        let name =
+            ["kitty": "kitty graphics", "sixel": "sixel", "iterm": "iTerm2 inline images"][mode.rawValue]
+            ?? mode.rawValue
+        return GraphicsChoice(
+            mode: mode, cellPixels: cell, tmuxPane: inTmux ? (tmuxPane ?? TmuxPane(left: 0, top: 0)) : nil,
+            summary: "images: \(name) (\(how)) · cell \(cell!.width)×\(cell!.height) px (\(source))"
+                + (inTmux ? " · tmux passthrough" : ""))
     }
 
     /// Inside tmux (`TMUX` set): whether `allow-passthrough` is on for this pane, and where the pane is;
@@ -234,7 +245,8 @@ public enum GraphicsProbe {
     public static func tmuxState(environment: [String: String]) -> (passthrough: Bool, pane: TmuxPane)? {
         guard let tmux = environment["TMUX"], !tmux.isEmpty else { return nil }
         let target = environment["TMUX_PANE"].map { ["-t", $0] } ?? []
-        let out = run(["tmux", "display-message", "-p"] + target + ["#{allow-passthrough} #{pane_left} #{pane_top}"]) ?? ""
+        let out =
+            run(["tmux", "display-message", "-p"] + target + ["#{allow-passthrough} #{pane_left} #{pane_top}"]) ?? ""
         let words = out.split(separator: " ").map(String.init)
         var passthrough = words.first.map { $0 == "on" || $0 == "all" || $0 == "1" } ?? false
         if words.first?.isEmpty ?? true || words.first?.hasPrefix("#") == true {

@@ -82,7 +82,8 @@ public enum KittyGraphics {
         repeat {
             let end = min(payload.count, start + 4096)
             let more = end < payload.count ? 1 : 0
-            let control = start == 0 ? "a=t,q=2,f=32,o=z,t=d,i=\(id),s=\(pixels.width),v=\(pixels.height),m=\(more)" : "m=\(more)"
+            let control =
+                start == 0 ? "a=t,q=2,f=32,o=z,t=d,i=\(id),s=\(pixels.width),v=\(pixels.height),m=\(more)" : "m=\(more)"
             out += Array("\u{1B}_G\(control);".utf8)
             out += payload[start..<end]
             out += [0x1B, UInt8(ascii: "\\")]
@@ -118,7 +119,8 @@ public enum KittyGraphics {
 public enum ITermGraphics {
     public static func image(_ pixels: PlacedPixels, columns: Int, rows: Int) -> [UInt8] {
         let png = PNG.encode(pixels)
-        var out = Array("\u{1B}]1337;File=inline=1;size=\(png.count);width=\(columns);height=\(rows);preserveAspectRatio=0:".utf8)
+        var out = Array(
+            "\u{1B}]1337;File=inline=1;size=\(png.count);width=\(columns);height=\(rows);preserveAspectRatio=0:".utf8)
         out += Array(Data(png).base64EncodedData())
         out.append(0x07)
         return out
@@ -147,7 +149,9 @@ enum PNG {
         return out
     }
 
-    static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 }
 
 /// Sixels through chafa's canvas (libchafa): its palette quantiser and sixel writer are well kept and
@@ -158,11 +162,14 @@ public enum SixelGraphics {
     public static func image(_ pixels: PlacedPixels, columns: Int, rows: Int, cell: CellPixels) -> [UInt8] {
         var length = 0
         let text = pixels.rgba.withUnsafeBufferPointer { rgba in
-            pt_chafa_sixels(rgba.baseAddress, Int32(pixels.width), Int32(pixels.height), Int32(columns), Int32(rows),
-                            Int32(cell.width), Int32(cell.height), &length)
+            pt_chafa_sixels(
+                rgba.baseAddress, Int32(pixels.width), Int32(pixels.height), Int32(columns), Int32(rows),
+                Int32(cell.width), Int32(cell.height), &length)
         }
         guard let text else { return [] }
         defer { free(text) }
-        return text.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        return text.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
     }
 }

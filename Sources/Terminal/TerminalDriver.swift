@@ -43,13 +43,16 @@ public final class TerminalDriver {
 
     /// Starts curses. `depth` overrides the detected colour depth; `graphics` the image protocol (`auto`
     /// asks the terminal first, waiting at most `probeTimeout` seconds for its answers).
-    public init(depth requested: ColorDepth?, theme: Theme, graphics: GraphicsMode = .blocks,
-                probeTimeout: Double = 0.3) throws {
+    public init(
+        depth requested: ColorDepth?, theme: Theme, graphics: GraphicsMode = .blocks,
+        probeTimeout: Double = 0.3
+    ) throws {
         guard isatty(0) == 1, isatty(1) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
         // Before curses takes the tty: ask what the terminal draws.
-        var choice = GraphicsProbe.choose(requested: .blocks, replies: TerminalReplies(), environment: [:], window: nil,
-                                          tmuxPassthrough: nil)
+        var choice = GraphicsProbe.choose(
+            requested: .blocks, replies: TerminalReplies(), environment: [:], window: nil,
+            tmuxPassthrough: nil)
         if graphics != .blocks {
             let environment = ProcessInfo.processInfo.environment
             let tmux = GraphicsProbe.tmuxState(environment: environment)
@@ -57,20 +60,26 @@ public final class TerminalDriver {
             if tmux?.passthrough ?? true {
                 replies = GraphicsProbe.ask(input: 0, output: 1, timeout: probeTimeout, tmux: tmux != nil)
             }
-            choice = GraphicsProbe.choose(requested: graphics, replies: replies, environment: environment,
-                                          window: GraphicsProbe.windowSize(1), tmuxPassthrough: tmux?.passthrough,
-                                          tmuxPane: tmux?.pane)
+            choice = GraphicsProbe.choose(
+                requested: graphics, replies: replies, environment: environment,
+                window: GraphicsProbe.windowSize(1), tmuxPassthrough: tmux?.passthrough,
+                tmuxPane: tmux?.pane)
         }
         self.graphics = choice
-        layer = choice.mode == .blocks ? nil
-            : GraphicsLayer(mode: choice.mode, cell: choice.cellPixels ?? CellPixels(width: 10, height: 20), tmuxPane: choice.tmuxPane)
+        layer =
+            choice.mode == .blocks
+            ? nil
+            : GraphicsLayer(
+                mode: choice.mode, cell: choice.cellPixels ?? CellPixels(width: 10, height: 20),
+                tmuxPane: choice.tmuxPane)
         unicode = pt_is_utf8() == 1
         guard initscr() != nil else { throw TerminalError.cannotStart("initscr failed (is TERM set?)") }
         guard pt_can_address_cursor() == 1 else {
             endwin()
             let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
-            throw TerminalError.cannotStart("TERM=\(term) cannot move the cursor, so the screen would not show what "
-                                            + "the keys do; use a terminal such as TERM=xterm-256color")
+            throw TerminalError.cannotStart(
+                "TERM=\(term) cannot move the cursor, so the screen would not show what "
+                    + "the keys do; use a terminal such as TERM=xterm-256color")
         }
         self.theme = theme
         raw()
@@ -267,7 +276,7 @@ public final class TerminalDriver {
     /// What the screens' few non-ASCII glyphs become in a non-UTF-8 locale.
     static let asciiFallback: [Character: Character] = [
         "▀": "#", "█": "#", "…": ".", "—": "-", "–": "-", "·": ".", "▶": ">", "✓": "+", "▏": "|", "×": "x",
-        "→": ">", "␛": "^", "␇": "^", "%": "%",
+        "→": ">", "␛": "^", "␇": "^", "%": "%"
     ]
 
     private func put(_ cell: Cell, x: Int, y: Int) {
@@ -284,7 +293,9 @@ public final class TerminalDriver {
                 attributes |= attr_t(NCURSES_BITS(1, 10))
             }
         } else {
-            pair = self.pair(foreground: color(cell.foreground, background: false), background: color(cell.background, background: true))
+            pair = self.pair(
+                foreground: color(cell.foreground, background: false),
+                background: color(cell.background, background: true))
         }
         _ = pt_put_cell(Int32(y), Int32(x), wchar_t(scalar.value), attributes, pair)
     }

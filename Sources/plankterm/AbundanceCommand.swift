@@ -20,7 +20,8 @@ struct AbundanceCommand: ParsableCommand {
             """)
 
     @Argument(help: "The project folder.") var project: String
-    @Option(help: ArgumentHelp("folder, or the name of an imported metadata column.", valueName: "folder|COLUMN")) var by = "folder"
+    @Option(help: ArgumentHelp("folder, or the name of an imported metadata column.", valueName: "folder|COLUMN"))
+    var by = "folder"
     @Option(help: "Simulated samples (bootstrap replicates) for the intervals.") var bootstrap = 100
     @Option(help: "Seed for the bootstrap.") var seed: UInt64 = 0
     @Flag(help: "List every class, not only those with a count of at least 0.5.") var all = false
@@ -36,7 +37,9 @@ struct AbundanceCommand: ParsableCommand {
         print("model \(report.modelId), grouped by \(Console.oneLine(by))")
         for group in report.groups {
             print("")
-            print("\(Console.oneLine(group.name)): \(group.images) images" + (group.refused.map { " — EM not run: \($0)" } ?? ""))
+            print(
+                "\(Console.oneLine(group.name)): \(group.images) images"
+                    + (group.refused.map { " — EM not run: \($0)" } ?? ""))
             print(Self.header)
             let shown = group.classes.filter {
                 all || max($0.classifyAndCount, $0.expected, $0.adjusted ?? 0, $0.corrected ?? 0) >= 0.5
@@ -49,19 +52,22 @@ struct AbundanceCommand: ParsableCommand {
 
     /// The column heads of the text table: counted (argmax), expected (Σ p), adjusted (ACC) and EM, the
     /// last two with their 95 % intervals.
-    static let header = "  " + "class".padding(toLength: 40, withPad: " ", startingAt: 0) + "  counted  expected  "
+    static let header =
+        "  " + "class".padding(toLength: 40, withPad: " ", startingAt: 0) + "  counted  expected  "
         + "adjusted (95 %)".padding(toLength: 21, withPad: " ", startingAt: 0) + "  EM (95 %)"
 
     /// One class of a group; an estimate that was not made (too few images, no out-of-fold record) is blank.
     static func line(_ row: AbundanceReport.ClassRow) -> String {
         let name = Console.oneLine(row.name)
-        let padded = name.count >= 40 ? String(name.prefix(39)) + "…" : name.padding(toLength: 40, withPad: " ", startingAt: 0)
+        let padded =
+            name.count >= 40 ? String(name.prefix(39)) + "…" : name.padding(toLength: 40, withPad: " ", startingAt: 0)
         func estimate(_ value: Double?, _ lower: Double?, _ upper: Double?) -> String {
             guard let value else { return String(repeating: " ", count: 21) }
             let interval = lower.flatMap { lo in upper.map { hi in String(format: "(%.0f–%.0f)", lo, hi) } } ?? ""
             return String(format: "%7.1f ", value) + interval.padding(toLength: 13, withPad: " ", startingAt: 0)
         }
-        let line = "  \(padded) " + String(format: "%8.0f  %8.1f  ", row.classifyAndCount, row.expected)
+        let line =
+            "  \(padded) " + String(format: "%8.0f  %8.1f  ", row.classifyAndCount, row.expected)
             + estimate(row.adjusted, row.adjustedLower, row.adjustedUpper) + "  "
             + estimate(row.corrected, row.lower, row.upper)
         return String(line.reversed().drop { $0 == " " }.reversed())

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Learning
 import Linalg
-import Neighbors
 import NN
+import Neighbors
 import PlanktermCore
 import Project
 
@@ -11,7 +11,9 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure plankterm's own speed (to compare with ../shared/bench).",
-        subcommands: [BenchTrain.self, BenchEmbed.self, BenchKNN.self, BenchSyntheticEmbeddings.self, BenchCalibration.self])
+        subcommands: [
+            BenchTrain.self, BenchEmbed.self, BenchKNN.self, BenchSyntheticEmbeddings.self, BenchCalibration.self
+        ])
 }
 
 /// Options shared by the learning benchmarks: the encoder's shape and the threads.
@@ -60,22 +62,26 @@ struct BenchTrain: ParsableCommand {
         Gemm.setThreads(model.threads)
         var simclr = SimCLRConfig()
         simclr.batch = model.batch
-        let trainer = SimCLRTrainer(encoder: Encoder(try model.encoderConfig(), seed: 1), config: simclr,
-                                    stepsPerEpoch: 100, lanes: model.threads)
+        let trainer = SimCLRTrainer(
+            encoder: Encoder(try model.encoderConfig(), seed: 1), config: simclr,
+            stepsPerEpoch: 100, lanes: model.threads)
         fillRandom(trainer.input, seed: 2)
         trainer.trainStep()
         let start = Date()
         var loss: Float = 0
         for _ in 0..<steps { loss = trainer.trainStep() }
         let seconds = Date().timeIntervalSince(start)
-        try printJSON(["tool": "plankterm", "what": "simclr-train-step", "batch": model.batch,
-                       "views_per_step": 2 * model.batch, "threads": model.threads, "steps": steps, "blas_core": BLASKernel.coreName,
-                       "seconds_per_step": seconds / Double(steps),
-                       "train_views_per_s": Double(2 * model.batch * steps) / seconds,
-                       "train_images_per_s": Double(model.batch * steps) / seconds, "loss": Double(loss),
-                       "encoder_parameters": trainer.encoder.encoderParameterCount,
-                       "parameters_with_head": trainer.encoder.parameters.count,
-                       "forward_gflop_per_image": Double(trainer.encoder.forwardFLOPs) / 1e9])
+        try printJSON([
+            "tool": "plankterm", "what": "simclr-train-step", "batch": model.batch,
+            "views_per_step": 2 * model.batch, "threads": model.threads, "steps": steps,
+            "blas_core": BLASKernel.coreName,
+            "seconds_per_step": seconds / Double(steps),
+            "train_views_per_s": Double(2 * model.batch * steps) / seconds,
+            "train_images_per_s": Double(model.batch * steps) / seconds, "loss": Double(loss),
+            "encoder_parameters": trainer.encoder.encoderParameterCount,
+            "parameters_with_head": trainer.encoder.parameters.count,
+            "forward_gflop_per_image": Double(trainer.encoder.forwardFLOPs) / 1e9
+        ])
     }
 }
 
@@ -87,15 +93,19 @@ struct BenchEmbed: ParsableCommand {
 
     func run() throws {
         Gemm.setThreads(model.threads)
-        let workspace = EncoderWorkspace(encoder: Encoder(try model.encoderConfig(), seed: 1), batch: model.batch,
-                                         lanes: model.threads)
+        let workspace = EncoderWorkspace(
+            encoder: Encoder(try model.encoderConfig(), seed: 1), batch: model.batch,
+            lanes: model.threads)
         fillRandom(workspace.input, seed: 3)
         workspace.forward(training: false, head: false)
         let start = Date()
         for _ in 0..<repetitions { workspace.forward(training: false, head: false) }
         let seconds = Date().timeIntervalSince(start)
-        try printJSON(["tool": "plankterm", "what": "embed", "batch": model.batch, "threads": model.threads, "blas_core": BLASKernel.coreName,
-                       "infer_images_per_s": Double(model.batch * repetitions) / seconds])
+        try printJSON([
+            "tool": "plankterm", "what": "embed", "batch": model.batch, "threads": model.threads,
+            "blas_core": BLASKernel.coreName,
+            "infer_images_per_s": Double(model.batch * repetitions) / seconds
+        ])
     }
 }
 
@@ -127,7 +137,8 @@ struct BenchKNN: ParsableCommand {
                 var norm: Float = 0
                 for j in 0..<d {
                     // Box–Muller
-                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng),
+                        u2 = Float.random(in: 0..<1, using: &rng)
                     let g = (-2 * log(u1)).squareRoot() * cos(2 * Float.pi * u2)
                     x[i * d + j] = g
                     norm += g * g
@@ -144,8 +155,9 @@ struct BenchKNN: ParsableCommand {
         func batch(_ count: Int, offset: Int = 0) -> NeighborLists {
             query.withUnsafeBufferPointer { q in
                 base.withUnsafeBufferPointer { b in
-                    search.search(queries: q.baseAddress! + offset * d, queryCount: count, base: b.baseAddress!,
-                                  baseCount: n, dimension: d, k: k)
+                    search.search(
+                        queries: q.baseAddress! + offset * d, queryCount: count, base: b.baseAddress!,
+                        baseCount: n, dimension: d, k: k)
                 }
             }
         }
@@ -165,10 +177,11 @@ struct BenchKNN: ParsableCommand {
         times.sort(); single.sort()
         let median = times[times.count / 2]
         let object: [String: Any] = [
-            "bench": "knn", "engine": "plankterm ExactSearch", "n": n, "d": d, "nq": queries, "k": k, "threads": threads,
+            "bench": "knn", "engine": "plankterm ExactSearch", "n": n, "d": d, "nq": queries, "k": k,
+            "threads": threads,
             "search_s_median": median, "qps_median": Double(queries) / median, "qps_best": Double(queries) / times[0],
             "single_query_ms_median": single[single.count / 2], "blas": BLASKernel.coreName,
-            "query_block": queryBlock, "base_block": baseBlock,
+            "query_block": queryBlock, "base_block": baseBlock
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -189,14 +202,16 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
             """)
     @Argument(help: "The project folder.") var project: String
     @Option(help: "Embedding dimension.") var dimension = 128
-    @Option(help: "Noise around each group's centre (the centre has unit variance per dimension).") var noise: Float = 0.5
+    @Option(help: "Noise around each group's centre (the centre has unit variance per dimension).") var noise: Float =
+        0.5
     @Option(help: "The file-name separator that ends the group name.") var separator = "__"
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
         let separator = self.separator
-        let result = try SyntheticEmbeddings.write(project: handle, dimension: dimension, noise: noise, seed: seed) { path in
+        let result = try SyntheticEmbeddings.write(project: handle, dimension: dimension, noise: noise, seed: seed) {
+            path in
             path.components(separatedBy: separator).first ?? path
         }
         print("model \(result.modelId): \(result.added) images given synthetic embeddings, \(result.total) in all")
@@ -206,7 +221,8 @@ struct BenchSyntheticEmbeddings: ParsableCommand {
 struct BenchCalibration: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibration",
-        abstract: "Calibration and prior correction of heads trained on drawn labels, scored against ground truth (one JSON line per draw).",
+        abstract:
+            "Calibration and prior correction of heads trained on drawn labels, scored against ground truth (one JSON line per draw).",
         discussion: """
             Draws --classes random classes (default: all) with --per-class labels each (at most half of a \
             class), trains the head as 'train' does (folds, calibration, EM over every image of the drawn \
@@ -216,29 +232,39 @@ struct BenchCalibration: ParsableCommand {
             Benchmarks/calibration.sh.
             """)
     @Argument(help: "An embedded project.") var project: String
-    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE")) var truth: String
+    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE"))
+    var truth: String
     @Option(help: "Classes per draw (default: all).") var classes: Int?
     @Option(help: "Labels per class.") var perClass = 20
     @Option(help: "Draws (class subsets and label sets).") var draws = 5
     @Option(help: "The head: knn, linear or mlp.") var head = "linear"
     @Option(help: "Calibration: bcts, temperature or none.") var calibration = "bcts"
-    @Flag(help: "Plain BCTS without the chosen prior on the biases (the calibration before issue 15).") var plain = false
-    @Flag(help: "Refit the linear head on all labels with C as set, not at its fold heads' penalty per label (the refit before issue 15).")
+    @Flag(help: "Plain BCTS without the chosen prior on the biases (the calibration before issue 15).") var plain =
+        false
+    @Flag(
+        help:
+            "Refit the linear head on all labels with C as set, not at its fold heads' penalty per label (the refit before issue 15)."
+    )
     var plainRefit = false
     @Option(help: "Seed of the draws.") var seed: UInt64 = 0
     @Option(help: "Threads.") var threads = 2
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp") }
-        guard let method = Calibration.Method(rawValue: calibration) else { throw ValidationError("--calibration must be bcts, temperature or none") }
+        guard let method = Calibration.Method(rawValue: calibration) else {
+            throw ValidationError("--calibration must be bcts, temperature or none")
+        }
         Gemm.setThreads(threads)
         let handle = try ProjectHandle.open(at: project)
         let root = try handle.imagesRoot()
         let (labels, _) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
-        _ = try CalibrationBenchmark(project: handle).run(truth: labels, classes: classes, perClass: perClass, draws: draws,
-                                                       head: kind, calibration: method, selectCalibration: !plain,
-                                                       matchFoldPenalty: !plainRefit, seed: seed, threads: threads) { result in
-            FileHandle.standardOutput.write(((try? JSONOutput.string(result)) ?? "{}").data(using: .utf8)! + Data("\n".utf8))
+        _ = try CalibrationBenchmark(project: handle).run(
+            truth: labels, classes: classes, perClass: perClass, draws: draws,
+            head: kind, calibration: method, selectCalibration: !plain,
+            matchFoldPenalty: !plainRefit, seed: seed, threads: threads
+        ) { result in
+            FileHandle.standardOutput.write(
+                ((try? JSONOutput.string(result)) ?? "{}").data(using: .utf8)! + Data("\n".utf8))
         }
     }
 }

@@ -20,7 +20,8 @@ struct DemoCommand: ParsableCommand {
             project's status instead of opening the screen.
             """)
 
-    @Option(help: ArgumentHelp("The images (default: the shipped demo images, Demo/images).", valueName: "DIR")) var images: String?
+    @Option(help: ArgumentHelp("The images (default: the shipped demo images, Demo/images).", valueName: "DIR"))
+    var images: String?
     @Option(help: ArgumentHelp("The demo project folder.", valueName: "DIR")) var project = "demo-project"
     @Option(help: "Validated labels per class folder to start from.") var seedLabels = 5
     @Option(help: "Seed for choosing them.") var seed: UInt64 = 0
@@ -34,8 +35,9 @@ struct DemoCommand: ParsableCommand {
             root = try handle.imagesRoot()
         } else {
             guard let folder = images ?? Self.defaultImages() else {
-                throw CommandFailure(message: "no images for the demo: the shipped Demo/images folder is not beside this plankterm",
-                                     hint: "give a folder of PNG or JPEG images with --images DIR")
+                throw CommandFailure(
+                    message: "no images for the demo: the shipped Demo/images folder is not beside this plankterm",
+                    hint: "give a folder of PNG or JPEG images with --images DIR")
             }
             root = ProjectLocation.absolute(folder)
             var isDir: ObjCBool = false
@@ -44,20 +46,29 @@ struct DemoCommand: ParsableCommand {
             }
             handle = try ProjectHandle.create(at: project, imagesRoot: root)
             print("importing \(Console.oneLine(root)) …")
-            let (folderLabels, maxPixels) = try ImportDefaults.resolve(project: handle, folderLabels: .off, maxPixels: nil,
-                                                                       recordAll: true)
-            _ = try ImportReporting.run(project: handle, options: ImportOptions(imagesRoot: root, folderLabels: folderLabels,
-                                                                             annotator: "demo", maxPixels: maxPixels))
+            let (folderLabels, maxPixels) = try ImportDefaults.resolve(
+                project: handle, folderLabels: .off, maxPixels: nil,
+                recordAll: true)
+            _ = try ImportReporting.run(
+                project: handle,
+                options: ImportOptions(
+                    imagesRoot: root, folderLabels: folderLabels,
+                    annotator: "demo", maxPixels: maxPixels))
         }
         if try handle.validatedLabelCount().images == 0 {
-            let seeded = try handle.seedLabelsFromFolders(perFolder: seedLabels, seed: seed, annotator: "demo-seed", source: "demo")
-            print(seeded > 0 ? "seeded \(seeded) validated labels (\(seedLabels) per class folder)"
-                             : "no class folders: label the first images yourself on the screen")
+            let seeded = try handle.seedLabelsFromFolders(
+                perFolder: seedLabels, seed: seed, annotator: "demo-seed", source: "demo")
+            print(
+                seeded > 0
+                    ? "seeded \(seeded) validated labels (\(seedLabels) per class folder)"
+                    : "no class folders: label the first images yourself on the screen")
         }
         try EmbeddingPreparation.ensure(project: handle, quiet: false, lanes: Gemm.threads)
         if try handle.currentModelId() == nil, try handle.validatedLabelCount().classes >= 2 {
             let report = try ClassifierRun(project: handle).train(ClassifierSettings(head: .linear))
-            print("trained \(report.modelId) on \(report.labelsUsed) labels in \(String(format: "%.1f", report.seconds)) s")
+            print(
+                "trained \(report.modelId) on \(report.labelsUsed) labels in \(String(format: "%.1f", report.seconds)) s"
+            )
         }
         guard !noOpen, isatty(0) == 1, isatty(1) == 1 else {
             print(try StatusCommand.describe(project: handle, root: root, failedLimit: 5))
@@ -74,7 +85,8 @@ struct DemoCommand: ParsableCommand {
     /// built in (`Demo/images`); `PLANKTERM_DEMO_IMAGES` overrides both.
     static func defaultImages() -> String? {
         if let given = ProcessInfo.processInfo.environment["PLANKTERM_DEMO_IMAGES"], !given.isEmpty { return given }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         var folder = (ProjectLocation.absolute(executable) as NSString).deletingLastPathComponent
         var candidates = [folder + "/../share/plankterm/demo/images"]
@@ -83,6 +95,8 @@ struct DemoCommand: ParsableCommand {
             folder = (folder as NSString).deletingLastPathComponent
         }
         candidates.append(FileManager.default.currentDirectoryPath + "/Demo/images")
-        return candidates.map { ($0 as NSString).standardizingPath }.first { FileManager.default.fileExists(atPath: $0) }
+        return candidates.map { ($0 as NSString).standardizingPath }.first {
+            FileManager.default.fileExists(atPath: $0)
+        }
     }
 }

@@ -31,14 +31,16 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Encoder weights (safetensors).", valueName: "FILE")) var weights: String?
     @Option(help: "Images per forward pass.") var batch = 256
     @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
-    @Option(help: ArgumentHelp("How to store the embeddings: auto, full or a number of principal axes.",
-                               valueName: "auto|full|N"),
-            transform: { argument in
-                guard let storage = EmbeddingStorage(argument: argument) else {
-                    throw ValidationError("--dimensions takes auto, full or a positive number, not '\(argument)'")
-                }
-                return storage
-            })
+    @Option(
+        help: ArgumentHelp(
+            "How to store the embeddings: auto, full or a number of principal axes.",
+            valueName: "auto|full|N"),
+        transform: { argument in
+            guard let storage = EmbeddingStorage(argument: argument) else {
+                throw ValidationError("--dimensions takes auto, full or a positive number, not '\(argument)'")
+            }
+            return storage
+        })
     var dimensions: EmbeddingStorage = .automatic
 
     func run() throws {
@@ -47,16 +49,21 @@ struct EmbedCommand: ParsableCommand {
         Gemm.setThreads(threads)
         let file = try Self.resolveWeights(weights, project: handle)
         let tty = Console.stderrIsTTY
-        let result = try Embedder(project: handle).run(weights: file, imagesRoot: root, batch: batch, storage: dimensions,
-                                                       lanes: threads) { done, total in
+        let result = try Embedder(project: handle).run(
+            weights: file, imagesRoot: root, batch: batch, storage: dimensions,
+            lanes: threads
+        ) { done, total in
             if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
         }
         Self.noteRebuilt(result, tty: tty)
-        if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8)) }
+        if tty && result.added > 0 {
+            FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8))
+        }
         try ProjectEmbeddings.load(project: handle).updateGraph(project: handle.directory, threads: threads)
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        print("model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
-              + "\(Self.stored(result)), in \(result.file)")
+        print(
+            "model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
+                + "\(Self.stored(result)), in \(result.file)")
     }
 
     /// "1280 dimensions", or "512 dimensions (principal axes of 1280, 97.3 % of the variance)".
@@ -65,14 +72,16 @@ struct EmbedCommand: ParsableCommand {
             return "\(result.dimension) dimensions"
         }
         return "\(result.dimension) dimensions (principal axes of \(result.encoderDimension), "
-            + String(format: "%.1f %% of the variance", 100 * kept) + (result.compacted ? "; the stored rows were projected" : "") + ")"
+            + String(format: "%.1f %% of the variance", 100 * kept)
+            + (result.compacted ? "; the stored rows were projected" : "") + ")"
     }
 
     /// Says so on standard error when `Embedder` found the embeddings file damaged and rebuilt it.
     static func noteRebuilt(_ result: EmbedResult, tty: Bool) {
         if let reason = result.rebuilt {
-            Console.printError("\(tty ? "\r\u{1B}[K" : "")note: the embeddings file was damaged (\(Console.oneLine(reason))): "
-                               + "every image was embedded again")
+            Console.printError(
+                "\(tty ? "\r\u{1B}[K" : "")note: the embeddings file was damaged (\(Console.oneLine(reason))): "
+                    + "every image was embedded again")
         }
         if let reason = result.restored {
             Console.printError("\(tty ? "\r\u{1B}[K" : "")note: every image was embedded again (\(reason))")
@@ -88,12 +97,14 @@ struct EmbedCommand: ParsableCommand {
             return given
         }
         for gone in try Embedder.missingWeights(project: handle) {
-            Console.printError("warning: the weights of encoder \(gone.id) are missing (\(Console.oneLine(gone.path))); "
-                               + "embedding with an earlier or the shipped encoder instead")
+            Console.printError(
+                "warning: the weights of encoder \(gone.id) are missing (\(Console.oneLine(gone.path))); "
+                    + "embedding with an earlier or the shipped encoder instead")
         }
         if let newest = try Embedder.newestWeights(project: handle) { return newest }
         if let shipped = DefaultEncoder.path { return shipped }
-        throw CommandFailure(message: "\(handle.directory): no encoder to embed with",
-                             hint: "train one with 'plankterm pretrain \(handle.directory)' or give --weights FILE")
+        throw CommandFailure(
+            message: "\(handle.directory): no encoder to embed with",
+            hint: "train one with 'plankterm pretrain \(handle.directory)' or give --weights FILE")
     }
 }

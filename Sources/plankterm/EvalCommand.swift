@@ -22,7 +22,8 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @Argument(help: "The project folder.") var project: String
-    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE")) var truth: String
+    @Option(help: ArgumentHelp("Ground truth: a label file or a folder of class folders.", valueName: "FILE"))
+    var truth: String
     @Flag(help: "Also score the images the model was trained on.") var includeLabelled = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
@@ -30,30 +31,44 @@ struct EvalCommand: ParsableCommand {
         let handle = try ProjectHandle.open(at: project)
         let root = try handle.imagesRoot()
         let (labels, unmatched) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
-        let report = try Evaluation(project: handle).run(truth: labels, unmatched: unmatched, includeLabelled: includeLabelled)
+        let report = try Evaluation(project: handle).run(
+            truth: labels, unmatched: unmatched, includeLabelled: includeLabelled)
         if json {
             print(try JSONOutput.string(report))
             return
         }
         func pct(_ v: Double) -> String { String(format: "%.1f %%", v * 100) }
         print("model \(report.modelId) on \(report.n) images\(includeLabelled ? "" : " (training labels left out)")")
-        print("the model's call (rare-class view): balanced accuracy \(pct(report.balancedAccuracy))  accuracy "
-              + "\(pct(report.accuracy))  macro-F1 \(String(format: "%.3f", report.macroF1))")
-        print("most probable in this sample:      balanced accuracy \(pct(report.sampleCall.balancedAccuracy))  accuracy "
-              + "\(pct(report.sampleCall.accuracy))  macro-F1 \(String(format: "%.3f", report.sampleCall.macroF1))")
-        print(String(format: "shown probabilities (expected in this sample): NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
-                     report.nll, report.brier, report.ece, report.ece20, report.classwiseECE))
-        print(String(format: "before prior correction: accuracy %.1f %%, ECE %.3f",
-                     report.beforePriorCorrection.accuracy * 100, report.beforePriorCorrection.ece15))
+        print(
+            "the model's call (rare-class view): balanced accuracy \(pct(report.balancedAccuracy))  accuracy "
+                + "\(pct(report.accuracy))  macro-F1 \(String(format: "%.3f", report.macroF1))")
+        print(
+            "most probable in this sample:      balanced accuracy \(pct(report.sampleCall.balancedAccuracy))  accuracy "
+                + "\(pct(report.sampleCall.accuracy))  macro-F1 \(String(format: "%.3f", report.sampleCall.macroF1))")
+        print(
+            String(
+                format:
+                    "shown probabilities (expected in this sample): NLL %.3f  Brier %.3f  ECE %.3f (15 bins), %.3f (20 bins)  classwise ECE %.4f",
+                report.nll, report.brier, report.ece, report.ece20, report.classwiseECE))
+        print(
+            String(
+                format: "before prior correction: accuracy %.1f %%, ECE %.3f",
+                report.beforePriorCorrection.accuracy * 100, report.beforePriorCorrection.ece15))
         print("reliability (confidence → accuracy, images):")
         for bin in report.reliability where bin.count > 0 {
-            print(String(format: "  %.2f–%.2f  %.2f → %.2f  %d", bin.lower, bin.upper, bin.confidence, bin.accuracy, bin.count))
+            print(
+                String(
+                    format: "  %.2f–%.2f  %.2f → %.2f  %d", bin.lower, bin.upper, bin.confidence, bin.accuracy,
+                    bin.count))
         }
         if report.unmatched > 0 { print("\(report.unmatched) truth entries match no image of the project") }
-        if report.unpredicted > 0 { print("\(report.unpredicted) truth images have no prediction (run 'plankterm train')") }
+        if report.unpredicted > 0 {
+            print("\(report.unpredicted) truth images have no prediction (run 'plankterm train')")
+        }
         if !report.unknownClasses.isEmpty {
-            print("classes the model has no label for (counted as errors): "
-                  + report.unknownClasses.map(Console.oneLine).joined(separator: ", "))
+            print(
+                "classes the model has no label for (counted as errors): "
+                    + report.unknownClasses.map(Console.oneLine).joined(separator: ", "))
         }
     }
 }

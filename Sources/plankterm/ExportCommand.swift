@@ -8,7 +8,8 @@ extension ExportFormat: ExpressibleByArgument {}
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a project's labels as CSV, an EcoTaxa import folder, an ImageFolder tree, or embeddings as NumPy.",
+        abstract:
+            "Write a project's labels as CSV, an EcoTaxa import folder, an ImageFolder tree, or embeddings as NumPy.",
         discussion: """
             csv: one file with path (relative to the images folder), label, status, annotator, time \
             (ISO 8601, UTC), confidence, hash and probability (the calibrated probability of the exported \
@@ -35,7 +36,10 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("The file (csv) or folder to write.", valueName: "PATH"))
     var output: String
 
-    @Option(help: ArgumentHelp("validated (default), predicted (the current model's predictions of images without an expert label) or any.", valueName: "STATUS"))
+    @Option(
+        help: ArgumentHelp(
+            "validated (default), predicted (the current model's predictions of images without an expert label) or any.",
+            valueName: "STATUS"))
     var status: String = "validated"
 
     @Option(help: ArgumentHelp("Leave out labels whose confidence is below P (0–1).", valueName: "P"))
@@ -59,11 +63,13 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
         let root = try handle.imagesRoot()
-        let statuses: Set<LabelStatus> = status == "any" ? Set(LabelStatus.allCases) : (status == "predicted" ? [.predicted] : [.validated])
+        let statuses: Set<LabelStatus> =
+            status == "any" ? Set(LabelStatus.allCases) : (status == "predicted" ? [.predicted] : [.validated])
         let report = try Exporter(project: handle, imagesRoot: root).run(
             {
-                var options = ExportOptions(format: format, output: output, statuses: statuses,
-                                            minConfidence: minConfidence, force: force)
+                var options = ExportOptions(
+                    format: format, output: output, statuses: statuses,
+                    minConfidence: minConfidence, force: force)
                 options.modelId = model
                 return options
             }())

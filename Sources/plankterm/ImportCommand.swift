@@ -38,11 +38,14 @@ struct ImportCommand: ParsableCommand {
                 root = given
             }
         }
-        let report = try ImportReporting.run(project: handle, options: try labels.importOptions(root: root, project: handle))
+        let report = try ImportReporting.run(
+            project: handle, options: try labels.importOptions(root: root, project: handle))
         // New images in a project that has embeddings: queue their embedding for the background queue.
         if report.added + report.changed > 0, try handle.hasEncoder() {
             let id = try handle.enqueue(.embed, time: Date())
-            print("embedding the new images is queued (job \(id)): an open labeling screen or 'plankterm worker \(Console.oneLine(project))' runs it")
+            print(
+                "embedding the new images is queued (job \(id)): an open labeling screen or 'plankterm worker \(Console.oneLine(project))' runs it"
+            )
         }
     }
 }

@@ -29,10 +29,15 @@ struct InitCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw ProjectError.imagesFolder(path: images, reason: "no such folder")
         }
-        if let maxPixels = labels.maxPixels, maxPixels <= 0 { throw CommandFailure(message: "--max-pixels must be positive") }
+        if let maxPixels = labels.maxPixels, maxPixels <= 0 {
+            throw CommandFailure(message: "--max-pixels must be positive")
+        }
         if let file = labels.labelFile.map(ProjectLocation.absolute) {
-            _ = try LabelSource.read(path: file, columns: LabelColumns(path: labels.pathColumn, label: labels.labelColumn,
-                                                                       status: labels.statusColumn))  // fail before creating anything
+            _ = try LabelSource.read(
+                path: file,
+                columns: LabelColumns(
+                    path: labels.pathColumn, label: labels.labelColumn,
+                    status: labels.statusColumn))  // fail before creating anything
         }
         let handle = try ProjectHandle.create(at: project, imagesRoot: root)
         let options = try labels.importOptions(root: root, project: handle, creating: true)

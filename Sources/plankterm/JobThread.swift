@@ -30,8 +30,9 @@ enum JobThread {
     /// The thread that runs the project's jobs while the screen is open.
     static func start(project handle: ProjectHandle, imagesRoot: String, board: JobBoard) -> Thread {
         // One lane: the job thread computes on one thread (see below).
-        let runner = JobRunner(project: handle, imagesRoot: imagesRoot,
-                               weights: { try EmbedCommand.resolveWeights(nil, project: $0) }, lanes: 1)
+        let runner = JobRunner(
+            project: handle, imagesRoot: imagesRoot,
+            weights: { try EmbedCommand.resolveWeights(nil, project: $0) }, lanes: 1)
         let thread = Thread {
             // Jobs give way to the keyboard: this thread (and the fold threads it starts, which inherit
             // it) runs at nice 10, and OpenBLAS computes in the calling thread rather than in its own

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import Learning
 import PlanktermCore
 import Project
-import Terminal
 import TUI
-import Learning
+import Terminal
 
 extension LabelStatus: ExpressibleByArgument {}
 
@@ -56,16 +56,25 @@ struct LabelCommand: ParsableCommand {
     @Flag(help: "Read IMAGE<TAB>CLASS lines from standard input, one transaction each.")
     var stdin = false
 
-    @Option(help: ArgumentHelp("Labeling screen colours: truecolor, 256, 16 or mono (default: detected).", valueName: "DEPTH"))
+    @Option(
+        help: ArgumentHelp(
+            "Labeling screen colours: truecolor, 256, 16 or mono (default: detected).", valueName: "DEPTH"))
     var color: String?
 
-    @Option(help: ArgumentHelp("Labeling screen theme: dark, light, high-contrast, mono, or a .toml file.", valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp(
+            "Labeling screen theme: dark, light, high-contrast, mono, or a .toml file.", valueName: "NAME"))
     var theme: String?
 
-    @Option(help: ArgumentHelp("Labeling screen images: auto (ask the terminal), kitty, sixel, iterm or blocks.", valueName: "MODE"))
+    @Option(
+        help: ArgumentHelp(
+            "Labeling screen images: auto (ask the terminal), kitty, sixel, iterm or blocks.", valueName: "MODE"))
     var graphics: String?
 
-    @Option(help: ArgumentHelp("Labeling screen queue: margin, least-confidence, entropy, diverse, disagree or random.", valueName: "STRATEGY"))
+    @Option(
+        help: ArgumentHelp(
+            "Labeling screen queue: margin, least-confidence, entropy, diverse, disagree or random.",
+            valueName: "STRATEGY"))
     var queue = "margin"
 
     func validate() throws {
@@ -85,7 +94,8 @@ struct LabelCommand: ParsableCommand {
             throw ValidationError("--theme, --color and --graphics are for the labeling screen (no IMAGE, no --stdin)")
         }
         if QueryStrategy(rawValue: queue) == nil {
-            throw ValidationError("--queue must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--queue must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -94,16 +104,19 @@ struct LabelCommand: ParsableCommand {
         let who = ProjectLocation.annotator(annotator)
         if !stdin && image == nil {
             let root = try handle.imagesRoot()
-            let settings = LabelScreenSettings.resolve(project: handle.directory, theme: theme, color: color,
-                                                       annotator: annotator, graphics: graphics.flatMap(GraphicsMode.init(rawValue:)))
-            let outcome = try LabelScreenShell.run(project: handle, imagesRoot: root, settings: settings,
-                                                    strategy: QueryStrategy(rawValue: queue) ?? .margin)
+            let settings = LabelScreenSettings.resolve(
+                project: handle.directory, theme: theme, color: color,
+                annotator: annotator, graphics: graphics.flatMap(GraphicsMode.init(rawValue:)))
+            let outcome = try LabelScreenShell.run(
+                project: handle, imagesRoot: root, settings: settings,
+                strategy: QueryStrategy(rawValue: queue) ?? .margin)
             print(outcome.summary(project: handle.directory))
             return
         }
         if !stdin {
-            let id = try handle.label(image: image!, className: className! == "-" ? nil : className!, status: status,
-                                      annotator: who, source: "cli")
+            let id = try handle.label(
+                image: image!, className: className! == "-" ? nil : className!, status: status,
+                annotator: who, source: "cli")
             print("ok \(id) \(Console.oneLine(image!))")
             return
         }
@@ -122,15 +135,17 @@ struct LabelCommand: ParsableCommand {
             var lineStatus = status
             if fields.count >= 3, !fields[2].isEmpty {
                 guard let parsed = LabelStatus(lenient: fields[2]) else {
-                    Console.printError("error: standard input: line \(lineNumber): unknown status '\(Console.oneLine(fields[2]))'")
+                    Console.printError(
+                        "error: standard input: line \(lineNumber): unknown status '\(Console.oneLine(fields[2]))'")
                     failures += 1
                     continue
                 }
                 lineStatus = parsed
             }
             do {
-                let id = try handle.label(image: fields[0], className: fields[1] == "-" ? nil : fields[1], status: lineStatus,
-                                          annotator: who, source: "cli")
+                let id = try handle.label(
+                    image: fields[0], className: fields[1] == "-" ? nil : fields[1], status: lineStatus,
+                    annotator: who, source: "cli")
                 // Unbuffered: the acknowledgement leaves only after the commit, and at once.
                 FileHandle.standardOutput.write(Data("ok \(id) \(Console.oneLine(fields[0]))\n".utf8))
             } catch {

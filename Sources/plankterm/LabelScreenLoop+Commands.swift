@@ -6,9 +6,11 @@ import Project
 extension LabelScreenLoop {
     /// The `:` command line.
     func command(_ text: String) throws {
-        let parsed = ColonCommand.parse(text, vocabulary: ColonCommand.Vocabulary(
-            heads: HeadKind.allCases.map(\.rawValue), queues: QueryStrategy.allCases.map(\.rawValue),
-            exportFormats: ExportFormat.allCases.map(\.rawValue)))
+        let parsed = ColonCommand.parse(
+            text,
+            vocabulary: ColonCommand.Vocabulary(
+                heads: HeadKind.allCases.map(\.rawValue), queues: QueryStrategy.allCases.map(\.rawValue),
+                exportFormats: ExportFormat.allCases.map(\.rawValue)))
         switch parsed {
         case .failure(let error): runtime.state.message = error.message
         case .success(let command): try runCommand(command)
@@ -22,10 +24,12 @@ extension LabelScreenLoop {
             runtime.queueTraining(reason: "asked for", head: head)
         case .pretrain(let epochs):
             let id = try handle.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
-            runtime.state.message = "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
+            runtime.state.message =
+                "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
         case .finetune(let epochs):
             let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
-            runtime.state.message = "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
+            runtime.state.message =
+                "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
         case .embed:
             let id = try handle.enqueue(.embed, time: Date())
             runtime.state.message = "embedding new images queued (job \(id))"
@@ -38,7 +42,9 @@ extension LabelScreenLoop {
             adoptSessionQueue()
             runtime.state.screen = .label
             runtime.show(0)
-            runtime.state.message = session.modelId == nil ? "no model yet: the queue is the unlabelled images"
+            runtime.state.message =
+                session.modelId == nil
+                ? "no model yet: the queue is the unlabelled images"
                 : "queue \(strategy.rawValue): \(runtime.state.items.count) images"
         case .export(let name, let path):
             guard let format = ExportFormat(rawValue: name) else { return }
@@ -46,7 +52,9 @@ extension LabelScreenLoop {
                 .run(ExportOptions(format: format, output: path))
             runtime.state.message = "exported \(report.labels) labels as \(format.rawValue) to \(report.output)"
         case .grid(let name?):
-            guard let match = runtime.state.matches(name).first else { runtime.state.message = "no class \(name)"; return }
+            guard let match = runtime.state.matches(name).first else {
+                runtime.state.message = "no class \(name)"; return
+            }
             loadGrid(.predicted(match))
         case .grid(nil): loadGrid(.queue)
         case .label: try loadScreen(.label)

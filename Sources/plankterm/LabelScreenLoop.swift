@@ -3,8 +3,8 @@ import Labeling
 import Learning
 import PlanktermCore
 import Project
-import Terminal
 import TUI
+import Terminal
 
 /// One run of the labeling screen: its state, the session and terminal it drives, and the job thread.
 /// Lives on the curses thread; `run()` is the read → reduce → effects → render loop.
@@ -23,7 +23,9 @@ final class LabelScreenLoop {
     var annotator: String { settings.annotator }
 
     /// Loads the session and starts the terminal (the caller ends it) and, when asked, the job thread.
-    init(project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy) throws {
+    init(project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy)
+        throws
+    {
         self.handle = handle
         self.imagesRoot = imagesRoot
         self.settings = settings
@@ -31,22 +33,27 @@ final class LabelScreenLoop {
         self.session = session
         let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme, graphics: settings.graphics)
         self.driver = driver
-        var state = LabelingState(project: handle.directory, queueName: session.queueName, items: session.queue,
-                                  classNames: session.classNames, modelId: session.modelId)
+        var state = LabelingState(
+            project: handle.directory, queueName: session.queueName, items: session.queue,
+            classNames: session.classNames, modelId: session.modelId)
         state.modelCaution = session.modelCaution
         state.current = session.item(at: 0)
-        var screen = LabelScreen(blitter: settings.quadrants
-            ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
-            : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode),
-                                 cellPixels: driver.graphics.cellPixels, pixelSizeMicrometres: settings.pixelSizeMicrometres)
+        var screen = LabelScreen(
+            blitter: settings.quadrants
+                ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
+                : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode),
+            cellPixels: driver.graphics.cellPixels, pixelSizeMicrometres: settings.pixelSizeMicrometres)
         screen.imagesLine = driver.graphics.summary
         self.screen = screen
         worker = settings.runJobs ? JobThread.start(project: handle, imagesRoot: imagesRoot, board: board) : nil
-        runtime = LabelingRuntime(state: state,
-                                  trigger: TrainingTrigger(every: settings.trainEvery, idle: settings.trainIdle,
-                                                           clock: SystemClock()),
-                                  environment: Self.environment(project: handle, session: session, settings: settings,
-                                                                runsJobs: settings.runJobs))
+        runtime = LabelingRuntime(
+            state: state,
+            trigger: TrainingTrigger(
+                every: settings.trainEvery, idle: settings.trainIdle,
+                clock: SystemClock()),
+            environment: Self.environment(
+                project: handle, session: session, settings: settings,
+                runsJobs: settings.runJobs))
     }
 
     /// Reads keys until the screen is left, then stops the job thread and says what the session did.
@@ -93,7 +100,7 @@ final class LabelScreenLoop {
     func perform(_ effect: Effect, key: Key) throws {
         switch effect {
         case .label, .labelMany, .labelEach, .undo, .redo, .show, .cancelJob, .retryJob:
-            break // run by the runtime
+            break  // run by the runtime
         case .switchScreen(let kind):
             try loadScreen(kind)
         case .loadGrid(let source):
@@ -142,7 +149,8 @@ final class LabelScreenLoop {
         loadVisibleTiles()
         // The main image at its own resolution where pixels or a zoom can show it (decoded once).
         if runtime.state.screen == .label, driver.graphics.mode != .blocks || runtime.state.zoom > 1,
-           let current = runtime.state.current, current.picture == nil {
+            let current = runtime.state.current, current.picture == nil
+        {
             runtime.state.current?.picture = session.picture(current.imageID)
         }
         driver.draw(screen.render(runtime.state, width: size.width, height: size.height))
@@ -197,8 +205,10 @@ final class LabelScreenLoop {
             runtime.state.grid.tiles = [:]
             if runtime.state.screen == .classes { runtime.state.classes.rows = try session.classRows() }
             let report = try? ModelChangeReport.load(project: handle.directory, modelId: latest)
-            runtime.state.message = "new model \(latest): " + (report.map { $0.summary + " · R reviews the changed" }
-                ?? "predictions and the queue are updated")
+            runtime.state.message =
+                "new model \(latest): "
+                + (report.map { $0.summary + " · R reviews the changed" }
+                    ?? "predictions and the queue are updated")
             draw()
         } catch {
             runtime.state.message = "could not load the new model: \(error)"
@@ -223,8 +233,10 @@ final class LabelScreenLoop {
     }
 
     /// The runtime's environment: the session and project behind its closures.
-    static func environment(project handle: ProjectHandle, session: LabelingSession, settings: LabelScreenSettings,
-                            runsJobs: Bool) -> LabelingRuntime.Environment {
+    static func environment(
+        project handle: ProjectHandle, session: LabelingSession, settings: LabelScreenSettings,
+        runsJobs: Bool
+    ) -> LabelingRuntime.Environment {
         let annotator = settings.annotator
         return LabelingRuntime.Environment(
             label: { try session.label($0, className: $1, status: $2, annotator: annotator) },
@@ -234,8 +246,11 @@ final class LabelScreenLoop {
             itemAt: { session.item(at: $0) }, item: { session.item($0) }, tile: { session.tile($0) },
             classNames: { session.classNames },
             enqueueTraining: { reason, head in
-                try handle.enqueue(.train(TrainJobParameters(head: head.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead,
-                                                            reason: reason)), time: Date())
+                try handle.enqueue(
+                    .train(
+                        TrainJobParameters(
+                            head: head.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead,
+                            reason: reason)), time: Date())
             },
             cancelJob: { try handle.cancelJob($0, time: Date()) }, retryJob: { try handle.retryJob($0, time: Date()) },
             jobs: { try handle.jobViews() }, runsJobs: runsJobs)

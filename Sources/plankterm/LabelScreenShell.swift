@@ -3,8 +3,8 @@ import Labeling
 import Learning
 import PlanktermCore
 import Project
-import Terminal
 import TUI
+import Terminal
 
 /// Runs the labeling screen: keys → reducer → effects (one database transaction per label) → render →
 /// terminal. Curses and every label write stay on this thread; a key is read only after the previous
@@ -19,12 +19,16 @@ enum LabelScreenShell {
         /// The lines printed after the screen closes.
         func summary(project: String) -> String {
             "\(labelled) labels given; every one is saved"
-                + (queuedJob.map { "\ntraining on the new labels is queued (job \($0)): plankterm worker \(Console.oneLine(project)) runs it" } ?? "")
+                + (queuedJob.map {
+                    "\ntraining on the new labels is queued (job \($0)): plankterm worker \(Console.oneLine(project)) runs it"
+                } ?? "")
         }
     }
 
-    static func run(project: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
-                    strategy: QueryStrategy) throws -> Outcome {
+    static func run(
+        project: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
+        strategy: QueryStrategy
+    ) throws -> Outcome {
         let loop = try LabelScreenLoop(project: project, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
         defer { loop.driver.end() }
         return loop.run()

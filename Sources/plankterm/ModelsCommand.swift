@@ -31,8 +31,9 @@ struct ModelsCommand: ParsableCommand {
         for version in try handle.modelVersions() {
             let parameters = version.parameters
             let labels = parameters.map { "\($0.counts.reduce(0, +)) labels, \($0.classIds.count) classes" } ?? ""
-            print("\(version.isCurrent ? "*" : " ") \(version.id)  \(ISO8601DateFormatter().string(from: version.createdAt))  "
-                  + "\(parameters?.head.rawValue ?? "?") head, \(labels)")
+            print(
+                "\(version.isCurrent ? "*" : " ") \(version.id)  \(ISO8601DateFormatter().string(from: version.createdAt))  "
+                    + "\(parameters?.head.rawValue ?? "?") head, \(labels)")
         }
     }
 }

@@ -28,9 +28,11 @@ struct NeighborsCommand: ParsableCommand {
         let started = Date()
         let graph = try embeddings.updateGraph(project: handle.directory, k: k, threads: threads)
         guard let image else {
-            print("neighbour graph: \(graph.rows) images × \(graph.k) neighbours in "
-                  + String(format: "%.2f s", Date().timeIntervalSince(started)) + ", "
-                  + Console.oneLine(ProjectEmbeddings.graphFile(project: handle.directory, encoderId: embeddings.encoderId)))
+            print(
+                "neighbour graph: \(graph.rows) images × \(graph.k) neighbours in "
+                    + String(format: "%.2f s", Date().timeIntervalSince(started)) + ", "
+                    + Console.oneLine(
+                        ProjectEmbeddings.graphFile(project: handle.directory, encoderId: embeddings.encoderId)))
             return
         }
         guard let id = try handle.imageID(path: image), let row = embeddings.rowOf[id] else {
@@ -39,8 +41,9 @@ struct NeighborsCommand: ParsableCommand {
         let labels = try handle.currentLabelTexts()
         for (neighbor, similarity) in graph.lists.neighbors(of: row) {
             guard let other = embeddings.rowImage[neighbor], let summary = embeddings.images[other] else { continue }
-            print(String(format: "%.3f  ", similarity) + Console.oneLine(summary.path) + "  "
-                  + Console.oneLine(labels[other] ?? "unlabelled"))
+            print(
+                String(format: "%.3f  ", similarity) + Console.oneLine(summary.path) + "  "
+                    + Console.oneLine(labels[other] ?? "unlabelled"))
         }
     }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import Terminal
 import Linalg
 import NN
 import PlanktermCore
+import Terminal
 
 /// The `plankterm` command: sort and label plankton images in the terminal.
 @main
@@ -19,10 +19,13 @@ struct Plankterm: ParsableCommand {
             'plankterm report PROJECT' says what the latest model changed.
             """,
         version: PlanktermVersion.string,
-        subcommands: [InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
-                      ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
-                      TrainCommand.self, EvalCommand.self, QueueCommand.self, DemoCommand.self, SimulateCommand.self, AbundanceCommand.self,
-                      WorkerCommand.self, ReportCommand.self, ModelsCommand.self, BenchCommand.self])
+        subcommands: [
+            InitCommand.self, ImportCommand.self, StatusCommand.self, LabelCommand.self,
+            ExportCommand.self, PretrainCommand.self, EmbedCommand.self, NeighborsCommand.self,
+            TrainCommand.self, EvalCommand.self, QueueCommand.self, DemoCommand.self, SimulateCommand.self,
+            AbundanceCommand.self,
+            WorkerCommand.self, ReportCommand.self, ModelsCommand.self, BenchCommand.self
+        ])
 
     /// Parses the command line, runs the command, and turns every error into `error: …` on one line.
     static func main() {
@@ -55,9 +58,12 @@ struct Plankterm: ParsableCommand {
     /// run again with OPENBLAS_CORETYPE set (OpenBLAS reads it only at load time).
     static func selectBLASKernel(environment: [String: String]) {
         let arguments = CommandLine.arguments
-        guard arguments.count > 1, ["pretrain", "embed", "bench", "train", "simulate", "neighbors", "demo", "label", "worker"].contains(arguments[1]),
-              environment["PLANKTERM_BLAS_REEXEC"] == nil,
-              let core = BLASKernel.recommendedCoreType(environment: environment) else { return }
+        guard arguments.count > 1,
+            ["pretrain", "embed", "bench", "train", "simulate", "neighbors", "demo", "label", "worker"].contains(
+                arguments[1]),
+            environment["PLANKTERM_BLAS_REEXEC"] == nil,
+            let core = BLASKernel.recommendedCoreType(environment: environment)
+        else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("PLANKTERM_BLAS_REEXEC", "1", 1)
         var argv = arguments.map { strdup($0) } + [nil]

@@ -24,7 +24,8 @@ struct PretrainCommand: ParsableCommand {
     @Argument(help: "The project folder.") var project: String
     @Option(help: "Passes over all images.") var epochs = 15
     @Option(help: "Images per step (each gives two views).") var batch = 128
-    @Option(help: "Peak learning rate (AdamW, warm-up then cosine); default 1e-4 from trained weights, 1e-3 from scratch.")
+    @Option(
+        help: "Peak learning rate (AdamW, warm-up then cosine); default 1e-4 from trained weights, 1e-3 from scratch.")
     var lr: Float?
     @Option(help: "Start from: shipped (the shipped encoder), scratch (random small ResNet) or a weights file.")
     var from = "shipped"
@@ -32,7 +33,10 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
     @Option(help: "Input side in pixels (default: the starting encoder's; 64 from scratch).") var side: Int?
     @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
-    @Flag(help: "Queue the pretraining as a background job ('plankterm worker' or an open labeling screen runs it, resumes it after an interruption, then embeds every image and queues training).")
+    @Flag(
+        help:
+            "Queue the pretraining as a background job ('plankterm worker' or an open labeling screen runs it, resumes it after an interruption, then embeds every image and queues training)."
+    )
     var queue = false
 
     func validate() throws {
@@ -47,8 +51,9 @@ struct PretrainCommand: ParsableCommand {
         let side = try self.side ?? start.map { try Pretrainer.side(ofWeightsAt: $0) } ?? 64
         let lr = self.lr ?? (start == nil ? 1e-3 : 1e-4)
         if queue {
-            let parameters = PretrainJobParameters(epochs: epochs, batch: batch, side: side, seed: seed,
-                                                   initialWeights: start, learningRate: lr)
+            let parameters = PretrainJobParameters(
+                epochs: epochs, batch: batch, side: side, seed: seed,
+                initialWeights: start, learningRate: lr)
             let id = try handle.enqueue(.pretrain(parameters), time: Date())
             print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
@@ -65,8 +70,10 @@ struct PretrainCommand: ParsableCommand {
         let stop = StopFlag()
         stop.stopOnSignals()
         let tty = Console.stderrIsTTY
-        let result = try Pretrainer(project: handle, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
-                                    lanes: threads).run(
+        let result = try Pretrainer(
+            project: handle, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
+            lanes: threads
+        ).run(
             imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
             cacheProgress: { done, total in
                 if tty { FileHandle.standardError.write(Data("\rpreprocessing \(done)/\(total) images…".utf8)) }
@@ -80,10 +87,14 @@ struct PretrainCommand: ParsableCommand {
                 }
             })
         if result.interrupted {
-            print("\nstopped after step \(result.steps); checkpoint saved — continue with: plankterm pretrain \(project) --resume (same options)")
+            print(
+                "\nstopped after step \(result.steps); checkpoint saved — continue with: plankterm pretrain \(project) --resume (same options)"
+            )
             throw ExitCode(130)
         }
-        print("encoder \(result.modelId!) saved to \(result.weightsPath!) (final loss \(String(format: "%.4f", result.finalLoss)))")
+        print(
+            "encoder \(result.modelId!) saved to \(result.weightsPath!) (final loss \(String(format: "%.4f", result.finalLoss)))"
+        )
         print("next: plankterm embed \(project)")
     }
 
@@ -93,7 +104,8 @@ struct PretrainCommand: ParsableCommand {
         case "scratch": return nil
         case "shipped":
             guard let shipped = DefaultEncoder.path else {
-                throw CommandFailure(message: "the shipped encoder is not installed", hint: "give --from FILE or --from scratch")
+                throw CommandFailure(
+                    message: "the shipped encoder is not installed", hint: "give --from FILE or --from scratch")
             }
             return shipped
         default:
@@ -109,8 +121,9 @@ struct PretrainCommand: ParsableCommand {
         let filled = p.stepsPerEpoch > 0 ? width * p.stepInEpoch / p.stepsPerEpoch : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let eta = Int(p.secondsLeft)
-        return String(format: "epoch %d/%d %@ %d/%d  loss %.4f  %.0f img/s  ETA %d:%02d:%02d",
-                      p.epoch, p.epochs, bar, p.stepInEpoch, p.stepsPerEpoch, p.epochLoss, p.imagesPerSecond,
-                      eta / 3600, eta / 60 % 60, eta % 60)
+        return String(
+            format: "epoch %d/%d %@ %d/%d  loss %.4f  %.0f img/s  ETA %d:%02d:%02d",
+            p.epoch, p.epochs, bar, p.stepInEpoch, p.stepsPerEpoch, p.epochLoss, p.imagesPerSecond,
+            eta / 3600, eta / 60 % 60, eta % 60)
     }
 }

@@ -27,11 +27,13 @@ struct QueueCommand: ParsableCommand {
 
     func run() throws {
         guard let chosen = QueryStrategy(rawValue: strategy) else {
-            throw ValidationError("--strategy must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--strategy must be one of \(QueryStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let handle = try ProjectHandle.open(at: project)
-        let items = try ReviewQueue.build(project: handle, strategy: chosen, count: count, seed: seed,
-                                          randomFraction: randomFraction)
+        let items = try ReviewQueue.build(
+            project: handle, strategy: chosen, count: count, seed: seed,
+            randomFraction: randomFraction)
         if json {
             struct Output: Encodable { var strategy: String; var items: [ReviewItem] }
             print(try JSONOutput.string(Output(strategy: strategy, items: items)))

@@ -23,10 +23,13 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
-        guard let id = try model ?? handle.currentModel()?.id else { throw ProjectError.noModel(project: handle.directory) }
+        guard let id = try model ?? handle.currentModel()?.id else {
+            throw ProjectError.noModel(project: handle.directory)
+        }
         guard var report = try ModelChangeReport.load(project: handle.directory, modelId: id) else {
-            throw CommandFailure(message: "\(Console.oneLine(handle.directory)): model \(Console.oneLine(id)) has no report",
-                                 hint: "models trained before reports existed have none; the next training writes one")
+            throw CommandFailure(
+                message: "\(Console.oneLine(handle.directory)): model \(Console.oneLine(id)) has no report",
+                hint: "models trained before reports existed have none; the next training writes one")
         }
         guard json else { print(report.text); return }
         if !images {

@@ -29,7 +29,9 @@ struct StatusCommand: ParsableCommand {
         if json {
             let s = try handle.summary()
             var perClass: [String: [String: Int]] = [:]
-            for c in s.perClass { perClass[c.name] = ["validated": c.validated, "predicted": c.predicted, "dubious": c.dubious] }
+            for c in s.perClass {
+                perClass[c.name] = ["validated": c.validated, "predicted": c.predicted, "dubious": c.dubious]
+            }
             let object: [String: Any] = [
                 "project": ProjectLocation.absolute(project), "imagesRoot": root,
                 "images": s.images, "failed": s.failed, "missing": s.missing, "classes": s.classes,
@@ -38,7 +40,7 @@ struct StatusCommand: ParsableCommand {
                 "labelsOnUnusableImages": s.labelsOnUnusableImages,
                 "failures": s.failures.map { ["path": $0.path, "reason": $0.reason] },
                 "perClass": perClass,
-                "model": (try handle.currentModelId()).map { $0 as Any } ?? NSNull(),
+                "model": (try handle.currentModelId()).map { $0 as Any } ?? NSNull()
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -57,18 +59,23 @@ struct StatusCommand: ParsableCommand {
         for f in s.failures.prefix(failedLimit) {
             lines.append("  \(Console.oneLine(f.path)): \(Console.oneLine(f.reason))")
         }
-        if s.failures.count > failedLimit { lines.append("  … \(s.failures.count - failedLimit) more (--all-failures)") }
+        if s.failures.count > failedLimit {
+            lines.append("  … \(s.failures.count - failedLimit) more (--all-failures)")
+        }
         if s.missing > 0 { lines.append("missing   \(s.missing)  (files vanished; labels kept)") }
         if s.labelsOnUnusableImages > 0 {
-            lines.append("          \(s.labelsOnUnusableImages) labels on missing or failed images are kept, not counted below")
+            lines.append(
+                "          \(s.labelsOnUnusableImages) labels on missing or failed images are kept, not counted below")
         }
         lines.append("classes   \(s.classes)")
-        lines.append("labels    \(s.validated) validated · \(s.predicted) predicted · \(s.dubious) dubious · "
-                     + "\(max(0, s.images - s.labeled)) unlabelled")
+        lines.append(
+            "labels    \(s.validated) validated · \(s.predicted) predicted · \(s.dubious) dubious · "
+                + "\(max(0, s.images - s.labeled)) unlabelled")
         if let model = try handle.currentModel() {
             var line = "model     \(model.id)"
             if let parameters = model.parameters {
-                line += " (\(parameters.head.rawValue) head, \(parameters.counts.reduce(0, +)) labels, "
+                line +=
+                    " (\(parameters.head.rawValue) head, \(parameters.counts.reduce(0, +)) labels, "
                     + "\(parameters.classIds.count) classes, \(Timestamps.iso(model.createdAt)))"
             }
             lines.append(line)
@@ -78,12 +85,14 @@ struct StatusCommand: ParsableCommand {
         if !s.perClass.isEmpty {
             let width = min(48, s.perClass.map { $0.name.count }.max() ?? 5)
             lines.append("")
-            lines.append("class".padding(toLength: width, withPad: " ", startingAt: 0) + "  validated  predicted  dubious")
+            lines.append(
+                "class".padding(toLength: width, withPad: " ", startingAt: 0) + "  validated  predicted  dubious")
             for c in s.perClass {
                 let name = Console.oneLine(c.name)
                 let shown = name.count > width ? String(name.prefix(width - 1)) + "…" : name
-                lines.append(shown.padding(toLength: width, withPad: " ", startingAt: 0)
-                             + pad(c.validated, 11) + pad(c.predicted, 11) + pad(c.dubious, 9))
+                lines.append(
+                    shown.padding(toLength: width, withPad: " ", startingAt: 0)
+                        + pad(c.validated, 11) + pad(c.predicted, 11) + pad(c.dubious, 9))
             }
         }
         return lines.joined(separator: "\n")

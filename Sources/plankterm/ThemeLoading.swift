@@ -1,8 +1,8 @@
 import Foundation
 import Learning
-import Terminal
 import TOMLKit
 import TUI
+import Terminal
 
 /// Reads themes and the config file (TOML, through TOMLKit). A file that cannot be used is one error
 /// line with its path, line and problem.
@@ -12,10 +12,18 @@ enum ThemeLoading {
     /// The theme named `name` (a path, ~/.config/plankterm/themes/NAME.toml, or a built-in one).
     static func load(_ name: String) throws -> Theme {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
-        let candidates = [name, home + "/.config/plankterm/themes/\(name).toml",
-                          Bundle.module.path(forResource: name, ofType: "toml", inDirectory: "Resources/themes")]
-        guard let path = candidates.compactMap({ $0 }).first(where: { $0.hasSuffix(".toml") && FileManager.default.fileExists(atPath: $0) }) else {
-            throw CommandFailure(message: "no theme '\(name)'", hint: "built-in themes: \(builtIn.joined(separator: ", ")); or give a .toml file")
+        let candidates = [
+            name, home + "/.config/plankterm/themes/\(name).toml",
+            Bundle.module.path(forResource: name, ofType: "toml", inDirectory: "Resources/themes")
+        ]
+        guard
+            let path = candidates.compactMap({ $0 }).first(where: {
+                $0.hasSuffix(".toml") && FileManager.default.fileExists(atPath: $0)
+            })
+        else {
+            throw CommandFailure(
+                message: "no theme '\(name)'",
+                hint: "built-in themes: \(builtIn.joined(separator: ", ")); or give a .toml file")
         }
         return try parse(path)
     }
@@ -31,8 +39,9 @@ enum ThemeLoading {
         let ansi = table["ansi16"]?.table
         for key in colors.keys {
             guard let role = ColorRole(rawValue: key) else {
-                throw CommandFailure(message: "\(path): unknown colour role '\(key)'",
-                                     hint: "roles: \(ColorRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CommandFailure(
+                    message: "\(path): unknown colour role '\(key)'",
+                    hint: "roles: \(ColorRole.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let text = colors[key]?.string, let rgb = hexColor(text) else {
                 throw CommandFailure(message: "\(path): [colors] \(key) must be \"#rrggbb\"")
@@ -50,7 +59,8 @@ enum ThemeLoading {
     }
 
     static func readTable(_ path: String) throws -> TOMLTable {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw CommandFailure(message: "\(path): cannot read the file")
         }
         // toml++ 3.4.0 (inside TOMLKit) aborts the process on a table header without a key ("[" or "[["
@@ -62,18 +72,21 @@ enum ThemeLoading {
             var rest = trimmed.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
             let afterBrackets = rest.drop { $0 == " " || $0 == "\t" }
-            let ok = afterBrackets.first.map { c in
-                c == "\"" || c == "'" || c == "_" || c == "-" || (c.isASCII && (c.isLetter || c.isNumber))
-            } ?? false
+            let ok =
+                afterBrackets.first.map { c in
+                    c == "\"" || c == "'" || c == "_" || c == "-" || (c.isASCII && (c.isLetter || c.isNumber))
+                } ?? false
             if !ok && trimmed.dropFirst().first != "=" {
-                throw CommandFailure(message: "\(path): line \(number + 1): a table header needs a name, as in [colors]")
+                throw CommandFailure(
+                    message: "\(path): line \(number + 1): a table header needs a name, as in [colors]")
             }
         }
         do {
             return try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw CommandFailure(message: "\(path): line \(error.source.begin.line), column \(error.source.begin.column): "
-                                 + Console.oneLine(error.description))
+            throw CommandFailure(
+                message: "\(path): line \(error.source.begin.line), column \(error.source.begin.column): "
+                    + Console.oneLine(error.description))
         }
     }
 
@@ -87,8 +100,10 @@ enum ThemeLoading {
 /// ("half" or "quadrant"), and the background training (train_every labels, train_idle seconds,
 /// train_head, jobs = false to leave jobs to `plankterm worker`).
 struct PlanktermConfig {
-    static let keys = ["theme", "color", "annotator", "train_every", "train_idle", "train_head", "jobs", "blitter", "graphics",
-                       "pixel_size_um"]
+    static let keys = [
+        "theme", "color", "annotator", "train_every", "train_idle", "train_head", "jobs", "blitter", "graphics",
+        "pixel_size_um"
+    ]
     var theme: String?
     var color: String?
     var annotator: String?
@@ -106,35 +121,41 @@ struct PlanktermConfig {
 
     static func load(project: String) throws -> PlanktermConfig {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
-        for path in [project + "/config.toml", home + "/.config/plankterm/config.toml"] where FileManager.default.fileExists(atPath: path) {
+        for path in [project + "/config.toml", home + "/.config/plankterm/config.toml"]
+        where FileManager.default.fileExists(atPath: path) {
             let table = try ThemeLoading.readTable(path)
             for key in table.keys where !keys.contains(key) {
-                throw CommandFailure(message: "\(path): unknown setting '\(key)'", hint: "settings: " + keys.joined(separator: ", "))
+                throw CommandFailure(
+                    message: "\(path): unknown setting '\(key)'", hint: "settings: " + keys.joined(separator: ", "))
             }
             for key in ["train_every", "train_idle"] {
                 if let value = table[key], value.int == nil || value.int! < 0 {
-                    throw CommandFailure(message: "\(path): \(key) must be a whole number ≥ 0 (0 turns it off)", hint: nil)
+                    throw CommandFailure(
+                        message: "\(path): \(key) must be a whole number ≥ 0 (0 turns it off)", hint: nil)
                 }
             }
             if let blitter = table["blitter"], !["half", "quadrant"].contains(blitter.string ?? "") {
                 throw CommandFailure(message: "\(path): blitter must be \"half\" or \"quadrant\"", hint: nil)
             }
             if let graphics = table["graphics"], GraphicsMode(rawValue: graphics.string ?? "") == nil {
-                throw CommandFailure(message: "\(path): graphics must be auto, kitty, sixel, iterm or blocks", hint: nil)
+                throw CommandFailure(
+                    message: "\(path): graphics must be auto, kitty, sixel, iterm or blocks", hint: nil)
             }
             let pixelSize = table["pixel_size_um"].flatMap { $0.double ?? $0.int.map(Double.init) }
             if table["pixel_size_um"] != nil, !(pixelSize.map { $0 > 0 } ?? false) {
-                throw CommandFailure(message: "\(path): pixel_size_um must be a number > 0 (µm per image pixel)", hint: nil)
+                throw CommandFailure(
+                    message: "\(path): pixel_size_um must be a number > 0 (µm per image pixel)", hint: nil)
             }
             if let head = table["train_head"]?.string, HeadKind(rawValue: head) == nil {
                 throw CommandFailure(message: "\(path): train_head must be knn, linear or mlp", hint: nil)
             }
-            return PlanktermConfig(theme: table["theme"]?.string, color: table["color"]?.string,
-                                   annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
-                                   trainIdle: table["train_idle"]?.int,
-                                   trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool,
-                                   blitter: table["blitter"]?.string, graphics: table["graphics"]?.string,
-                                   pixelSizeMicrometres: pixelSize, path: path)
+            return PlanktermConfig(
+                theme: table["theme"]?.string, color: table["color"]?.string,
+                annotator: table["annotator"]?.string, trainEvery: table["train_every"]?.int,
+                trainIdle: table["train_idle"]?.int,
+                trainHead: table["train_head"]?.string, jobs: table["jobs"]?.bool,
+                blitter: table["blitter"]?.string, graphics: table["graphics"]?.string,
+                pixelSizeMicrometres: pixelSize, path: path)
         }
         return PlanktermConfig()
     }
@@ -160,13 +181,16 @@ struct LabelScreenSettings {
     var graphics = GraphicsMode.auto
     var pixelSizeMicrometres: Double?
 
-    static func resolve(project: String, theme: String?, color: String?, annotator: String?,
-                        graphics: GraphicsMode? = nil) -> LabelScreenSettings {
+    static func resolve(
+        project: String, theme: String?, color: String?, annotator: String?,
+        graphics: GraphicsMode? = nil
+    ) -> LabelScreenSettings {
         var config = PlanktermConfig()
         do { config = try PlanktermConfig.load(project: project) } catch {
             Console.printError("warning: \(ErrorReporting.message(error)); using the defaults")
         }
-        var settings = LabelScreenSettings(depth: nil, annotator: ProjectLocation.annotator(annotator ?? config.annotator))
+        var settings = LabelScreenSettings(
+            depth: nil, annotator: ProjectLocation.annotator(annotator ?? config.annotator))
         settings.trainEvery = config.trainEvery ?? settings.trainEvery
         settings.trainIdle = config.trainIdle.map(TimeInterval.init) ?? settings.trainIdle
         settings.trainHead = config.trainHead.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead
@@ -180,8 +204,11 @@ struct LabelScreenSettings {
             }
         }
         if let c = color ?? config.color {
-            if let depth = ColorDepth(rawValue: c) { settings.depth = depth } else {
-                Console.printError("warning: color '\(Console.oneLine(c))' is not truecolor, 256, 16 or mono; detecting it")
+            if let depth = ColorDepth(rawValue: c) {
+                settings.depth = depth
+            } else {
+                Console.printError(
+                    "warning: color '\(Console.oneLine(c))' is not truecolor, 256, 16 or mono; detecting it")
             }
         }
         return settings

@@ -28,19 +28,28 @@ struct TrainCommand: ParsableCommand {
 
     @Argument(help: "The project folder.") var project: String
     @Option(help: "The classifier head: knn, linear or mlp.") var head: String = "linear"
-    @Option(help: "Calibration: bcts (temperature and per-class bias), temperature or none.") var calibration: String = "bcts"
+    @Option(help: "Calibration: bcts (temperature and per-class bias), temperature or none.") var calibration: String =
+        "bcts"
     @Option(help: "Folds for the out-of-fold calibration set.") var folds = 5
     @Option(help: "Seed for folds and the MLP.") var seed: UInt64 = 0
     @Option(help: "Threads for OpenBLAS and the k-NN search.") var threads = 2
     @Flag(help: "Print one JSON object instead of text.") var json = false
-    @Flag(help: "Queue the training as a background job (run by an open labeling screen or 'plankterm worker') instead of running it now.")
+    @Flag(
+        help:
+            "Queue the training as a background job (run by an open labeling screen or 'plankterm worker') instead of running it now."
+    )
     var queue = false
-    @Flag(help: "Queue a partial fine-tune of the encoder's last stage with the validated labels (slow: for the night); the worker then re-embeds every image and trains the head again.")
+    @Flag(
+        help:
+            "Queue a partial fine-tune of the encoder's last stage with the validated labels (slow: for the night); the worker then re-embeds every image and trains the head again."
+    )
     var finetune = false
     @Option(help: "Epochs of the fine-tune (with --finetune; more than 1 overfitted 20 labels a class).") var epochs = 1
 
     func run() throws {
-        guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be knn, linear or mlp, not '\(head)'") }
+        guard let kind = HeadKind(rawValue: head) else {
+            throw ValidationError("--head must be knn, linear or mlp, not '\(head)'")
+        }
         guard let method = Calibration.Method(rawValue: calibration) else {
             throw ValidationError("--calibration must be temperature, bcts or none, not '\(calibration)'")
         }
@@ -49,12 +58,16 @@ struct TrainCommand: ParsableCommand {
         if finetune {
             guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
             let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs, seed: seed)), time: Date())
-            print(json ? "{\"job\":\(id)}" : "fine-tuning queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
+            print(
+                json
+                    ? "{\"job\":\(id)}"
+                    : "fine-tuning queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }
         if queue {
-            let parameters = TrainJobParameters(head: kind, reason: "plankterm train --queue", calibration: method,
-                                                folds: folds, seed: seed)
+            let parameters = TrainJobParameters(
+                head: kind, reason: "plankterm train --queue", calibration: method,
+                folds: folds, seed: seed)
             let id = try handle.enqueue(.train(parameters), time: Date())
             print(json ? "{\"job\":\(id)}" : "training queued as job \(id)")
             return
@@ -63,7 +76,8 @@ struct TrainCommand: ParsableCommand {
         try EmbeddingPreparation.ensure(project: handle, quiet: json, lanes: threads)
         let tty = Console.stderrIsTTY && !json
         let report = try ClassifierRun(project: handle).train(
-            ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)) { stage, _ in
+            ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)
+        ) { stage, _ in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(stage)…".utf8)) }
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -73,15 +87,18 @@ struct TrainCommand: ParsableCommand {
         }
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }
         func num(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
-        print("model \(report.modelId): \(report.head) head on \(report.labelsUsed) labels of \(report.classes) classes, "
-              + "\(report.imagesPredicted) images predicted in \(String(format: "%.1f", report.seconds)) s")
-        print("out-of-fold (\(report.folds) folds): accuracy \(pct(report.outOfFoldAccuracy)), balanced accuracy "
-              + "\(pct(report.outOfFoldBalancedAccuracy)), ECE \(num(report.eceBefore)) → \(num(report.eceAfter)) "
-              + "after temperature \(String(format: "%.3f", report.temperature))")
-        print(report.priorCorrection == "em"
-              ? "shown probabilities corrected to the project's class mix estimated by EM"
-              : "shown probabilities corrected to the mean posterior (EM failed its check on the labelled images: "
-                + "it estimated their known mix worse than the mean posterior did)")
+        print(
+            "model \(report.modelId): \(report.head) head on \(report.labelsUsed) labels of \(report.classes) classes, "
+                + "\(report.imagesPredicted) images predicted in \(String(format: "%.1f", report.seconds)) s")
+        print(
+            "out-of-fold (\(report.folds) folds): accuracy \(pct(report.outOfFoldAccuracy)), balanced accuracy "
+                + "\(pct(report.outOfFoldBalancedAccuracy)), ECE \(num(report.eceBefore)) → \(num(report.eceAfter)) "
+                + "after temperature \(String(format: "%.3f", report.temperature))")
+        print(
+            report.priorCorrection == "em"
+                ? "shown probabilities corrected to the project's class mix estimated by EM"
+                : "shown probabilities corrected to the mean posterior (EM failed its check on the labelled images: "
+                    + "it estimated their known mix worse than the mean posterior did)")
     }
 }
 
@@ -94,7 +111,8 @@ enum EmbeddingPreparation {
         let root = try handle.imagesRoot()
         let weights = try EmbedCommand.resolveWeights(nil, project: handle)
         let tty = Console.stderrIsTTY && !quiet
-        let result = try Embedder(project: handle).run(weights: weights, imagesRoot: root, lanes: lanes) { done, total in
+        let result = try Embedder(project: handle).run(weights: weights, imagesRoot: root, lanes: lanes) {
+            done, total in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
         }
         EmbedCommand.noteRebuilt(result, tty: tty)

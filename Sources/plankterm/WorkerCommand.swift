@@ -32,25 +32,29 @@ struct WorkerCommand: ParsableCommand {
     @Argument(help: "The project folder.") var project: String
     @Flag(help: "Keep waiting for new jobs instead of exiting when the queue is empty.") var follow = false
     @Option(help: "Seconds between looks at the queue with --follow.") var interval: Double = 5
-    @Option(help: ArgumentHelp("""
-        With --follow: queue training for new labels only once none has been given for this many seconds, \
-        so that someone labelling on a screen is not retrained after every key (the screen trains by itself).
-        """, valueName: "SECONDS")) var settle: Double = 120
+    @Option(
+        help: ArgumentHelp(
+            """
+            With --follow: queue training for new labels only once none has been given for this many seconds, \
+            so that someone labelling on a screen is not retrained after every key (the screen trains by itself).
+            """, valueName: "SECONDS")) var settle: Double = 120
 
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
         // Labeling screens on the same machine come first.
         Background.lowerProcessPriority()
-        let runner = JobRunner(project: handle, imagesRoot: try? handle.imagesRoot(),
-                               weights: { try EmbedCommand.resolveWeights(nil, project: $0) },
-                               lanes: Gemm.threads)
+        let runner = JobRunner(
+            project: handle, imagesRoot: try? handle.imagesRoot(),
+            weights: { try EmbedCommand.resolveWeights(nil, project: $0) },
+            lanes: Gemm.threads)
         var failed = 0
         var queuedFor: Int64?
         repeat {
             try queueTrainingIfDue(handle, queuedFor: &queuedFor)
             let finished = try runner.drain { job in
                 guard job.state != .running else { return }
-                let line = "job \(job.id) \(job.kind): \(job.state.rawValue) · \(Console.oneLine(job.error ?? job.message))"
+                let line =
+                    "job \(job.id) \(job.kind): \(job.state.rawValue) · \(Console.oneLine(job.error ?? job.message))"
                 print(line)
                 // A failure also goes to standard error, where scripts and cron mail look for it.
                 if job.state == .failed { Console.printError("error: " + line) }
@@ -59,7 +63,8 @@ struct WorkerCommand: ParsableCommand {
             if follow { Thread.sleep(forTimeInterval: interval) }
         } while follow
         if let running = try handle.runningJob(limit: 20) {
-            print("job \(running.id) \(running.kind) is running in another process (\(running.owner ?? "?")); left to it")
+            print(
+                "job \(running.id) \(running.kind) is running in another process (\(running.owner ?? "?")); left to it")
         }
         if failed > 0 { throw ExitCode(1) }
     }
@@ -70,11 +75,15 @@ struct WorkerCommand: ParsableCommand {
     func queueTrainingIfDue(_ handle: ProjectHandle, queuedFor: inout Int64?) throws {
         let latest = try handle.latestExpertAnnotationId()
         guard queuedFor != latest, let reason = try ClassifierRun.trainingDue(project: handle) else { return }
-        if follow, let last = try handle.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle { return }
+        if follow, let last = try handle.latestExpertAnnotationTime(), Date().timeIntervalSince(last) < settle {
+            return
+        }
         guard try !handle.hasUnfinishedJob(.train, limit: 50) else { return }
         guard (try? ProjectEmbeddings.load(project: handle)) != nil else {
             queuedFor = latest
-            print("training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'")
+            print(
+                "training is due (\(reason)), but no image is embedded yet: run 'plankterm embed \(Console.oneLine(project))'"
+            )
             return
         }
         let head = try handle.currentModel()?.parameters?.head ?? .linear

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import NN
-import Testing
 import TestSupport
+import Testing
 
 /// The background learning queue through the binary: the labeling screen training by itself, and a
 /// worker killed in the middle of a job.
@@ -18,11 +18,14 @@ struct BackgroundJobTests {
         try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'currentModel'") }
     }
 
-    @Test("after train_every labels the screen queues and runs training itself; the new model reaches the screen while labeling goes on")
+    @Test(
+        "after train_every labels the screen queues and runs training itself; the new model reaches the screen while labeling goes on"
+    )
     func screenTrainsByItself() throws {
         let (images, project) = try LabelScreenTests().project()
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        try "train_every = 3\ntrain_head = \"knn\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        try "train_every = 3\ntrain_head = \"knn\"\n".write(
+            toFile: project + "/config.toml", atomically: true, encoding: .utf8)
         let db = try database(project)
         let before = try currentModel(db)
         #expect(before != nil)
@@ -46,7 +49,8 @@ struct BackgroundJobTests {
     func idleTrigger() throws {
         let (images, project) = try LabelScreenTests().project()
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        try "train_every = 0\ntrain_idle = 2\ntrain_head = \"knn\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        try "train_every = 0\ntrain_idle = 2\ntrain_head = \"knn\"\n".write(
+            toFile: project + "/config.toml", atomically: true, encoding: .utf8)
         let db = try database(project)
         let before = try currentModel(db)
         let tui = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
@@ -62,7 +66,9 @@ struct BackgroundJobTests {
         try tui.keys("q"); try tui.wait(for: "1 labels given")
     }
 
-    @Test("SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes")
+    @Test(
+        "SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes"
+    )
     func workerKilledMidJob() throws {
         let (images, project) = try smallProject(1_500)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
@@ -77,7 +83,9 @@ struct BackgroundJobTests {
         let worker = try ChildProcess([planktermBinary, "worker", project], stdout: .null, stderr: .null)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline && worker.isRunning {
-            if try db.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job WHERE state = 'running'") }) == 1 { break }
+            if try db.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job WHERE state = 'running'") }) == 1 {
+                break
+            }
             usleep(50_000)
         }
         usleep(1_000_000)
@@ -99,7 +107,10 @@ struct BackgroundJobTests {
         #expect((states[1][0] as String) == "done")
         let after = try currentModel(db)
         #expect(after != nil && after != before)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after]) } == 1_500)
+        #expect(
+            try db.read {
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after])
+            } == 1_500)
 
         // What changed, against the model that stayed current through the crash.
         let report = try plankterm(["report", project, "--json"])
@@ -112,20 +123,25 @@ struct BackgroundJobTests {
         #expect((json?["validated_disagreeing_before"] as? Int).map { $0 >= 0 } == true)
     }
 
-    @Test("two screens and a worker on one project: both screens' labels are kept, one job runs at a time, both screens get the new model")
+    @Test(
+        "two screens and a worker on one project: both screens' labels are kept, one job runs at a time, both screens get the new model"
+    )
     func twoScreensAndAWorker() throws {
         let (images, project) = try smallProject(1_500)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         #expect(try plankterm(["bench", "synthetic-embeddings", project, "--separator", "/"]).status == 0)
         // 600 images unlabelled again, so the queues have work.
-        let withdrawn = (900..<1_500).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        let withdrawn = (900..<1_500).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(
+            separator: "\n")
         #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
         #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)
-        try "train_every = 3\ntrain_head = \"mlp\"\n".write(toFile: project + "/config.toml", atomically: true, encoding: .utf8)
+        try "train_every = 3\ntrain_head = \"mlp\"\n".write(
+            toFile: project + "/config.toml", atomically: true, encoding: .utf8)
         let db = try database(project)
         let before = try currentModel(db)
 
-        let worker = try ChildProcess([planktermBinary, "worker", project, "--follow", "--interval", "0.3"], stdout: .null, stderr: .null)
+        let worker = try ChildProcess(
+            [planktermBinary, "worker", project, "--follow", "--interval", "0.3"], stdout: .null, stderr: .null)
         defer { kill(worker.pid, SIGTERM); worker.wait() }
         let a = try TmuxSession("\(planktermBinary) label \(project) --annotator ana; sleep 5")
         let b = try TmuxSession("\(planktermBinary) label \(project) --annotator bo; sleep 5")
@@ -150,11 +166,20 @@ struct BackgroundJobTests {
         try a.keys("q"); try a.wait(for: "4 labels given")
         try b.keys("q"); try b.wait(for: "2 labels given")
 
-        let labels = try db.read { try Row.fetchAll($0, sql: "SELECT annotator, COUNT(*) FROM annotation WHERE source = 'tui' GROUP BY annotator ORDER BY annotator") }
+        let labels = try db.read {
+            try Row.fetchAll(
+                $0,
+                sql:
+                    "SELECT annotator, COUNT(*) FROM annotation WHERE source = 'tui' GROUP BY annotator ORDER BY annotator"
+            )
+        }
         #expect(labels.map { "\($0[0] as String)=\($0[1] as Int)" } == ["ana=4", "bo=2"])
         // One job at a time: no two jobs' running intervals overlap.
-        let runs = try db.read { try Row.fetchAll($0, sql: "SELECT startedAt, finishedAt FROM job WHERE startedAt IS NOT NULL ORDER BY startedAt") }
-            .map { ($0[0] as Date, ($0[1] as Date?) ?? .distantFuture) }
+        let runs = try db.read {
+            try Row.fetchAll(
+                $0, sql: "SELECT startedAt, finishedAt FROM job WHERE startedAt IS NOT NULL ORDER BY startedAt")
+        }
+        .map { ($0[0] as Date, ($0[1] as Date?) ?? .distantFuture) }
         #expect(!runs.isEmpty)
         for (x, y) in zip(runs, runs.dropFirst()) { #expect(x.1 <= y.0, "\(runs)") }
     }
@@ -165,16 +190,21 @@ struct BackgroundJobTests {
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)  // embeds the first 12
         for i in 12..<14 {
-            var png = PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: (0..<64).map { ($0 * 29 + i) % 256 })
+            var png = PNGFixture.encode(
+                width: 8, height: 8, type: .gray, bitDepth: 8, samples: (0..<64).map { ($0 * 29 + i) % 256 })
             png += Array("\(i)".utf8)
             try images.write(png, to: "copepod/new\(i).png")
         }
         let imported = try plankterm(["import", project])
         #expect(imported.stdout.contains("embedding the new images is queued"), "\(imported.stdout)")
         let worker = try plankterm(["worker", project])
-        #expect(worker.status == 0 && worker.stdout.contains("2 images embedded, 14 in all"), "\(worker.stdout)\(worker.stderr)")
+        #expect(
+            worker.status == 0 && worker.stdout.contains("2 images embedded, 14 in all"),
+            "\(worker.stdout)\(worker.stderr)")
         let neighbours = try plankterm(["neighbors", project, "copepod/new12.png"])
-        #expect(neighbours.status == 0 && neighbours.stdout.contains("copepod/"), "\(neighbours.stdout)\(neighbours.stderr)")
+        #expect(
+            neighbours.status == 0 && neighbours.stdout.contains("copepod/"), "\(neighbours.stdout)\(neighbours.stderr)"
+        )
         #expect(try plankterm(["models", project]).stdout.contains("* clf-"))
     }
 
@@ -182,7 +212,9 @@ struct BackgroundJobTests {
     func pretrainJob() throws {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        let queued = try plankterm(["pretrain", project, "--queue", "--epochs", "1", "--batch", "4", "--side", "16", "--seed", "2"])
+        let queued = try plankterm([
+            "pretrain", project, "--queue", "--epochs", "1", "--batch", "4", "--side", "16", "--seed", "2"
+        ])
         #expect(queued.stdout.contains("pretraining queued as job 1"), "\(queued.stdout)\(queued.stderr)")
         let worker = try plankterm(["worker", project])
         #expect(worker.status == 0, "\(worker.stdout)\(worker.stderr)")
@@ -197,17 +229,24 @@ struct BackgroundJobTests {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         #expect(try plankterm(["train", project, "--head", "knn"]).status == 0)  // embeds with the shipped encoder
-        #expect(try plankterm(["train", project, "--finetune", "--epochs", "2"]).stdout.contains("fine-tuning queued as job 1"))
+        #expect(
+            try plankterm(["train", project, "--finetune", "--epochs", "2"]).stdout.contains(
+                "fine-tuning queued as job 1"))
         let worker = try plankterm(["worker", project])
         #expect(worker.status == 0, "\(worker.stdout)\(worker.stderr)")
         #expect(worker.stdout.contains("job 1 finetune: done · encoder "), "\(worker.stdout)")
         #expect(worker.stdout.contains("job 2 train: done · model clf-"), "\(worker.stdout)")
-        let tuned = try FileManager.default.contentsOfDirectory(atPath: project + "/models").filter { $0.hasPrefix("encoder-") }
+        let tuned = try FileManager.default.contentsOfDirectory(atPath: project + "/models").filter {
+            $0.hasPrefix("encoder-")
+        }
         try #require(tuned.count == 1, "\(tuned)")
         let db = try database(project)
         let original = try db.read { db -> String? in
-            let json = try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE kind = 'encoder' AND parameters NOT LIKE '%finetunedFrom%'")
-            return json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["weights"] as? String
+            let json = try String.fetchOne(
+                db, sql: "SELECT parameters FROM model WHERE kind = 'encoder' AND parameters NOT LIKE '%finetunedFrom%'"
+            )
+            return json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["weights"]
+                as? String
         }
         let (before, _) = try Encoder.load(from: try #require(original))
         let (after, _) = try Encoder.load(from: project + "/models/" + tuned[0])
@@ -217,7 +256,11 @@ struct BackgroundJobTests {
             let b = before.parameters.parameters.first { $0.name == view.name }.map {
                 Array(UnsafeBufferPointer(start: before.parameters.value($0), count: $0.count))
             }
-            if after.isInLastStage(view.name) { changed += a != b ? 1 : 0 } else if a != b { frozenDiffers.append(view.name) }
+            if after.isInLastStage(view.name) {
+                changed += a != b ? 1 : 0
+            } else if a != b {
+                frozenDiffers.append(view.name)
+            }
         }
         for view in after.parameters.states where !after.isInLastStage(view.name) {
             let a = Array(UnsafeBufferPointer(start: after.parameters.stateValue(view), count: view.count))

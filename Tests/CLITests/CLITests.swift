@@ -31,8 +31,9 @@ struct RunResult {
 @discardableResult
 func plankterm(_ arguments: [String], input: String? = nil) throws -> RunResult {
     let r = try ChildProcess.run([planktermBinary] + arguments, input: input.map { Data($0.utf8) })
-    return RunResult(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self),
-                     stderr: String(decoding: r.stderr, as: UTF8.self))
+    return RunResult(
+        status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self),
+        stderr: String(decoding: r.stderr, as: UTF8.self))
 }
 
 /// A folder of `count` small PNGs in two class folders, and a project for it.
@@ -54,25 +55,29 @@ func smallProject(_ count: Int) throws -> (images: TemporaryDirectory, project: 
 struct CLITests {
     @Test("every command has --help that exits 0 and says what it does")
     func help() throws {
-        for (command, words) in [("init", "--images"), ("import", "idempotent"), ("status", "--json"),
-                                 ("export", "imagefolder"), ("label", "--stdin"), ("train", "--head"),
-                                 ("eval", "--truth"), ("simulate", "--strategy"), ("abundance", "--by"),
-                                 ("queue", "margin"), ("neighbors", "graph"), ("demo", "--seed-labels"),
-                                 ("worker", "--follow"), ("report", "disagree"), ("label", "train_every")] {
+        for (command, words) in [
+            ("init", "--images"), ("import", "idempotent"), ("status", "--json"),
+            ("export", "imagefolder"), ("label", "--stdin"), ("train", "--head"),
+            ("eval", "--truth"), ("simulate", "--strategy"), ("abundance", "--by"),
+            ("queue", "margin"), ("neighbors", "graph"), ("demo", "--seed-labels"),
+            ("worker", "--follow"), ("report", "disagree"), ("label", "train_every")
+        ] {
             let r = try plankterm([command, "--help"])
             #expect(r.status == 0 && r.stdout.contains(words), "\(command)")
         }
         #expect(try plankterm(["--help"]).stdout.contains("init"))
     }
 
-    @Test("errors are one line 'error: …', maybe a 'hint: …', and a non-zero exit", arguments: [
-        ["status", "/nonexistent/project"],
-        ["status"],
-        ["init", "/tmp/plankterm-never", "--images", "/nonexistent/images"],
-        ["export", "/nonexistent/project", "--format", "csv", "--out", "/tmp/x.csv"],
-        ["export", "/tmp", "--format", "pdf", "--out", "/tmp/x"],
-        ["frobnicate"],
-    ])
+    @Test(
+        "errors are one line 'error: …', maybe a 'hint: …', and a non-zero exit",
+        arguments: [
+            ["status", "/nonexistent/project"],
+            ["status"],
+            ["init", "/tmp/plankterm-never", "--images", "/nonexistent/images"],
+            ["export", "/nonexistent/project", "--format", "csv", "--out", "/tmp/x.csv"],
+            ["export", "/tmp", "--format", "pdf", "--out", "/tmp/x"],
+            ["frobnicate"]
+        ])
     func errors(arguments: [String]) throws {
         let r = try plankterm(arguments)
         #expect(r.status != 0)
@@ -98,14 +103,18 @@ struct CLITests {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         // 8 images lose their label: the model predicts them and eval scores them.
-        let withdrawn = (16..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        let withdrawn = (16..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(
+            separator: "\n")
         #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
         var r = try plankterm(["status", project, "--json"])
         #expect(r.stdout.contains("\"model\":null"))
         r = try plankterm(["train", project, "--head", "knn", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let train = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        for key in ["model_id", "head", "labels_used", "oof_accuracy", "oof_balanced_accuracy", "ece_before", "ece_after", "seconds"] {
+        for key in [
+            "model_id", "head", "labels_used", "oof_accuracy", "oof_balanced_accuracy", "ece_before", "ece_after",
+            "seconds"
+        ] {
             #expect(train[key] != nil, "train --json lacks \(key)")
         }
         #expect(train["labels_used"] as? Int == 16 && train["images_predicted"] as? Int == 24)
@@ -116,18 +125,24 @@ struct CLITests {
         r = try plankterm(["eval", project, "--truth", images.path, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let eval = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        for key in ["accuracy", "balanced_accuracy", "macro_f1", "confusion", "classes", "sample_call", "nll", "ece", "n"] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
+        for key in [
+            "accuracy", "balanced_accuracy", "macro_f1", "confusion", "classes", "sample_call", "nll", "ece", "n"
+        ] { #expect(eval[key] != nil, "eval --json lacks \(key)") }
         #expect(eval["n"] as? Int == 8)
         // The text says which call each figure is of.
         r = try plankterm(["eval", project, "--truth", images.path])
-        #expect(r.status == 0 && r.stdout.contains("the model's call (rare-class view): balanced accuracy")
+        #expect(
+            r.status == 0 && r.stdout.contains("the model's call (rare-class view): balanced accuracy")
                 && r.stdout.contains("most probable in this sample:      balanced accuracy"), "\(r.stdout)")
 
         r = try plankterm(["queue", project, "--strategy", "margin", "--count", "5", "--json"])
         let queue = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let items = try #require(queue["items"] as? [[String: Any]])
         #expect(items.count == 5)
-        #expect(items.allSatisfy { ($0["path"] as? String).map { p in (16..<24).contains { p.hasSuffix("img\($0).png") } } == true })
+        #expect(
+            items.allSatisfy {
+                ($0["path"] as? String).map { p in (16..<24).contains { p.hasSuffix("img\($0).png") } } == true
+            })
         #expect(items.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
 
         r = try plankterm(["abundance", project, "--json"])
@@ -137,22 +152,33 @@ struct CLITests {
         #expect(groups.allSatisfy { ($0["refused"] as? String)?.contains("200") == true })
 
         let out = images.path + "-predicted.csv"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
+        defer {
+            try? FileManager.default.removeItem(atPath: out);
+            try? FileManager.default.removeItem(atPath: out + ".provenance.json")
+        }
         r = try plankterm(["export", project, "--format", "csv", "--out", out, "--status", "predicted"])
         #expect(r.status == 0 && r.stdout.contains("exported 8 labels"), "\(r.stdout) \(r.stderr)")
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(lines.first?.hasSuffix(",probability") == true)
-        #expect(lines.dropFirst().allSatisfy { $0.contains(",predicted,") && Double($0.split(separator: ",").last!) != nil })
+        #expect(
+            lines.dropFirst().allSatisfy { $0.contains(",predicted,") && Double($0.split(separator: ",").last!) != nil }
+        )
 
-        r = try plankterm(["simulate", project, "--truth", images.path, "--strategy", "random", "--start", "4", "--step", "4",
-                           "--budget", "12", "--json"])
+        r = try plankterm([
+            "simulate", project, "--truth", images.path, "--strategy", "random", "--start", "4", "--step", "4",
+            "--budget", "12", "--json"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
-        let curve = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["curve"] as? [[String: Any]])
+        let curve = try #require(
+            (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["curve"]
+                as? [[String: Any]])
         #expect(curve.compactMap { $0["labels"] as? Int } == [4, 8, 12])
         #expect(curve.allSatisfy { $0["accuracy"] != nil && $0["balanced_accuracy"] != nil && $0["ece"] != nil })
     }
 
-    @Test("demo imports without folder labels, seeds a few per class, embeds, trains, and without a terminal prints the status")
+    @Test(
+        "demo imports without folder labels, seeds a few per class, embeds, trains, and without a terminal prints the status"
+    )
     func demo() throws {
         let (images, scratch) = try smallProject(20)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: scratch) }
@@ -163,7 +189,9 @@ struct CLITests {
         #expect(r.stdout.contains("seeded 6 validated labels") && r.stdout.contains("trained clf-"), "\(r.stdout)")
         #expect(r.stdout.contains("6 validated") && r.stdout.contains("plankterm label"))
         let again = try plankterm(["demo", "--project", project])
-        #expect(again.status == 0 && !again.stdout.contains("seeded") && !again.stdout.contains("trained"), "\(again.stdout)")
+        #expect(
+            again.status == 0 && !again.stdout.contains("seeded") && !again.stdout.contains("trained"),
+            "\(again.stdout)")
     }
 
     @Test("learning commands on bad input: one error line naming the problem, and the labels stay as they were")
@@ -180,12 +208,13 @@ struct CLITests {
             (["report", project], "no classifier has been trained yet"),
             (["models", project, "--use", "clf-nothing"], "no classifier clf-nothing"),
             (["models", project, "--keep", "0"], "--keep must be at least 1"),
-            (["train", project, "--finetune", "--epochs", "0"], "--epochs must be positive"),
+            (["train", project, "--finetune", "--epochs", "0"], "--epochs must be positive")
         ] {
             let r = try plankterm(arguments)
             #expect(r.status != 0, "\(arguments)")
             let lines = r.stderr.split(separator: "\n")
-            #expect(lines.first?.hasPrefix("error: ") == true && lines.first!.contains(words), "\(arguments): \(r.stderr)")
+            #expect(
+                lines.first?.hasPrefix("error: ") == true && lines.first!.contains(words), "\(arguments): \(r.stderr)")
             #expect(lines.count <= 2)
         }
         #expect(try plankterm(["status", project, "--json"]).stdout == before)
@@ -193,11 +222,14 @@ struct CLITests {
         let store = try ProjectStore.open(at: project)
         try store.enqueueJob(kind: "teleport", time: Date())
         let worker = try plankterm(["worker", project])
-        #expect(worker.status == 1 && worker.stdout.contains("job 1 teleport: failed · unknown job kind \"teleport\""), "\(worker.stdout)")
+        #expect(
+            worker.status == 1 && worker.stdout.contains("job 1 teleport: failed · unknown job kind \"teleport\""),
+            "\(worker.stdout)")
         #expect(try plankterm(["status", project, "--json"]).stdout == before)
     }
 
-    @Test("themes: the built-in ones load; a broken theme or config file is one warning with its line, then the defaults")
+    @Test(
+        "themes: the built-in ones load; a broken theme or config file is one warning with its line, then the defaults")
     func themes() throws {
         let (images, project) = try smallProject(4)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
@@ -209,20 +241,27 @@ struct CLITests {
         }
         try images.write(Array("name = \"bad\"\n[colors]\ntext = \"#zzz\"\n".utf8), to: "bad.toml")
         var r = try plankterm(["label", project, "--theme", images.path + "/bad.toml"])
-        #expect(r.stderr.contains("warning: \(images.path)/bad.toml: [colors] text must be \"#rrggbb\"; using the default theme"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "warning: \(images.path)/bad.toml: [colors] text must be \"#rrggbb\"; using the default theme"),
+            "\(r.stderr)")
         try images.write(Array("name = \"bad\"\n[colors\ntext = 1\n".utf8), to: "syntax.toml")
         r = try plankterm(["label", project, "--theme", images.path + "/syntax.toml"])
         #expect(r.stderr.contains("syntax.toml: line 2, column"), "\(r.stderr)")
         try Data("theme = \"light\"\nfont = 3\n".utf8).write(to: URL(fileURLWithPath: project + "/config.toml"))
         r = try plankterm(["label", project])
         #expect(r.stderr.contains("config.toml: unknown setting 'font'; using the defaults"), "\(r.stderr)")
-        for (text, words) in [("train_every = -1\n", "train_every must be a whole number"),
-                              ("train_idle = \"soon\"\n", "train_idle must be a whole number"),
-                              ("train_head = \"forest\"\n", "train_head must be knn, linear or mlp"),
-                              ("blitter = \"braille\"\n", "blitter must be \"half\" or \"quadrant\"")] {
+        for (text, words) in [
+            ("train_every = -1\n", "train_every must be a whole number"),
+            ("train_idle = \"soon\"\n", "train_idle must be a whole number"),
+            ("train_head = \"forest\"\n", "train_head must be knn, linear or mlp"),
+            ("blitter = \"braille\"\n", "blitter must be \"half\" or \"quadrant\"")
+        ] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: project + "/config.toml"))
             r = try plankterm(["label", project])
-            #expect(r.stderr.contains("config.toml: \(words)") && r.stderr.contains("using the defaults"), "\(text): \(r.stderr)")
+            #expect(
+                r.stderr.contains("config.toml: \(words)") && r.stderr.contains("using the defaults"),
+                "\(text): \(r.stderr)")
         }
     }
 
@@ -237,7 +276,9 @@ struct CLITests {
         }
         #expect(json["images"] as? Int == 6 && json["classes"] as? Int == 2 && json["validated"] as? Int == 6)
 
-        r = try plankterm(["label", project, "copepod/img0.png", "nauplius", "--status", "dubious", "--annotator", "ana"])
+        r = try plankterm([
+            "label", project, "copepod/img0.png", "nauplius", "--status", "dubious", "--annotator", "ana"
+        ])
         #expect(r.status == 0 && r.stdout.hasPrefix("ok "))
         r = try plankterm(["label", project, "copepod/nope.png", "nauplius"])
         #expect(r.status != 0 && r.stderr.hasPrefix("error: no image copepod/nope.png"))
@@ -247,7 +288,10 @@ struct CLITests {
         #expect(r.stdout.contains("5 validated · 0 predicted · 1 dubious"))
 
         let out = images.path + "-export.csv"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
+        defer {
+            try? FileManager.default.removeItem(atPath: out);
+            try? FileManager.default.removeItem(atPath: out + ".provenance.json")
+        }
         r = try plankterm(["export", project, "--format", "csv", "--out", out, "--status", "any"])
         #expect(r.status == 0 && r.stdout.contains("exported 6 labels"))
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("copepod/img0.png,nauplius,dubious,ana,"))
@@ -259,10 +303,12 @@ struct CLITests {
     func killMidWrite() throws {
         let (images, project) = try smallProject(50)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        let process = try ChildProcess([planktermBinary, "label", project, "--stdin", "--annotator", "killer"],
-                                       stdin: .pipe, stdout: .pipe, stderr: .null)
+        let process = try ChildProcess(
+            [planktermBinary, "label", project, "--stdin", "--annotator", "killer"],
+            stdin: .pipe, stdout: .pipe, stderr: .null)
         // Far more lines than can be written before the kill.
-        let lines = (0..<20_000).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 50).png\tclass\($0)\n" }.joined()
+        let lines = (0..<20_000).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 50).png\tclass\($0)\n" }
+            .joined()
         let writer = Thread { process.finishInput(Data(lines.utf8)) }
         writer.start()
         var acknowledged: [(Int64, String)] = []
@@ -276,7 +322,9 @@ struct CLITests {
                 let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                 buffer.removeSubrange(buffer.startIndex...newline)
                 let parts = line.split(separator: " ")
-                if parts.count == 3, parts[0] == "ok", let id = Int64(parts[1]) { acknowledged.append((id, String(parts[2]))) }
+                if parts.count == 3, parts[0] == "ok", let id = Int64(parts[1]) {
+                    acknowledged.append((id, String(parts[2])))
+                }
             }
         }
         kill(process.pid, SIGKILL)
@@ -286,7 +334,8 @@ struct CLITests {
 
         let store = try ProjectStore.open(at: project)
         #expect(try store.integrityCheck() == "ok")
-        let ids = Set(try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM annotation WHERE source = 'cli'") })
+        let ids = Set(
+            try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM annotation WHERE source = 'cli'") })
         let missing = acknowledged.filter { !ids.contains($0.0) }
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(5))")
         #expect(ids.count < 20_000)  // the kill really came mid-series
@@ -300,7 +349,8 @@ struct CLITests {
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         let before = try ProjectStore.open(at: project).summary().annotations
         @Sendable func script(_ who: Int) -> String {
-            (0..<300).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 20).png\tw\(who)-\($0)" }.joined(separator: "\n")
+            (0..<300).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0 % 20).png\tw\(who)-\($0)" }.joined(
+                separator: "\n")
         }
         let results = ResultBox()
         let group = DispatchGroup()

@@ -10,10 +10,13 @@ import Testing
 struct FirstWeekTests {
     /// The validated labels of a project, as `status` prints them.
     func labelLine(_ project: String) throws -> String {
-        try plankterm(["status", project]).stdout.split(separator: "\n").first { $0.hasPrefix("labels") }.map(String.init) ?? ""
+        try plankterm(["status", project]).stdout.split(separator: "\n").first { $0.hasPrefix("labels") }.map(
+            String.init) ?? ""
     }
 
-    @Test("every command given a missing path, a folder for a file, an unreadable file or a file for a folder: one clear line, no label changed")
+    @Test(
+        "every command given a missing path, a folder for a file, an unreadable file or a file for a folder: one clear line, no label changed"
+    )
     func badPathsForEveryCommand() throws {
         let (images, project) = try smallProject(8)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
@@ -52,19 +55,25 @@ struct FirstWeekTests {
             ("weights asking for 3 orientations", ["embed", project, "--weights", badWeights]),
             ("file as export folder", ["export", project, "--format", "csv", "--out", file + "/labels.csv"]),
             ("missing export folder", ["export", project, "--format", "csv", "--out", missing + "/deep/labels.csv"]),
-            ("missing simulate truth", ["simulate", project, "--truth", missing, "--start", "2", "--step", "2", "--budget", "4"]),
-            ("file as image folder on import", ["import", project, "--images", file]),
+            (
+                "missing simulate truth",
+                ["simulate", project, "--truth", missing, "--start", "2", "--step", "2", "--budget", "4"]
+            ),
+            ("file as image folder on import", ["import", project, "--images", file])
         ]
         let bad = try plankterm(["embed", project, "--weights", badWeights])
-        #expect(bad.stderr.contains(badWeights) && bad.stderr.contains("orientations must be one of 1, 2, 4, 8, not 3"),
-                "\(bad.stderr)")
+        #expect(
+            bad.stderr.contains(badWeights) && bad.stderr.contains("orientations must be one of 1, 2, 4, 8, not 3"),
+            "\(bad.stderr)")
         for (what, arguments) in cases {
             let r = try plankterm(arguments)
             let lines = r.stderr.split(separator: "\n")
             #expect(r.status != 0, "\(what): exit \(r.status)")
-            #expect(lines.first?.hasPrefix("error: ") == true && lines.count <= 2
+            #expect(
+                lines.first?.hasPrefix("error: ") == true && lines.count <= 2
                     && (lines.count == 1 || lines[1].hasPrefix("hint: ")), "\(what): \(r.stderr)")
-            #expect(!r.stderr.contains("Domain") && !r.stderr.contains("could not be completed")
+            #expect(
+                !r.stderr.contains("Domain") && !r.stderr.contains("could not be completed")
                     && !r.stderr.contains("Error("), "\(what): \(r.stderr)")
             #expect(lines.first.map { $0.count < 300 } == true, "\(what): \(r.stderr)")
         }
@@ -72,14 +81,18 @@ struct FirstWeekTests {
         #expect(!FileManager.default.fileExists(atPath: newProject + "/plankterm.sqlite"))
     }
 
-    @Test("labels imported by a script, then 'plankterm worker': it trains by itself, exits 0, and report shows before → after")
+    @Test(
+        "labels imported by a script, then 'plankterm worker': it trains by itself, exits 0, and report shows before → after"
+    )
     func workerTrainsOnNewLabels() throws {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
         var r = try plankterm(["train", project, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let db = try DatabaseQueue(path: project + "/plankterm.sqlite")
-        func current() throws -> String? { try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'currentModel'") } }
+        func current() throws -> String? {
+            try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'currentModel'") }
+        }
         let first = try current()
         // Nothing new: the worker has nothing to do.
         r = try plankterm(["worker", project])
@@ -99,7 +112,9 @@ struct FirstWeekTests {
         #expect(second != nil && second != first)
         let report = try plankterm(["report", project, "--json"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
-        #expect(json["previous_model_id"] as? String == first && json["model_id"] as? String == second, "\(report.stdout.prefix(400))")
+        #expect(
+            json["previous_model_id"] as? String == first && json["model_id"] as? String == second,
+            "\(report.stdout.prefix(400))")
         #expect(json["balanced_accuracy_before"] != nil && json["balanced_accuracy_after"] != nil)
         // Up to date again: a second run queues nothing.
         r = try plankterm(["worker", project])

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The labeling screen on a pty whose other end plays the terminal (Benchmarks/tui_pty.py --answer):
 /// what it answers to the start-up queries decides which protocol the images come in.
@@ -10,8 +10,11 @@ struct GraphicsDetectionTests {
         .appendingPathComponent("../../Benchmarks/tui_pty.py").standardized.path
 
     func play(_ project: String, answer: String, graphics: String? = nil) throws -> [String: Any] {
-        let arguments = ["python3", Self.script, planktermBinary, project, "--answer", answer, "--keys", "2", "--key", "?",
-                         "--columns", "100", "--rows", "30"] + (graphics.map { ["--graphics", $0] } ?? [])
+        let arguments =
+            [
+                "python3", Self.script, planktermBinary, project, "--answer", answer, "--keys", "2", "--key", "?",
+                "--columns", "100", "--rows", "30"
+            ] + (graphics.map { ["--graphics", $0] } ?? [])
         let r = try ChildProcess.run(arguments)
         #expect(r.status == 0, "\(String(decoding: r.stderr, as: UTF8.self))")
         let json = try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any]

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Testing
 import TestSupport
+import Testing
 
 /// The labeling screen driven as a person would: the real binary in tmux, keys by `send-keys`, the
 /// screen read by `capture-pane`.
@@ -19,8 +19,9 @@ final class TmuxSession {
     /// inherited: a tmux server started by this call would otherwise hold our pipes open forever.
     @discardableResult
     static func tmux(_ arguments: [String], capture: Bool = true) throws -> String {
-        let child = try ChildProcess(["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
-                                     stdout: capture ? .pipe : .null, stderr: .null)
+        let child = try ChildProcess(
+            ["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
+            stdout: capture ? .pipe : .null, stderr: .null)
         let data = capture ? ChildProcess.readAll(child.stdoutFD) : Data()
         child.wait()
         return String(decoding: data, as: UTF8.self)
@@ -59,7 +60,8 @@ struct LabelScreenTests {
     /// A project of 24 images in two class folders, 12 of them unlabelled again, a kNN model trained.
     func project() throws -> (TemporaryDirectory, String) {
         let (images, project) = try smallProject(24)
-        let withdrawn = (12..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(separator: "\n")
+        let withdrawn = (12..<24).map { "\($0 % 2 == 0 ? "copepod" : "diatom")/img\($0).png\t-" }.joined(
+            separator: "\n")
         #expect(try plankterm(["label", project, "--stdin"], input: withdrawn + "\n").status == 0)
         let r = try plankterm(["train", project, "--head", "knn", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -72,10 +74,13 @@ struct LabelScreenTests {
         configuration.busyMode = .timeout(30)
         let db = try DatabaseQueue(path: project + "/plankterm.sqlite", configuration: configuration)
         return try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT i.path, c.name, a.status, a.source FROM annotation a JOIN image i ON i.id = a.imageId
-                LEFT JOIN class c ON c.id = a.classId WHERE a.source LIKE 'tui%' ORDER BY a.id
-                """).map { ($0[0], $0[1], $0[2], $0[3]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.path, c.name, a.status, a.source FROM annotation a JOIN image i ON i.id = a.imageId
+                    LEFT JOIN class c ON c.id = a.classId WHERE a.source LIKE 'tui%' ORDER BY a.id
+                    """
+            ).map { ($0[0], $0[1], $0[2], $0[3]) }
         }
     }
 
@@ -110,7 +115,10 @@ struct LabelScreenTests {
         #expect(bulk.allSatisfy { $0.source == "tui" && $0.status == "validated" && $0.label == bulk.first!.label })
         #expect(Set(bulk.map(\.path)).count == 3)
         let db = try DatabaseQueue(path: project + "/plankterm.sqlite")
-        let batches = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(DISTINCT batch) FROM labelAction WHERE batch IS NOT NULL AND undone = 0") }
+        let batches = try db.read {
+            try Int.fetchOne(
+                $0, sql: "SELECT COUNT(DISTINCT batch) FROM labelAction WHERE batch IS NOT NULL AND undone = 0")
+        }
         #expect(batches == 1)
     }
 
@@ -136,15 +144,20 @@ struct LabelScreenTests {
         #expect(rows[2].source == "tui:undo" && rows[2].path == rows[1].path && rows[2].label == nil)
     }
 
-    @Test("hostile file and class names are shown sanitised; resizing to 40×12 and below and back keeps the screen sane")
+    @Test(
+        "hostile file and class names are shown sanitised; resizing to 40×12 and below and back keeps the screen sane")
     func sanitisedAndResizable() throws {
         let images = try TemporaryDirectory("plankterm-hostile")
         defer { images.remove() }
         let project = images.path + "-project"
         defer { try? FileManager.default.removeItem(atPath: project) }
         let values = (0..<64).map { ($0 * 37) % 256 }
-        try images.write(PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values), to: "evil\u{1B}[2J\u{1B}]0;x\u{07}.png")
-        try images.write(PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values.reversed()), to: "plain.png")
+        try images.write(
+            PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values),
+            to: "evil\u{1B}[2J\u{1B}]0;x\u{07}.png")
+        try images.write(
+            PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: values.reversed()),
+            to: "plain.png")
         #expect(try plankterm(["init", project, "--images", images.path]).status == 0)
         let tui = try TmuxSession("\(planktermBinary) label \(project); sleep 5", width: 120, height: 40)
         let screen = try tui.wait(for: "labelled this session: 0")

@@ -11,7 +11,8 @@ struct NothingLostCLITests {
         let images = try TemporaryDirectory("plankterm-remember")
         defer { images.remove() }
         for i in 0..<6 {
-            var png = PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 8, samples: (0..<64).map { ($0 * 5 + i) % 256 })
+            var png = PNGFixture.encode(
+                width: 8, height: 8, type: .gray, bitDepth: 8, samples: (0..<64).map { ($0 * 5 + i) % 256 })
             png += Array("\(i)".utf8)
             try images.write(png, to: "\(i % 2 == 0 ? "copepod" : "diatom")/img\(i).png")
         }
@@ -36,7 +37,9 @@ struct NothingLostCLITests {
         // export --force onto the project, the images or the database: one line, nothing replaced.
         for out in [project, images.path, project + "/plankterm.sqlite"] {
             let r = try plankterm(["export", project, "--format", "csv", "--out", out, "--force"])
-            #expect(r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains("exports go outside"), "\(r.stderr)")
+            #expect(
+                r.status == 1 && r.stderr.hasPrefix("error: ") && r.stderr.contains("exports go outside"), "\(r.stderr)"
+            )
         }
         #expect(try plankterm(["status", project]).stdout.contains("labels    6 validated"))
         #expect(FileManager.default.fileExists(atPath: images.path + "/copepod/img0.png"))
@@ -52,7 +55,9 @@ struct NothingLostCLITests {
         try? FileManager.default.removeItem(atPath: database + "-shm")
         try Data().write(to: URL(fileURLWithPath: database))
         let status = try plankterm(["status", project])
-        #expect(status.status == 1 && status.stderr.hasPrefix("error: ") && status.stderr.contains("damaged"), "\(status.stderr)")
+        #expect(
+            status.status == 1 && status.stderr.hasPrefix("error: ") && status.stderr.contains("damaged"),
+            "\(status.stderr)")
         let size = try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int
         #expect(size == 0)
     }
@@ -65,7 +70,8 @@ struct NothingLostCLITests {
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: mountPoint) }
         // A real full file system: a tiny tmpfs (needs root, which CI has), filled up.
-        guard (try? ChildProcess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint]))?.status == 0 else {
+        guard (try? ChildProcess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint]))?.status == 0
+        else {
             print("skipped: cannot mount a tmpfs here (not root?): the full-disk case is not checked")
             return
         }
@@ -85,8 +91,9 @@ struct NothingLostCLITests {
         #expect(try plankterm(["train", project, "--queue"]).status == 0)
         let log = project + "-worker.log"
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let worker = try ChildProcess(["/bin/sh", "-c", "exec '\(planktermBinary)' worker '\(project)' --follow --interval 1 > '\(log)'"],
-                                      stdout: .null, stderr: .null)
+        let worker = try ChildProcess(
+            ["/bin/sh", "-c", "exec '\(planktermBinary)' worker '\(project)' --follow --interval 1 > '\(log)'"],
+            stdout: .null, stderr: .null)
         defer { kill(worker.pid, SIGKILL); worker.wait() }
         let deadline = Date().addingTimeInterval(120)
         var text = ""

@@ -18,8 +18,9 @@ struct DamagedImageTests {
         return Array(png.prefix(33)) + chunk + Array(png.dropFirst(33))
     }
 
-    @Test("a 43-byte PNG whose text chunk claims 2 GB is refused at once",
-          arguments: ["tEXt", "zTXt", "iTXt", "sPLT"])
+    @Test(
+        "a 43-byte PNG whose text chunk claims 2 GB is refused at once",
+        arguments: ["tEXt", "zTXt", "iTXt", "sPLT"])
     func hugeTextChunk(type: String) {
         let png = PNGFixture.encode(width: 1, height: 1, type: .gray, bitDepth: 8, samples: [0])
         // Signature and IHDR, then a chunk header with length 0x7fffffff and two bytes of its data.
@@ -41,7 +42,8 @@ struct DamagedImageTests {
         let values = (0..<(7 * 5)).map { ($0 * 37) % 256 }
         let png = PNGFixture.encode(width: 7, height: 5, type: .gray, bitDepth: 8, samples: values)
         let keyword = Array("Comment".utf8) + [0]
-        let chunks = chunk("tEXt", keyword + Array("ZooScan frame 12".utf8))
+        let chunks =
+            chunk("tEXt", keyword + Array("ZooScan frame 12".utf8))
             + chunk("zTXt", keyword + [0] + zlibStored(Array("compressed comment".utf8)))
             + chunk("iTXt", keyword + [0, 0] + [0] + [0] + Array("übersetzt".utf8))
             + chunk("gAMA", be32(45455))
@@ -77,8 +79,9 @@ struct DamagedImageTests {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var size = 0
         var message = [CChar](repeating: 0, count: 200)
-        let status = pt_jpeg_encode(pixels, UInt32(width), UInt32(height), Int32(components), 90,
-                                    progressive ? 1 : 0, &out, &size, &message, message.count)
+        let status = pt_jpeg_encode(
+            pixels, UInt32(width), UInt32(height), Int32(components), 90,
+            progressive ? 1 : 0, &out, &size, &message, message.count)
         defer { pt_free(out) }
         try #require(status == 0)
         return Array(UnsafeBufferPointer(start: out, count: size))
@@ -91,8 +94,9 @@ struct DamagedImageTests {
 
     private let eoi: [UInt8] = [0xFF, 0xD9]
 
-    @Test("a 512×512 JPEG cut after its first rows and closed with an EOI is truncated",
-          arguments: [(1, 0.1), (3, 0.1), (3, 0.5), (3, 0.9), (1, 0.97)])
+    @Test(
+        "a 512×512 JPEG cut after its first rows and closed with an EOI is truncated",
+        arguments: [(1, 0.1), (3, 0.1), (3, 0.5), (3, 0.9), (1, 0.97)])
     func cutWithEOI(components: Int, fraction: Double) throws {
         let whole = try jpeg(width: 512, height: 512, components: components)
         let start = try #require(markers(0xDA, in: whole).first)  // the scan's data follows SOS

@@ -14,13 +14,16 @@ func pattern(width: Int, height: Int, samples: Int, bitDepth: Int, seed: Int = 7
 func scale16(_ v: Int) -> UInt8 { UInt8((v * 255 + 32895) >> 16) }
 
 /// Encodes pixels as JPEG through the shim (gray 1, RGB 3, CMYK 4).
-func jpegBytes(_ pixels: [UInt8], width: Int, height: Int, components: Int, quality: Int = 95,
-               progressive: Bool = false) throws -> [UInt8] {
+func jpegBytes(
+    _ pixels: [UInt8], width: Int, height: Int, components: Int, quality: Int = 95,
+    progressive: Bool = false
+) throws -> [UInt8] {
     var out: UnsafeMutablePointer<UInt8>? = nil
     var size = 0
     var message = [CChar](repeating: 0, count: 200)
-    let status = pt_jpeg_encode(pixels, UInt32(width), UInt32(height), Int32(components), Int32(quality),
-                                progressive ? 1 : 0, &out, &size, &message, message.count)
+    let status = pt_jpeg_encode(
+        pixels, UInt32(width), UInt32(height), Int32(components), Int32(quality),
+        progressive ? 1 : 0, &out, &size, &message, message.count)
     #expect(status == 0)
     defer { pt_free(out) }
     return Array(UnsafeBufferPointer(start: out, count: size))
@@ -57,14 +60,16 @@ struct PNGDecodingTests {
     func palette() throws {
         let palette: [(UInt8, UInt8, UInt8)] = [(0, 0, 0), (255, 0, 0), (10, 200, 30), (255, 255, 255)]
         let indices = pattern(width: 6, height: 4, samples: 1, bitDepth: 2)
-        let png = PNGFixture.encode(width: 6, height: 4, type: .palette, bitDepth: 8, samples: indices,
-                                    palette: palette)
+        let png = PNGFixture.encode(
+            width: 6, height: 4, type: .palette, bitDepth: 8, samples: indices,
+            palette: palette)
         let image = try decoder.decode(png, name: "palette.png")
         #expect(image.header.sourceColor == .palette && image.channels == 3)
         #expect(image.pixels == indices.flatMap { [palette[$0].0, palette[$0].1, palette[$0].2] })
 
-        let withAlpha = PNGFixture.encode(width: 6, height: 4, type: .palette, bitDepth: 8, samples: indices,
-                                          palette: palette, transparency: [0, 128])
+        let withAlpha = PNGFixture.encode(
+            width: 6, height: 4, type: .palette, bitDepth: 8, samples: indices,
+            palette: palette, transparency: [0, 128])
         let rgba = try decoder.decode(withAlpha, name: "palette-trns.png")
         #expect(rgba.channels == 4)
         let alphas: [UInt8] = [0, 128, 255, 255]
@@ -87,8 +92,9 @@ struct PNGDecodingTests {
         for (type, channels) in [(PNGFixture.ColorType.gray, 1), (.rgb, 3)] {
             let values = pattern(width: 17, height: 11, samples: channels, bitDepth: 8)
             let plain = PNGFixture.encode(width: 17, height: 11, type: type, bitDepth: 8, samples: values)
-            let adam7 = PNGFixture.encode(width: 17, height: 11, type: type, bitDepth: 8, samples: values,
-                                          interlaced: true)
+            let adam7 = PNGFixture.encode(
+                width: 17, height: 11, type: type, bitDepth: 8, samples: values,
+                interlaced: true)
             let a = try decoder.decode(plain, name: "plain.png")
             let b = try decoder.decode(adam7, name: "interlaced.png")
             #expect(b.header.interlaced && !a.header.interlaced)
@@ -124,8 +130,9 @@ struct JPEGDecodingTests {
     @Test("baseline and progressive, gray and RGB", arguments: [(1, false), (3, false), (1, true), (3, true)])
     func decodes(channels: Int, progressive: Bool) throws {
         let pixels = gradient(width: 40, height: 24, channels: channels)
-        let jpeg = try jpegBytes(pixels, width: 40, height: 24, components: channels, quality: 98,
-                                 progressive: progressive)
+        let jpeg = try jpegBytes(
+            pixels, width: 40, height: 24, components: channels, quality: 98,
+            progressive: progressive)
         let image = try decoder.decode(jpeg, name: "gradient.jpg")
         #expect(image.width == 40 && image.height == 24 && image.channels == channels)
         #expect(image.header.interlaced == progressive)
@@ -150,8 +157,9 @@ struct JPEGDecodingTests {
 @Suite("Broken and hostile files give typed errors naming the file")
 struct BrokenFileTests {
     let decoder = ImageDecoder()
-    let png = PNGFixture.encode(width: 32, height: 32, type: .gray, bitDepth: 8,
-                                samples: pattern(width: 32, height: 32, samples: 1, bitDepth: 8))
+    let png = PNGFixture.encode(
+        width: 32, height: 32, type: .gray, bitDepth: 8,
+        samples: pattern(width: 32, height: 32, samples: 1, bitDepth: 8))
 
     @Test func zeroBytes() {
         #expect(throws: ImagingError.empty(file: "zero-bytes.png")) { try decoder.decode([], name: "zero-bytes.png") }
@@ -174,7 +182,9 @@ struct BrokenFileTests {
     @Test("truncated PNGs, cut anywhere after the signature", arguments: [0.3, 0.6, 0.9, 0.99])
     func truncatedPNG(fraction: Double) {
         let cut = Array(png.prefix(Int(Double(png.count) * fraction)))
-        #expect(throws: ImagingError.truncated(file: "truncated.png")) { try decoder.decode(cut, name: "truncated.png") }
+        #expect(throws: ImagingError.truncated(file: "truncated.png")) {
+            try decoder.decode(cut, name: "truncated.png")
+        }
     }
 
     @Test("truncated JPEGs", arguments: [0.4, 0.8, 0.97])
@@ -182,14 +192,19 @@ struct BrokenFileTests {
         let pixels = (0..<(64 * 64)).map { UInt8(($0 * 7) % 256) }
         let jpeg = try jpegBytes(pixels, width: 64, height: 64, components: 1)
         let cut = Array(jpeg.prefix(Int(Double(jpeg.count) * fraction)))
-        #expect(throws: ImagingError.truncated(file: "truncated.jpg")) { try decoder.decode(cut, name: "truncated.jpg") }
+        #expect(throws: ImagingError.truncated(file: "truncated.jpg")) {
+            try decoder.decode(cut, name: "truncated.jpg")
+        }
     }
 
     @Test("a header claiming 100000×100000 pixels is refused before any allocation")
     func hugeHeader() {
         let bytes = PNGFixture.hugeHeader(width: 100_000, height: 100_000)
-        #expect(throws: ImagingError.tooLarge(file: "huge.png", width: 100_000, height: 100_000,
-                                              limit: ImageDecoder.defaultMaxPixels)) {
+        #expect(
+            throws: ImagingError.tooLarge(
+                file: "huge.png", width: 100_000, height: 100_000,
+                limit: ImageDecoder.defaultMaxPixels)
+        ) {
             try decoder.decode(bytes, name: "huge.png")
         }
     }
@@ -251,7 +266,9 @@ struct SharedImageTests {
             return
         }
         let csv = try String(contentsOfFile: ndsb + "/labels.csv", encoding: .utf8)
-        let rows = csv.split(whereSeparator: \.isNewline).dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let rows = csv.split(whereSeparator: \.isNewline).dropFirst().map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
         let decoder = ImageDecoder()
         var checked = 0
         for row in rows where checked < 60 {

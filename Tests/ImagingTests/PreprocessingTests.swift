@@ -62,8 +62,8 @@ struct PreprocessingTests {
         let out = Preprocessor(side: 16)(image)
         #expect(out.inverted && out.background == 240)
         #expect(out.image.width == 16 && out.image.height == 16)
-        #expect(out.image[0, 0] == 15)       // the padded margin is the inverted background
-        #expect(out.image[8, 8] == 235)      // the object is now light
+        #expect(out.image[0, 0] == 15)  // the padded margin is the inverted background
+        #expect(out.image[8, 8] == 235)  // the object is now light
         #expect(abs(out.logLongestSide - 3.6889) < 1e-3)
 
         let dark = Preprocessor(side: 16)(PixelImage(width: 8, height: 8, channels: 1, filledWith: [12]))

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import Labeling
 
 /// The `:` command line: what each line parses to, and the message a bad one shows.
 @Suite struct ColonCommandTests {
-    static let vocabulary = ColonCommand.Vocabulary(heads: ["knn", "linear", "mlp"],
-                                                    queues: ["random", "least-confidence", "margin"],
-                                                    exportFormats: ["csv", "ecotaxa"])
+    static let vocabulary = ColonCommand.Vocabulary(
+        heads: ["knn", "linear", "mlp"],
+        queues: ["random", "least-confidence", "margin"],
+        exportFormats: ["csv", "ecotaxa"])
 
     static func parse(_ text: String) -> Result<ColonCommand, ColonCommand.ParseError> {
         ColonCommand.parse(text, vocabulary: vocabulary)
@@ -67,7 +69,9 @@ import Testing
         #expect(Self.parse("jobs") == .success(.jobs))
         #expect(Self.parse("q") == .success(.quit))
         #expect(Self.parse("quit") == .success(.quit))
-        let usage = ColonCommand.ParseError("commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit")
+        let usage = ColonCommand.ParseError(
+            "commands: train [HEAD] · finetune [EPOCHS] · embed · pretrain [EPOCHS] · abundance [BY] · queue STRATEGY · export FORMAT PATH · grid [CLASS] · label · classes · jobs · quit"
+        )
         #expect(Self.parse("") == .failure(usage))
         #expect(Self.parse("   ") == .failure(usage))
         #expect(Self.parse("trian") == .failure(usage))

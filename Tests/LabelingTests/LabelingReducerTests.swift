@@ -1,23 +1,30 @@
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Labeling
 
 /// Key scripts against the reducer: the state it leaves and the effects it asks for.
 @Suite struct LabelingReducerTests {
-    static func item(_ id: Int64, label: String? = nil, guesses: [String] = ["copepod"], neighbors: [String?] = ["diatom", nil, "copepod"]) -> ItemView {
-        ItemView(imageID: ImageID(id), path: "img\(id).png", width: 50, height: 40, thumbnail: nil, label: label,
-                 status: label == nil ? nil : .validated, guesses: guesses.map { Guess(name: $0, probability: 0.5) },
-                 reason: "close call",
-                 neighbors: neighbors.enumerated().map { i, name in
-                     NeighborView(imageID: ImageID(100 + Int64(i)), path: "n\(i).png", thumbnail: nil, label: name,
-                                  status: name == nil ? nil : .validated, predicted: name == nil ? "nauplius" : nil,
-                                  similarity: 0.9)
-                 })
+    static func item(
+        _ id: Int64, label: String? = nil, guesses: [String] = ["copepod"],
+        neighbors: [String?] = ["diatom", nil, "copepod"]
+    ) -> ItemView {
+        ItemView(
+            imageID: ImageID(id), path: "img\(id).png", width: 50, height: 40, thumbnail: nil, label: label,
+            status: label == nil ? nil : .validated, guesses: guesses.map { Guess(name: $0, probability: 0.5) },
+            reason: "close call",
+            neighbors: neighbors.enumerated().map { i, name in
+                NeighborView(
+                    imageID: ImageID(100 + Int64(i)), path: "n\(i).png", thumbnail: nil, label: name,
+                    status: name == nil ? nil : .validated, predicted: name == nil ? "nauplius" : nil,
+                    similarity: 0.9)
+            })
     }
 
     static func state() -> LabelingState {
-        var s = LabelingState(project: "/p", queueName: "margin", items: (1...5).map { ImageID($0) },
-                              classNames: ["copepod", "copepod_calanoid", "diatom", "detritus"], modelId: "clf-1")
+        var s = LabelingState(
+            project: "/p", queueName: "margin", items: (1...5).map { ImageID($0) },
+            classNames: ["copepod", "copepod_calanoid", "diatom", "detritus"], modelId: "clf-1")
         s.current = item(1)
         return s
     }
@@ -28,23 +35,47 @@ import PlanktermCore
         var current = Self.item(1, guesses: ["detritus", "copepod"])
         current.call = "copepod"
         s.current = current
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
-        #expect(LabelingReducer.reduce(&s, .character("d")) == [.label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)
+            ])
+        #expect(
+            LabelingReducer.reduce(&s, .character("d")) == [
+                .label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)
+            ])
         // Without a call (nothing stored yet), the first guess as before.
         s.current = Self.item(1, guesses: ["detritus", "copepod"])
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "detritus", status: .validated, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "detritus", status: .validated, thenIndex: 1)
+            ])
     }
 
     @Test func acceptNeighbourDubiousAndSkipGiveTheRightWrites() {
         var s = Self.state()
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
-        #expect(LabelingReducer.reduce(&s, .character("a")) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)])
-        #expect(LabelingReducer.reduce(&s, .character("1")) == [.label(ImageID(1), className: "diatom", status: .validated, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)
+            ])
+        #expect(
+            LabelingReducer.reduce(&s, .character("a")) == [
+                .label(ImageID(1), className: "copepod", status: .validated, thenIndex: 1)
+            ])
+        #expect(
+            LabelingReducer.reduce(&s, .character("1")) == [
+                .label(ImageID(1), className: "diatom", status: .validated, thenIndex: 1)
+            ])
         // Neighbour 2 has no label: its prediction is offered.
-        #expect(LabelingReducer.reduce(&s, .character("2")) == [.label(ImageID(1), className: "nauplius", status: .validated, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .character("2")) == [
+                .label(ImageID(1), className: "nauplius", status: .validated, thenIndex: 1)
+            ])
         #expect(LabelingReducer.reduce(&s, .character("7")) == [])
         #expect(s.message.contains("neighbour 7"))
-        #expect(LabelingReducer.reduce(&s, .character("d")) == [.label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .character("d")) == [
+                .label(ImageID(1), className: "copepod", status: .dubious, thenIndex: 1)
+            ])
         #expect(LabelingReducer.reduce(&s, .character("x")) == [.show(1)])
         #expect(LabelingReducer.reduce(&s, .character("u")) == [.undo])
         #expect(LabelingReducer.reduce(&s, .control("r")) == [.redo])
@@ -59,7 +90,10 @@ import PlanktermCore
         #expect(LabelingReducer.reduce(&s, .down) == [])
         #expect(LabelingReducer.reduce(&s, .character("g")) == [.show(0)])
         // The last item: labelling it stays on it.
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod", status: .validated, thenIndex: 4)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "copepod", status: .validated, thenIndex: 4)
+            ])
     }
 
     @Test func typeAheadPickerMatchesPrefixThenSubstringThenFuzzy() {
@@ -70,7 +104,10 @@ import PlanktermCore
         #expect(s.matches("cal") == ["copepod_calanoid"])
         #expect(s.matches("cop") == ["copepod", "copepod_calanoid"])
         #expect(s.matches("dtm") == ["diatom"])  // letters in order
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "copepod_calanoid", status: .validated, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "copepod_calanoid", status: .validated, thenIndex: 1)
+            ])
         #expect(s.mode == .normal)
         // Escape cancels; an unknown name becomes a new class.
         _ = LabelingReducer.reduce(&s, .character("/"))
@@ -79,30 +116,37 @@ import PlanktermCore
         _ = LabelingReducer.reduce(&s, .character("t"))
         for c in "Oithona" { _ = LabelingReducer.reduce(&s, .character(c)) }
         _ = LabelingReducer.reduce(&s, .backspace)
-        #expect(LabelingReducer.reduce(&s, .enter) == [.label(ImageID(1), className: "Oithon", status: .validated, thenIndex: 1)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .label(ImageID(1), className: "Oithon", status: .validated, thenIndex: 1)
+            ])
     }
 
     @Test func bulkAssignmentSelectsNeighboursAndGivesThemTheCurrentLabel() {
         var s = Self.state()
         #expect(LabelingReducer.reduce(&s, .character("A")) == [])
         #expect(s.message.contains("select neighbours first"))
-        _ = LabelingReducer.reduce(&s, .character(" "))          // neighbour 1
+        _ = LabelingReducer.reduce(&s, .character(" "))  // neighbour 1
         _ = LabelingReducer.reduce(&s, .character("l"))
-        _ = LabelingReducer.reduce(&s, .character("l"))          // cursor on neighbour 3
-        _ = LabelingReducer.reduce(&s, .character("V"))          // 1...3
+        _ = LabelingReducer.reduce(&s, .character("l"))  // cursor on neighbour 3
+        _ = LabelingReducer.reduce(&s, .character("V"))  // 1...3
         #expect(s.selected == [0, 1, 2])
-        _ = LabelingReducer.reduce(&s, .character("l"))          // stays on the last neighbour
+        _ = LabelingReducer.reduce(&s, .character("l"))  // stays on the last neighbour
         #expect(s.neighborCursor == 2)
-        _ = LabelingReducer.reduce(&s, .character(" "))          // unselect 3
+        _ = LabelingReducer.reduce(&s, .character(" "))  // unselect 3
         #expect(s.selected == [0, 1])
-        #expect(LabelingReducer.reduce(&s, .character("A"))
+        #expect(
+            LabelingReducer.reduce(&s, .character("A"))
                 == [.labelMany([ImageID(100), ImageID(101)], className: "copepod", status: .validated)])
         #expect(s.selected.isEmpty)
         // With an expert label on the current image, that label is given.
         s.current = Self.item(1, label: "diatom")
         s.neighborCursor = 0  // the shell resets the cursor when it shows another image
         _ = LabelingReducer.reduce(&s, .character(" "))
-        #expect(LabelingReducer.reduce(&s, .character("A")) == [.labelMany([ImageID(100)], className: "diatom", status: .validated)])
+        #expect(
+            LabelingReducer.reduce(&s, .character("A")) == [
+                .labelMany([ImageID(100)], className: "diatom", status: .validated)
+            ])
     }
 
     @Test func withoutAPredictionAcceptExplainsWhatToDo() {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Labeling
 
 /// What the runtime asked of the world, in order.
@@ -22,8 +23,12 @@ final class RecordingWorld {
             },
             labelMany: { ids, name, status in self.calls.append("labelMany \(ids.count) \(name) \(status.rawValue)") },
             labelEach: { changes, status in self.calls.append("labelEach \(changes.count) \(status.rawValue)") },
-            undo: { self.calls.append("undo"); return self.undone },
-            redo: { self.calls.append("redo"); return [] },
+            undo: {
+                self.calls.append("undo"); return self.undone
+            },
+            redo: {
+                self.calls.append("redo"); return []
+            },
             itemAt: { i in i < 5 ? LabelingReducerTests.item(Int64(i + 1)) : nil },
             item: { LabelingReducerTests.item($0.rawValue) },
             tile: { _ in nil },
@@ -33,8 +38,12 @@ final class RecordingWorld {
                 self.nextJob += 1
                 return self.nextJob - 1
             },
-            cancelJob: { self.calls.append("cancel \($0)"); return true },
-            retryJob: { self.calls.append("retry \($0)"); return nil },
+            cancelJob: {
+                self.calls.append("cancel \($0)"); return true
+            },
+            retryJob: {
+                self.calls.append("retry \($0)"); return nil
+            },
             jobs: { [] },
             runsJobs: runsJobs)
     }
@@ -42,11 +51,14 @@ final class RecordingWorld {
 
 /// The labeling screen in-process: keys in, the environment's calls and the state out, time from a fake clock.
 @Suite struct LabelingRuntimeTests {
-    static func runtime(_ world: RecordingWorld, every: Int = 50, idle: TimeInterval = 120,
-                        clock: FakeClock = FakeClock(), runsJobs: Bool = false) -> LabelingRuntime {
-        LabelingRuntime(state: LabelingReducerTests.state(),
-                        trigger: TrainingTrigger(every: every, idle: idle, clock: clock),
-                        environment: world.environment(runsJobs: runsJobs))
+    static func runtime(
+        _ world: RecordingWorld, every: Int = 50, idle: TimeInterval = 120,
+        clock: FakeClock = FakeClock(), runsJobs: Bool = false
+    ) -> LabelingRuntime {
+        LabelingRuntime(
+            state: LabelingReducerTests.state(),
+            trigger: TrainingTrigger(every: every, idle: idle, clock: clock),
+            environment: world.environment(runsJobs: runsJobs))
     }
 
     @Test("a neighbour's key labels the image through the environment and moves to the next one")

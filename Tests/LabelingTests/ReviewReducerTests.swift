@@ -1,5 +1,6 @@
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Labeling
 
 /// Key scripts for the Grid, Classes and Jobs screens and the command line.
@@ -58,13 +59,22 @@ import PlanktermCore
         #expect(s.grid.selected == [0, 1, 2, 3, 4])
         let effects = LabelingReducer.reduce(&s, .character("a"))
         // Image 3 has no prediction and is left out (and said so); image 5 keeps its expert label.
-        #expect(effects == [.labelEach([LabelChange(ImageID(1), "detritus"), LabelChange(ImageID(2), "copepod"),
-                                        LabelChange(ImageID(4), "copepod"), LabelChange(ImageID(5), "diatom")],
-                                       status: .validated)])
+        #expect(
+            effects == [
+                .labelEach(
+                    [
+                        LabelChange(ImageID(1), "detritus"), LabelChange(ImageID(2), "copepod"),
+                        LabelChange(ImageID(4), "copepod"), LabelChange(ImageID(5), "diatom")
+                    ],
+                    status: .validated)
+            ])
         #expect(s.message.contains("1 without a prediction"))
         #expect(s.grid.selected.isEmpty)
         // Nothing selected: the tile under the cursor; d marks it dubious.
-        #expect(LabelingReducer.reduce(&s, .character("d")) == [.labelEach([LabelChange(ImageID(5), "diatom")], status: .dubious)])
+        #expect(
+            LabelingReducer.reduce(&s, .character("d")) == [
+                .labelEach([LabelChange(ImageID(5), "diatom")], status: .dubious)
+            ])
     }
 
     @Test func gridRelabelsThroughThePickerAndSelectsAPage() {
@@ -78,8 +88,12 @@ import PlanktermCore
         #expect(LabelingReducer.reduce(&s, .character("t")) == [.redraw])
         #expect(s.pickerPurpose == .relabelSelected)
         for c in "diat" { _ = LabelingReducer.reduce(&s, .character(c)) }
-        #expect(LabelingReducer.reduce(&s, .enter) == [.labelEach([LabelChange(ImageID(1), "diatom"), LabelChange(ImageID(2), "diatom")],
-                                                                   status: .validated)])
+        #expect(
+            LabelingReducer.reduce(&s, .enter) == [
+                .labelEach(
+                    [LabelChange(ImageID(1), "diatom"), LabelChange(ImageID(2), "diatom")],
+                    status: .validated)
+            ])
         #expect(s.mode == .normal && s.pickerPurpose == .labelCurrent)
         // f shows one predicted class; an unknown class is refused.
         _ = LabelingReducer.reduce(&s, .character("f"))
@@ -119,8 +133,10 @@ import PlanktermCore
         var s = Self.gridState()
         s.screen = .jobs
         #expect(LabelingReducer.reduce(&s, .character("c")) == [])
-        s.jobs.jobs = [JobView(id: 7, kind: "train", state: "running", progress: 0.5, message: "", error: nil),
-                       JobView(id: 6, kind: "train", state: "failed", progress: 0.2, message: "", error: "x")]
+        s.jobs.jobs = [
+            JobView(id: 7, kind: "train", state: "running", progress: 0.5, message: "", error: nil),
+            JobView(id: 6, kind: "train", state: "failed", progress: 0.2, message: "", error: "x")
+        ]
         #expect(LabelingReducer.reduce(&s, .character("c")) == [.cancelJob(7)])
         _ = LabelingReducer.reduce(&s, .character("j"))
         #expect(LabelingReducer.reduce(&s, .character("r")) == [.retryJob(6)])

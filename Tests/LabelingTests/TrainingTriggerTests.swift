@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Labeling
 
 /// A clock the test moves by hand.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Learning
 
 /// Issue 15: the call (the class a model assigns) is the balanced decision argmax q, while the shown
@@ -9,11 +10,13 @@ import Testing
     func balancedCallUndoesTheTrainingPrior() {
         // Row 0: q favours class 0, but under π_train (0.7, 0.2, 0.1) class 2 is the balanced favourite
         // (0.3 / 0.1 = 3 against 0.5 / 0.7 ≈ 0.71). Row 1: class 1 has π_train 0 and is never called.
-        let q: [Double] = [0.5, 0.2, 0.3,  0.2, 0.7, 0.1]
+        let q: [Double] = [0.5, 0.2, 0.3, 0.2, 0.7, 0.1]
         #expect(Probabilities.balancedCalls(q, classes: 3, train: [0.7, 0.2, 0.1]) == [2, 1])
         #expect(Probabilities.balancedCalls(q, classes: 3, train: [0.5, 0, 0.5]) == [0, 0])
         // Uniform π_train (every head plankterm trains): argmax q.
-        #expect(Probabilities.balancedCalls(q, classes: 3, train: [1.0 / 3, 1.0 / 3, 1.0 / 3]) == Probabilities.argmax(q, classes: 3))
+        #expect(
+            Probabilities.balancedCalls(q, classes: 3, train: [1.0 / 3, 1.0 / 3, 1.0 / 3])
+                == Probabilities.argmax(q, classes: 3))
     }
 
     /// 300 images, 270 leaning to class 0 and 30 leaning (q 0.55) to class 1: the sample's mix makes

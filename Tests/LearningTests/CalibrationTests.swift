@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Learning
 
 @Suite struct CalibrationTests {
@@ -24,8 +25,10 @@ import PlanktermCore
         let (logits, truth) = Self.overconfident(n: 20000, k: 5, scale: 2.5, seed: 7)
         let fitted = Calibration.fit(.temperature, logits: logits, classes: 5, truth: truth)
         #expect(abs(fitted.temperature - 2.5) < 0.1)
-        let before = ClassificationMetrics(probabilities: Probabilities.softmax(logits, classes: 5), classes: 5, truth: truth)
-        let after = ClassificationMetrics(probabilities: fitted.probabilities(logits, classes: 5), classes: 5, truth: truth)
+        let before = ClassificationMetrics(
+            probabilities: Probabilities.softmax(logits, classes: 5), classes: 5, truth: truth)
+        let after = ClassificationMetrics(
+            probabilities: fitted.probabilities(logits, classes: 5), classes: 5, truth: truth)
         #expect(after.ece15 < 0.02 && after.ece15 < before.ece15)
         #expect(after.nll < before.nll)
         #expect(after.accuracy == before.accuracy)
@@ -39,16 +42,18 @@ import PlanktermCore
         let bias = bcts.bias!
         #expect(abs((bias[2] - bias[0]) + 1.0) < 0.1)
         let w = [Double](repeating: 1, count: truth.count)
-        let nllTS = Calibration.nll(logits: logits, classes: 4, truth: truth, weights: w, total: Double(truth.count),
-                                    temperature: ts.temperature, bias: nil)
-        let nllBCTS = Calibration.nll(logits: logits, classes: 4, truth: truth, weights: w, total: Double(truth.count),
-                                      temperature: bcts.temperature, bias: bias)
+        let nllTS = Calibration.nll(
+            logits: logits, classes: 4, truth: truth, weights: w, total: Double(truth.count),
+            temperature: ts.temperature, bias: nil)
+        let nllBCTS = Calibration.nll(
+            logits: logits, classes: 4, truth: truth, weights: w, total: Double(truth.count),
+            temperature: bcts.temperature, bias: bias)
         #expect(nllBCTS < nllTS)
     }
 
     @Test func metricsOfAKnownConfusion() {
         // 4 rows: two right (classes 0, 1), one 0 predicted as 1, one 2 predicted as 2.
-        let p: [Double] = [0.8, 0.1, 0.1,  0.2, 0.7, 0.1,  0.3, 0.6, 0.1,  0.1, 0.1, 0.8]
+        let p: [Double] = [0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.3, 0.6, 0.1, 0.1, 0.1, 0.8]
         let m = ClassificationMetrics(probabilities: p, classes: 3, truth: [0, 1, 0, 2])
         #expect(m.accuracy == 0.75)
         #expect(abs(m.balancedAccuracy - (0.5 + 1 + 1) / 3) < 1e-12)

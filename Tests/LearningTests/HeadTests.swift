@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Learning
 
 @Suite struct HeadTests {
@@ -35,7 +36,8 @@ import PlanktermCore
         #expect(after.balancedAccuracy > 0.8, "\(kind): \(after.balancedAccuracy)")
         #expect(after.nll <= outcome.outOfFoldBefore!.nll + 1e-9)
         let p = Probabilities.softmax(outcome.head.logits(features, rows: rows), classes: 4)
-        let accuracy = Double(zip(Probabilities.argmax(p, classes: 4), labels).filter { $0 == $1 }.count) / Double(labels.count)
+        let accuracy =
+            Double(zip(Probabilities.argmax(p, classes: 4), labels).filter { $0 == $1 }.count) / Double(labels.count)
         #expect(accuracy > 0.85)
     }
 
@@ -52,12 +54,13 @@ import PlanktermCore
     @Test func knnHeadVotesWithBalancedWeights() {
         // Query equals a class-1 point; class 0 has many slightly less similar points.
         let d = 2
-        var x: [Float] = [1, 0]          // class 1, identical to the query
+        var x: [Float] = [1, 0]  // class 1, identical to the query
         for i in 0..<10 { let a = Float(i + 1) * 0.01; x += [cos(a), sin(a)] }  // class 0
-        x += [1, 0]                     // the query (row 11)
+        x += [1, 0]  // the query (row 11)
         let features = Features(embeddings: x, dimension: d)
-        let head = KNNHead(features: features, rows: Array(0..<11), labels: [1] + [Int](repeating: 0, count: 10),
-                           classes: 2, neighbors: 20, temperature: 0.07)
+        let head = KNNHead(
+            features: features, rows: Array(0..<11), labels: [1] + [Int](repeating: 0, count: 10),
+            classes: 2, neighbors: 20, temperature: 0.07)
         let p = Probabilities.softmax(head.logits(features, rows: [11]), classes: 2)
         // Balanced: class 0's ten votes are divided by 10, so the identical class-1 point wins.
         #expect(p[1] > p[0])
@@ -76,23 +79,30 @@ import PlanktermCore
             let x = means[y] + (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
             posteriors += Probabilities.softmax(means.map { -($0 - x) * ($0 - x) / 2 }, classes: 3)
         }
-        let estimate = AbundanceEstimate(posteriors: posteriors, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
-                                         bootstrap: 20, seed: 1)
+        let estimate = AbundanceEstimate(
+            posteriors: posteriors, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+            bootstrap: 20, seed: 1)
         let emError = AbundanceEstimate.absoluteError(estimate.corrected, truth: truth)
         let ccError = AbundanceEstimate.absoluteError(estimate.classifyAndCount, truth: truth)
         #expect(emError < ccError)
-        for j in 0..<3 { #expect(estimate.correctedLower[j] <= estimate.corrected[j] + 1e-9 && estimate.corrected[j] <= estimate.correctedUpper[j] + 1e-9) }
+        for j in 0..<3 {
+            #expect(
+                estimate.correctedLower[j] <= estimate.corrected[j] + 1e-9
+                    && estimate.corrected[j] <= estimate.correctedUpper[j] + 1e-9)
+        }
     }
 
     @Test func priorCheckComparesEMWithTheMeanPosteriorOnShiftedMixes() {
         // Perfect posteriors: on every shifted resample the mean posterior is exact, and so is EM.
         let truth = [0, 0, 0, 1, 2, 2]
         let p = truth.flatMap { y in (0..<3).map { $0 == y ? 1.0 : 0.0 } }
-        let check = PriorCheck(posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
+        let check = PriorCheck(
+            posteriors: p, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
         #expect(check.meanPosteriorError < 1e-9 && check.emError < 1e-6)
         // Posteriors that hedge (0.6 on the truth): the mean posterior is pulled toward uniform, EM undoes it.
         let soft = truth.flatMap { y in (0..<3).map { $0 == y ? 0.6 : 0.2 } }
-        let hedged = PriorCheck(posteriors: soft, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
+        let hedged = PriorCheck(
+            posteriors: soft, truth: truth, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], smoothing: 0)
         #expect(hedged.emError < hedged.meanPosteriorError && hedged.trusted)
     }
 
@@ -101,7 +111,8 @@ import PlanktermCore
         // EM drives the mix to class 0 and flips most top classes; the decision falls back.
         var p: [Double] = []
         for i in 0..<400 { p += i < 60 ? [0.99, 0.01] : [0.45, 0.55] }
-        let decision = PriorDecision(posteriors: p, classes: 2, trainPrior: [0.5, 0.5], smoothing: 0, labelledCheck: nil)
+        let decision = PriorDecision(
+            posteriors: p, classes: 2, trainPrior: [0.5, 0.5], smoothing: 0, labelledCheck: nil)
         #expect(decision.flipped > PriorDecision.maximumFlipped)
         #expect(!decision.accepted && decision.reason.contains("change the top class"))
         // Images that all say the same as the balanced prior: nothing to gain, so the mean posterior is used.
@@ -122,15 +133,16 @@ import PlanktermCore
         #expect(q.lower <= q.ece && q.ece <= q.upper && q.labels == 300)
         #expect(q.trusted == (q.upper <= CalibrationQuality.trustedUpperECE))
         // Overconfident: says 0.99, right 60 % of the time.
-        let over = CalibrationQuality(probabilities: [Double]((0..<300).flatMap { _ in [0.99, 0.01] }), classes: 2,
-                                      truth: (0..<300).map { $0 % 5 < 3 ? 0 : 1 })
+        let over = CalibrationQuality(
+            probabilities: [Double]((0..<300).flatMap { _ in [0.99, 0.01] }), classes: 2,
+            truth: (0..<300).map { $0 % 5 < 3 ? 0 : 1 })
         #expect(over.ece > 0.3 && !over.trusted && over.caution != nil)
     }
 
     @Test func adjustedCountUndoesAKnownConfusion() {
         // Classifier: true 0 → predicted 0 80 %, 1 20 %; true 1 → 1 always. A sample of 100 class-0 images
         // is counted 80 / 20; ACC recovers 100 / 0.
-        let confusion = [0.8, 0.0, 0.2, 1.0]   // C[j * k + c]
+        let confusion = [0.8, 0.0, 0.2, 1.0]  // C[j * k + c]
         let pi = AbundanceEstimate.adjustedCount(counts: [80, 20], confusion: confusion, classes: 2)
         #expect(abs(pi[0] - 1) < 1e-3 && pi[1] < 1e-3)
     }
@@ -145,14 +157,17 @@ import PlanktermCore
         let oofTruth = (0..<40).map { $0 % 2 }
         let oof = AbundanceEstimate.OutOfFold(posteriors: oofTruth.flatMap { row($0) }, truth: oofTruth)
         let plain = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 60, seed: 1)
-        let full = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 60, seed: 1, outOfFold: oof)
+        let full = AbundanceEstimate(
+            posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 60, seed: 1, outOfFold: oof)
         #expect(full.includesClassifierUncertainty && !plain.includesClassifierUncertainty)
         // What the out-of-fold record is for: the classifier's uncertainty widens the intervals, and the
         // less the record says (fewer held-out labels), the wider. With 60 replicates and a 40-label record
         // whose posteriors all lie in 0.6–0.9 the added spread is a few per cent, below the noise of the
         // 2.5 / 97.5 % order statistics of 60 draws, so the comparison is made with 400 replicates and a
         // record whose per-class calibration is genuinely uncertain (10 labels a class, 0.5–1).
-        func widths(_ e: AbundanceEstimate) -> Double { (0..<2).reduce(0) { $0 + e.correctedUpper[$1] - e.correctedLower[$1] } }
+        func widths(_ e: AbundanceEstimate) -> Double {
+            (0..<2).reduce(0) { $0 + e.correctedUpper[$1] - e.correctedLower[$1] }
+        }
         func record(_ perClass: Int) -> AbundanceEstimate.OutOfFold {
             let t = (0..<(2 * perClass)).map { $0 % 2 }
             let rows = t.flatMap { y -> [Double] in
@@ -162,13 +177,17 @@ import PlanktermCore
             return AbundanceEstimate.OutOfFold(posteriors: rows, truth: t)
         }
         let base = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 400, seed: 2)
-        let few = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 400, seed: 2,
-                                    outOfFold: record(10))
-        let many = AbundanceEstimate(posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 400, seed: 2,
-                                     outOfFold: record(1_000))
+        let few = AbundanceEstimate(
+            posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 400, seed: 2,
+            outOfFold: record(10))
+        let many = AbundanceEstimate(
+            posteriors: sample, classes: 2, trainPrior: [0.5, 0.5], bootstrap: 400, seed: 2,
+            outOfFold: record(1_000))
         #expect(widths(few) > 1.2 * widths(base), "\(widths(few)) vs \(widths(base))")
         #expect(widths(few) > widths(many) && widths(many) < 1.15 * widths(base), "\(widths(many))")
-        for j in 0..<2 { #expect(full.correctedLower[j] <= full.corrected[j] && full.corrected[j] <= full.correctedUpper[j]) }
+        for j in 0..<2 {
+            #expect(full.correctedLower[j] <= full.corrected[j] && full.corrected[j] <= full.correctedUpper[j])
+        }
         let adjusted = try! #require(full.adjusted)
         #expect(full.adjustedLower![0] <= adjusted[0] && adjusted[0] <= full.adjustedUpper![0])
         for j in 0..<2 { #expect(full.correctedLower[j] == full.correctedLower[j].rounded(.down)) }
@@ -193,10 +212,12 @@ import PlanktermCore
         for s in 0..<samples {
             let truth = (0..<250).map { $0 < 150 ? 0 : ($0 < 200 ? 1 : 2) }
             let p = truth.flatMap { row($0) }
-            let plain = AbundanceEstimate(posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
-                                          bootstrap: 100, seed: UInt64(s))
-            let full = AbundanceEstimate(posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
-                                         bootstrap: 100, seed: UInt64(s), outOfFold: oof)
+            let plain = AbundanceEstimate(
+                posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+                bootstrap: 100, seed: UInt64(s))
+            let full = AbundanceEstimate(
+                posteriors: p, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3],
+                bootstrap: 100, seed: UInt64(s), outOfFold: oof)
             plainCovered += plain.correctedLower[0] <= 150 && 150 <= plain.correctedUpper[0] ? 1 : 0
             covered += full.correctedLower[0] <= 150 && 150 <= full.correctedUpper[0] ? 1 : 0
             #expect(full.correctedLower[0] <= full.corrected[0] && full.corrected[0] <= full.correctedUpper[0])
@@ -206,16 +227,20 @@ import PlanktermCore
     }
 
     @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {
-        let posteriors: [Double] = [0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
-                                    0.7, 0.3, 0.8, 0.2, 0.95, 0.05, 0.65, 0.35, 0.75, 0.25]
+        let posteriors: [Double] = [
+            0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
+            0.7, 0.3, 0.8, 0.2, 0.95, 0.05, 0.65, 0.35, 0.75, 0.25
+        ]
         let margin = QueueBuilder(strategy: .margin, randomFraction: 0, seed: 1)
-            .select(count: 3, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
-                    classNames: ["copepod", "diatom"])
+            .select(
+                count: 3, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
+                classNames: ["copepod", "diatom"])
         #expect(margin.map(\.row) == [104, 101, 102])
         #expect(margin[0].reason.contains("copepod") && margin[0].reason.contains("close call"))
         let mixed = QueueBuilder(strategy: .margin, randomFraction: 0.5, seed: 1)
-            .select(count: 4, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
-                    classNames: ["copepod", "diatom"])
+            .select(
+                count: 4, candidates: Array(100..<110), posteriors: posteriors, classes: 2, features: nil,
+                classNames: ["copepod", "diatom"])
         #expect(mixed.count == 4 && Set(mixed.map(\.row)).count == 4)
         #expect(mixed.filter { $0.reason.hasPrefix("random") }.count == 2)
     }
@@ -231,8 +256,9 @@ import PlanktermCore
             posteriors += [0.5 + shift, 0.5 - shift]
         }
         let items = QueueBuilder(strategy: .diverse, randomFraction: 0, seed: 1)
-            .select(count: 2, candidates: Array(0..<10), posteriors: posteriors, classes: 2, features: features,
-                    classNames: ["a", "b"])
+            .select(
+                count: 2, candidates: Array(0..<10), posteriors: posteriors, classes: 2, features: features,
+                classNames: ["a", "b"])
         #expect(items.count == 2)
         #expect(Set(items.map { $0.row < 5 }) == [true, false])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Learning
 
 @Suite struct LogisticRegressionTests {
@@ -14,13 +15,17 @@ import Testing
 
     @Test func matchesScikitLearnsSolution() {
         // Printed by `python Scripts/logreg_reference.py` (scikit-learn 1.9.1, numpy 2.4.6).
-        let coef: [Double] = [1.3981945493, -0.8986731550, -0.4890601090, 1.0125045110, -1.0410431662, 1.5830961223, -1.0719511983, -0.0711089326, -0.3571513831, -0.6844229673, 1.5610113073, -0.9413955785]
+        let coef: [Double] = [
+            1.3981945493, -0.8986731550, -0.4890601090, 1.0125045110, -1.0410431662, 1.5830961223, -1.0719511983,
+            -0.0711089326, -0.3571513831, -0.6844229673, 1.5610113073, -0.9413955785
+        ]
         let intercept: [Double] = [0.0227269729, 0.0637143136, -0.0864412866]
         let probabilitiesOfFirstRow: [Double] = [0.5171371403, 0.1739349027, 0.3089279570]
         let (x, y) = Self.problem()
-        let model = LogisticRegression.fit(x: x, features: 4, labels: y, classes: 3,
-                                           sampleWeights: balancedWeights(labels: y, classes: 3), c: 0.5,
-                                           gradientTolerance: 1e-10)
+        let model = LogisticRegression.fit(
+            x: x, features: 4, labels: y, classes: 3,
+            sampleWeights: balancedWeights(labels: y, classes: 3), c: 0.5,
+            gradientTolerance: 1e-10)
         #expect(model.converged)
         for (got, want) in zip(model.weights, coef) { #expect(abs(got - want) < 1e-4, "coef \(got) vs \(want)") }
         for (got, want) in zip(model.intercepts, intercept) { #expect(abs(got - want) < 1e-4) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Learning
 
 /// Hand-checked test vectors: softmax at a temperature, ECE, the Bayes prior shift, the EM prior estimate
@@ -11,14 +12,16 @@ import Testing
     }
 
     @Test func expectedCalibrationErrorWith15Bins() {
-        let ece = ClassificationMetrics.expectedCalibrationError(confidence: [0.95, 0.9, 0.6, 0.55, 0.8],
-                                                                 correct: [true, true, false, true, false], bins: 15)
+        let ece = ClassificationMetrics.expectedCalibrationError(
+            confidence: [0.95, 0.9, 0.6, 0.55, 0.8],
+            correct: [true, true, false, true, false], bins: 15)
         #expect(abs(ece - 0.22) < 1e-12)
     }
 
     @Test func bayesShiftToAKnownPrior() {
-        let p = Probabilities.shiftPrior([0.3, 0.5, 0.1, 0.1], classes: 4, train: [0.25, 0.25, 0.25, 0.25],
-                                         target: [0.97, 0.01, 0.01, 0.01])
+        let p = Probabilities.shiftPrior(
+            [0.3, 0.5, 0.1, 0.1], classes: 4, train: [0.25, 0.25, 0.25, 0.25],
+            target: [0.97, 0.01, 0.01, 0.01])
         for (got, want) in zip(p, [0.976510, 0.016779, 0.003356, 0.003356]) { #expect(abs(got - want) < 5e-7) }
         #expect(abs(p.reduce(0, +) - 1) < 1e-12)
     }

@@ -9,7 +9,7 @@ import Testing
         var rows = [Float]()
         var state: UInt64 = 3
         func uniform() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(state >> 40) / Float(1 << 24) - 0.5
         }
         let u: [Float] = [0.6, 0.8, 0, 0, 0, 0], v: [Float] = [0, 0, 0, 0, 0.8, -0.6]
@@ -47,7 +47,8 @@ import Testing
         let rows = Self.data()
         func rms(whitened: Bool) throws -> (Float, Float) {
             let map = try rows.withUnsafeBufferPointer {
-                try PrincipalComponents.fit(rows: $0.baseAddress!, count: 400, dimension: 6, keep: 2, whitened: whitened)
+                try PrincipalComponents.fit(
+                    rows: $0.baseAddress!, count: 400, dimension: 6, keep: 2, whitened: whitened)
             }
             var out = [Float](repeating: 0, count: 800)
             rows.withUnsafeBufferPointer { map.project($0.baseAddress!, count: 400, into: &out) }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Learning
 
 @Suite struct TopLabelCalibrationTests {
@@ -10,7 +11,9 @@ import PlanktermCore
         var rng = SeededGenerator(seed: seed)
         var p: [Double] = [], truth: [Int] = []
         for _ in 0..<n {
-            let z = (0..<k).map { _ in Double.random(in: -3...3, using: &rng) * Double.random(in: 0.2...2.5, using: &rng) }
+            let z = (0..<k).map { _ in
+                Double.random(in: -3...3, using: &rng) * Double.random(in: 0.2...2.5, using: &rng)
+            }
             let row = Probabilities.softmax(z, classes: k)
             let top = row.indices.max { row[$0] < row[$1] }!
             let logit = log(row[top] / (1 - row[top]))
@@ -69,8 +72,9 @@ import PlanktermCore
         }
         let train = [0.5, 0.5], target = [0.9, 0.1]
         let weighted = TopLabelCalibration.fit(outOfFold: p, truth: truth, classes: 2, train: train, target: target)
-        let unweighted = TopLabelCalibration.fit(Probabilities.shiftPrior(p, classes: 2, train: train, target: target),
-                                                 classes: 2, truth: truth)
+        let unweighted = TopLabelCalibration.fit(
+            Probabilities.shiftPrior(p, classes: 2, train: train, target: target),
+            classes: 2, truth: truth)
         let stated = Probabilities.shiftPrior([0.25, 0.75], classes: 2, train: train, target: target)  // [0.75, 0.25]
         #expect(abs(stated[0] - 0.75) < 1e-9)
         #expect(weighted.apply(stated, classes: 2)[0] > unweighted.apply(stated, classes: 2)[0] + 0.1)

@@ -2,7 +2,9 @@ import Linalg
 import Testing
 
 @Suite struct GemmTests {
-    @Test("OpenBLAS sgemm matches the naive product, every transpose", arguments: [(false, false), (true, false), (false, true), (true, true)])
+    @Test(
+        "OpenBLAS sgemm matches the naive product, every transpose",
+        arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matchesNaive(transA: Bool, transB: Bool) {
         let m = 13, n = 7, k = 29
         let a = (0..<(m * k)).map { Float(($0 * 31) % 17) / 17 - 0.5 }
@@ -12,8 +14,9 @@ import Testing
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 fast.withUnsafeMutableBufferPointer { pc in
-                    Gemm.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, transA: transA, b: pb.baseAddress!,
-                               transB: transB, c: pc.baseAddress!, alpha: 0.5, beta: 2)
+                    Gemm.sgemm(
+                        m: m, n: n, k: k, a: pa.baseAddress!, transA: transA, b: pb.baseAddress!,
+                        transB: transB, c: pc.baseAddress!, alpha: 0.5, beta: 2)
                 }
             }
         }

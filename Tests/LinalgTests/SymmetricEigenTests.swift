@@ -16,7 +16,7 @@ import Testing
         var state: UInt64 = 7
         for i in 0..<n {
             for j in i..<n {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 let v = Double(state >> 11) / Double(1 << 53) - 0.5
                 a[i * n + j] = v
                 a[j * n + i] = v

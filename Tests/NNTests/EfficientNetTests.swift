@@ -1,8 +1,8 @@
 import Foundation
 import NN
 import PlanktermCore
-import Testing
 import TestSupport
+import Testing
 
 /// EfficientNet-Lite0 at `side` with a small projection head (the tests' cost is the network's).
 func liteConfig(side: Int = 64) -> EncoderConfig {
@@ -14,13 +14,15 @@ func liteConfig(side: Int = 64) -> EncoderConfig {
 
 @Suite("Depthwise convolution, ReLU6 and EfficientNet-Lite0")
 struct EfficientNetTests {
-    @Test("DepthwiseConv2d: forward against a direct sum; input and weight gradients against finite differences",
-          arguments: [(3, 1, 1, 1), (3, 2, 0, 1), (5, 2, 1, 2), (5, 1, 2, 2)])
+    @Test(
+        "DepthwiseConv2d: forward against a direct sum; input and weight gradients against finite differences",
+        arguments: [(3, 1, 1, 1), (3, 2, 0, 1), (5, 2, 1, 2), (5, 1, 2, 2)])
     func depthwise(kernel: Int, stride: Int, before: Int, after: Int) {
         let params = ParameterSet()
         let c = 11  // past one AVX vector, with a remainder
-        let conv = DepthwiseConv2d("dw", channels: c, kernel: kernel, stride: stride, padding: before,
-                                   paddingAfter: after, parameters: params)
+        let conv = DepthwiseConv2d(
+            "dw", channels: c, kernel: kernel, stride: stride, padding: before,
+            paddingAfter: after, parameters: params)
         params.allocate(seed: 5)
         let (n, h, w) = (2, 7, 6)
         var x = smooth(n * h * w * c, seed: 0.4)
@@ -35,15 +37,23 @@ struct EfficientNetTests {
         let out = run()
         let wt = params.value(conv.weight)
         var worst: Float = 0
-        for b in 0..<n { for oy in 0..<ho { for ox in 0..<wo { for j in 0..<c {
-            var s: Float = 0
-            for ky in 0..<kernel { for kx in 0..<kernel {
-                let iy = oy * stride - before + ky, ix = ox * stride - before + kx
-                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                s += x[((b * h + iy) * w + ix) * c + j] * wt[(ky * kernel + kx) * c + j]
-            } }
-            worst = max(worst, abs(out[((b * ho + oy) * wo + ox) * c + j] - s))
-        } } } }
+        for b in 0..<n {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    for j in 0..<c {
+                        var s: Float = 0
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                let iy = oy * stride - before + ky, ix = ox * stride - before + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                s += x[((b * h + iy) * w + ix) * c + j] * wt[(ky * kernel + kx) * c + j]
+                            }
+                        }
+                        worst = max(worst, abs(out[((b * ho + oy) * wo + ox) * c + j] - s))
+                    }
+                }
+            }
+        }
         #expect(worst < 1e-5)
 
         params.zeroGradients()
@@ -99,25 +109,30 @@ struct EfficientNetTests {
         var cache = [Float](repeating: 0, count: bn.cacheCount)
         func run() -> [Float] {
             var y = [Float](repeating: 0, count: m * 3)
-            bn.forward(x, rows: m, totalRows: m, output: &y, training: true, activation: .relu6, parameters: params,
-                       cache: &cache, lane: .alone)
+            bn.forward(
+                x, rows: m, totalRows: m, output: &y, training: true, activation: .relu6, parameters: params,
+                cache: &cache, lane: .alone)
             return y
         }
         let y = run()
         #expect(y.contains(6) && y.contains(0) && y.contains { $0 > 0 && $0 < 6 })
         params.zeroGradients()
         var dx = [Float](repeating: 0, count: x.count)
-        bn.backward(x, gradOutput: r, reluOutput: y, activation: .relu6, rows: m, totalRows: m, gradInput: &dx,
-                    parameters: params, cache: cache, lane: .alone)
+        bn.backward(
+            x, gradOutput: r, reluOutput: y, activation: .relu6, rows: m, totalRows: m, gradInput: &dx,
+            parameters: params, cache: cache, lane: .alone)
         expectGradient(dx, perturb: { i, d in x[i] += d }, loss: { projection(run(), r) }, epsilon: 1e-3, "bn+relu6 dx")
         let dg = Array(UnsafeBufferPointer(start: params.gradient(bn.weight), count: 3))
-        expectGradient(dg, perturb: { i, d in gamma[i] += d }, loss: { projection(run(), r) }, epsilon: 1e-3, "bn+relu6 dγ")
+        expectGradient(
+            dg, perturb: { i, d in gamma[i] += d }, loss: { projection(run(), r) }, epsilon: 1e-3, "bn+relu6 dγ")
         let db = Array(UnsafeBufferPointer(start: params.gradient(bn.bias), count: 3))
-        expectGradient(db, perturb: { i, d in beta[i] += d }, loss: { projection(run(), r) }, epsilon: 1e-3, "bn+relu6 dβ")
+        expectGradient(
+            db, perturb: { i, d in beta[i] += d }, loss: { projection(run(), r) }, epsilon: 1e-3, "bn+relu6 dβ")
     }
 
-    @Test("backward equals PyTorch autograd on the same weights and batch (training mode, every parameter)",
-          .enabled(if: torchPython != nil, "torch is not importable"))
+    @Test(
+        "backward equals PyTorch autograd on the same weights and batch (training mode, every parameter)",
+        .enabled(if: torchPython != nil, "torch is not importable"))
     func gradientParity() throws {
         let encoder = Encoder(liteConfig(side: 64), seed: 17)
         let batch = 4
@@ -136,9 +151,12 @@ struct EfficientNetTests {
         try r.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir + "/r.f32")) }
         func torchGradients(double: Bool) throws -> [String: SafeTensors.Tensor] {
             let out = dir + (double ? "/g64.safetensors" : "/g32.safetensors")
-            let p = try ChildProcess([torchPython!, scriptsFolder + "/simclr_torch.py", "grad", "--weights", dir + "/enc.safetensors",
-                                      "--input", dir + "/x.f32", "--r", dir + "/r.f32", "--shape", "\(batch),64,64,1",
-                                      "--out", out] + (double ? ["--double"] : []), stdout: .inherit, stderr: .inherit)
+            let p = try ChildProcess(
+                [
+                    torchPython!, scriptsFolder + "/simclr_torch.py", "grad", "--weights", dir + "/enc.safetensors",
+                    "--input", dir + "/x.f32", "--r", dir + "/r.f32", "--shape", "\(batch),64,64,1",
+                    "--out", out
+                ] + (double ? ["--double"] : []), stdout: .inherit, stderr: .inherit)
             #expect(p.wait() == 0)
             return try SafeTensors.read(path: out).tensors
         }
@@ -148,7 +166,8 @@ struct EfficientNetTests {
         let exact = try torchGradients(double: true), torch32 = try torchGradients(double: false)
         // Compare in PyTorch's layouts: put our gradients where the weights were and take the state dict.
         let mirror = Encoder(encoder.config, seed: 0)
-        mirror.parameters.values.pointer.update(from: encoder.parameters.gradients.pointer, count: encoder.parameters.count)
+        mirror.parameters.values.pointer.update(
+            from: encoder.parameters.gradients.pointer, count: encoder.parameters.count)
         let ours = mirror.stateDict()
         var worstOurs: Float = 0, worstTorch: Float = 0
         for view in encoder.parameters.parameters {
@@ -178,7 +197,8 @@ struct EfficientNetTests {
         let g = encoder.parameters
         for view in g.parameters where !view.name.hasPrefix("proj.") {
             let touched = (0..<view.count).contains { g.gradient(view)[$0] != 0 }
-            let trained = view.name.hasPrefix("_blocks.15.") || view.name.hasPrefix("_conv_head") || view.name.hasPrefix("_bn1.")
+            let trained =
+                view.name.hasPrefix("_blocks.15.") || view.name.hasPrefix("_conv_head") || view.name.hasPrefix("_bn1.")
             #expect(touched == trained, "\(view.name)")
             #expect(encoder.isInLastStage(view.name) == trained, "\(view.name)")
         }
@@ -199,7 +219,8 @@ struct EfficientNetTests {
                 ws.forward(training: true, head: true)
                 ws.backward(gradProjection: smooth(ws.projection.count, seed: seed))
             }
-            results.append((ws.embedding.array, encoder.parameters.gradients.array, encoder.parameters.stateValues.array))
+            results.append(
+                (ws.embedding.array, encoder.parameters.gradients.array, encoder.parameters.stateValues.array))
             if lanes == 3 { names = encoder.parameters.parameters.map { ($0.name, $0.count) } }
         }
         func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0 }
@@ -235,7 +256,8 @@ struct EfficientNetTests {
         #expect(loaded.parameters.values.array == encoder.parameters.values.array)
         #expect(loaded.parameters.stateValues.array == encoder.parameters.stateValues.array)
 
-        let old = #"{"blocksPerStage":1,"inChannels":1,"projectionHidden":0,"projectionOut":128,"side":64,"stemStride":2,"strides":[1,2,2,2],"widths":[32,64,128,256]}"#
+        let old =
+            #"{"blocksPerStage":1,"inChannels":1,"projectionHidden":0,"projectionOut":128,"side":64,"stemStride":2,"strides":[1,2,2,2],"widths":[32,64,128,256]}"#
         let config = try JSONDecoder().decode(EncoderConfig.self, from: Data(old.utf8))
         #expect(config == EncoderConfig())
         #expect(config.architecture == .resnet && config.inputScale == 1)

@@ -33,8 +33,9 @@ struct EncoderTests {
         // every 7th parameter, so each layer is touched
         let picked = Array(stride(from: 0, to: encoder.parameters.count, by: 7))
         let values = encoder.parameters.values.pointer
-        expectGradient(picked.map { grads[$0] }, perturb: { i, d in values[picked[i]] += d }, loss: loss,
-                       epsilon: 3e-3, tolerance: 3e-2, "encoder parameters")
+        expectGradient(
+            picked.map { grads[$0] }, perturb: { i, d in values[picked[i]] += d }, loss: loss,
+            epsilon: 3e-3, tolerance: 3e-2, "encoder parameters")
     }
 
     @Test("the default encoder: parameter count and forward cost")
@@ -59,8 +60,9 @@ struct EncoderTests {
         for k in 0..<d { #expect(abs(one.embedding[k] - three.embedding[d + k]) < 1e-6) }
     }
 
-    @Test("lanes split the batch without changing the result: training forward, statistics and gradients",
-          arguments: [2, 3, 5])
+    @Test(
+        "lanes split the batch without changing the result: training forward, statistics and gradients",
+        arguments: [2, 3, 5])
     func lanesAgree(lanes: Int) {
         var config = tinyConfig()
         config.widths = [8, 16]  // channel counts past one SIMD vector, with a remainder at 3 channels below
@@ -77,8 +79,11 @@ struct EncoderTests {
             // a second pass: the lanes' private gradients must have been cleared after the first
             ws.forward(training: true, head: true)
             ws.backward(gradProjection: smooth(ws.projection.count, seed: 3.1))
-            results.append((ws.embedding.array, ws.projection.array, encoder.parameters.gradients.array,
-                            encoder.parameters.stateValues.array))
+            results.append(
+                (
+                    ws.embedding.array, ws.projection.array, encoder.parameters.gradients.array,
+                    encoder.parameters.stateValues.array
+                ))
         }
         func worst(_ a: [Float], _ b: [Float]) -> Float {
             zip(a, b).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0

@@ -30,8 +30,9 @@ struct KernelTests {
         #expect(scaled == x.map { $0 * 0.25 })
     }
 
-    @Test("BatchNorm rows: column sums, squared deviations, affine (+ ReLU), gradient sums and backward",
-          arguments: [(rows: 3, channels: 5), (rows: 130, channels: 8), (rows: 70, channels: 19)])
+    @Test(
+        "BatchNorm rows: column sums, squared deviations, affine (+ ReLU), gradient sums and backward",
+        arguments: [(rows: 3, channels: 5), (rows: 130, channels: 8), (rows: 70, channels: 19)])
     func batchNormRows(shape: (rows: Int, channels: Int)) {
         let (m, c) = shape
         let x = values(m * c, seed: 0.1), dy = values(m * c, seed: 2.9), y = values(m * c, seed: 4.4)
@@ -47,10 +48,13 @@ struct KernelTests {
         pk_column_sums(x, m, c, nil, &sums)
         #expect(near(sums, naiveSums { r, j in Double(x[r * c + j]) }))
         pk_column_sums(x, m, c, mean, &sums)
-        #expect(near(sums, naiveSums { r, j in
-            let d = Double(x[r * c + j] - mean[j])
-            return d * d
-        }))
+        #expect(
+            near(
+                sums,
+                naiveSums { r, j in
+                    let d = Double(x[r * c + j] - mean[j])
+                    return d * d
+                }))
 
         // no activation, ReLU, ReLU6 (the clamp at 1 makes ReLU6's upper edge show on these values)
         for upper: Float in [0, .infinity, 1] {

@@ -14,9 +14,11 @@ func smooth(_ count: Int, seed: Double) -> [Float] {
 /// Compares an analytic gradient with central finite differences of a scalar loss.
 ///
 /// `perturb(i, delta)` moves the i-th input by delta; `loss()` recomputes the loss.
-func expectGradient(_ analytic: [Float], perturb: (Int, Float) -> Void, loss: () -> Double,
-                    epsilon: Float = 1e-2, tolerance: Double = 2e-2, _ what: String,
-                    sourceLocation: SourceLocation = #_sourceLocation) {
+func expectGradient(
+    _ analytic: [Float], perturb: (Int, Float) -> Void, loss: () -> Double,
+    epsilon: Float = 1e-2, tolerance: Double = 2e-2, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     var worst = 0.0
     for i in 0..<analytic.count {
         perturb(i, epsilon)
@@ -38,8 +40,9 @@ func projection(_ out: [Float], _ r: [Float]) -> Double {
 
 @Suite("Layer backward passes against finite differences")
 struct LayerGradientTests {
-    @Test("Conv2d: 3×3 same, 3×3 stride 2, 1×1 — input and weight gradients, chunked GEMM",
-          arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0)])
+    @Test(
+        "Conv2d: 3×3 same, 3×3 stride 2, 1×1 — input and weight gradients, chunked GEMM",
+        arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0)])
     func conv(kernel: Int, stride: Int, padding: Int) {
         let params = ParameterSet()
         var conv = Conv2d("conv", in: 3, out: 4, kernel: kernel, stride: stride, padding: padding, parameters: params)
@@ -58,20 +61,32 @@ struct LayerGradientTests {
         // forward against a direct convolution
         let out = run()
         let wt = params.value(conv.weight)
-        for b in 0..<n { for oy in 0..<ho { for ox in 0..<wo { for co in 0..<4 {
-            var s: Float = 0
-            for ky in 0..<kernel { for kx in 0..<kernel {
-                let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
-                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                for ci in 0..<3 { s += x[((b * h + iy) * w + ix) * 3 + ci] * wt[((ky * kernel + kx) * 3 + ci) * 4 + co] }
-            } }
-            #expect(abs(out[((b * ho + oy) * wo + ox) * 4 + co] - s) < 1e-4)
-        } } } }
+        for b in 0..<n {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    for co in 0..<4 {
+                        var s: Float = 0
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                for ci in 0..<3 {
+                                    s +=
+                                        x[((b * h + iy) * w + ix) * 3 + ci] * wt[((ky * kernel + kx) * 3 + ci) * 4 + co]
+                                }
+                            }
+                        }
+                        #expect(abs(out[((b * ho + oy) * wo + ox) * 4 + co] - s) < 1e-4)
+                    }
+                }
+            }
+        }
 
         params.zeroGradients()
         var dx = [Float](repeating: 0, count: x.count)
-        conv.backward(x, gradOutput: r, batch: n, height: h, width: w, gradInput: &dx, parameters: params,
-                      workspace: &workspace)
+        conv.backward(
+            x, gradOutput: r, batch: n, height: h, width: w, gradInput: &dx, parameters: params,
+            workspace: &workspace)
         expectGradient(dx, perturb: { i, d in x[i] += d }, loss: { projection(run(), r) }, "conv dx")
         let dw = Array(UnsafeBufferPointer(start: params.gradient(conv.weight), count: conv.weight.count))
         expectGradient(dw, perturb: { i, d in wt[i] += d }, loss: { projection(run(), r) }, "conv dW")
@@ -118,7 +133,7 @@ struct LayerGradientTests {
         var c2 = [Float](repeating: 0, count: 2)
         var out = [Float](repeating: 0, count: 4)
         bn2.forward([1, 2, 3, 4], rows: 4, output: &out, training: true, parameters: fresh, cache: &c2)
-        #expect(abs(fresh.stateValue(bn2.runningMean)[0] - 0.25) < 1e-6)        // 0.9·0 + 0.1·2.5
+        #expect(abs(fresh.stateValue(bn2.runningMean)[0] - 0.25) < 1e-6)  // 0.9·0 + 0.1·2.5
         #expect(abs(fresh.stateValue(bn2.runningVar)[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)  // unbiased var 5/3
         bn2.forward([0.25], rows: 1, output: &out, training: false, parameters: fresh, cache: &c2)
         #expect(abs(out[0]) < 1e-6)
@@ -141,10 +156,12 @@ struct LayerGradientTests {
         fc.backward(x, gradOutput: r, batch: 4, gradInput: &dx, parameters: params)
         expectGradient(dx, perturb: { i, d in x[i] += d }, loss: { projection(runFC(), r) }, "linear dx")
         let w = params.value(fc.weight), b = params.value(fc.bias!)
-        expectGradient(Array(UnsafeBufferPointer(start: params.gradient(fc.weight), count: 15)),
-                       perturb: { i, d in w[i] += d }, loss: { projection(runFC(), r) }, "linear dW")
-        expectGradient(Array(UnsafeBufferPointer(start: params.gradient(fc.bias!), count: 3)),
-                       perturb: { i, d in b[i] += d }, loss: { projection(runFC(), r) }, "linear db")
+        expectGradient(
+            Array(UnsafeBufferPointer(start: params.gradient(fc.weight), count: 15)),
+            perturb: { i, d in w[i] += d }, loss: { projection(runFC(), r) }, "linear dW")
+        expectGradient(
+            Array(UnsafeBufferPointer(start: params.gradient(fc.bias!), count: 3)),
+            perturb: { i, d in b[i] += d }, loss: { projection(runFC(), r) }, "linear db")
 
         var v = smooth(24, seed: 0.4)
         let rv = smooth(24, seed: 1.1)
@@ -183,8 +200,9 @@ struct LayerGradientTests {
         _ = runPool()
         var dp = [Float](repeating: 0, count: 50)
         pool.backward(gradOutput: rp, outputCount: ho * wo * 2, argmax: argmax, inputCount: 50, gradInput: &dp)
-        expectGradient(dp, perturb: { i, d in p[i] += d }, loss: { projection(runPool(), rp) },
-                       epsilon: 1e-3, "maxpool")
+        expectGradient(
+            dp, perturb: { i, d in p[i] += d }, loss: { projection(runPool(), rp) },
+            epsilon: 1e-3, "maxpool")
     }
 
     @Test("average pooling 3×3 stride 2 pad 1: gradient, and a constant stays constant inside")
@@ -202,8 +220,9 @@ struct LayerGradientTests {
         pool.backward(gradOutput: r, batch: 2, height: 5, width: 6, channels: 3, gradInput: &dx)
         expectGradient(dx, perturb: { i, d in x[i] += d }, loss: { projection(run(), r) }, "avgpool")
         var y = [Float](repeating: 0, count: 9)
-        AvgPool(window: 3, stride: 1).forward([Float](repeating: 2, count: 25), batch: 1, height: 5, width: 5,
-                                              channels: 1, output: &y)
+        AvgPool(window: 3, stride: 1).forward(
+            [Float](repeating: 2, count: 25), batch: 1, height: 5, width: 5,
+            channels: 1, output: &y)
         #expect(y.allSatisfy { abs($0 - 2) < 1e-6 })
     }
 
@@ -212,9 +231,10 @@ struct LayerGradientTests {
         var z = smooth(6 * 5, seed: 0.35)
         var grad = [Float](repeating: 0, count: z.count)
         _ = NTXent.loss(z, views: 6, dimension: 5, temperature: 0.5, gradient: &grad)
-        expectGradient(grad, perturb: { i, d in z[i] += d },
-                       loss: { Double(NTXent.loss(z, views: 6, dimension: 5, temperature: 0.5, gradient: nil)) },
-                       epsilon: 1e-3, "nt-xent")
+        expectGradient(
+            grad, perturb: { i, d in z[i] += d },
+            loss: { Double(NTXent.loss(z, views: 6, dimension: 5, temperature: 0.5, gradient: nil)) },
+            epsilon: 1e-3, "nt-xent")
     }
 
     @Test("optimizers: AdamW's first step moves each weight by lr·sign(g); the schedule warms up then decays")

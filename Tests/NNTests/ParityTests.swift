@@ -1,7 +1,7 @@
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 
 /// A Python that can import torch and safetensors: PLANKTERM_PYTHON, the venv that Scripts/python-env.sh
 /// makes, or python3.
@@ -22,8 +22,9 @@ let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
 
 @Suite("Parity with the PyTorch definition in Scripts/simclr_torch.py")
 struct ParityTests {
-    @Test("same weights and inputs give the same embeddings (max abs difference < 1e-4): the ResNet and EfficientNet-Lite0",
-          .enabled(if: torchPython != nil, "torch is not importable"), arguments: [false, true])
+    @Test(
+        "same weights and inputs give the same embeddings (max abs difference < 1e-4): the ResNet and EfficientNet-Lite0",
+        .enabled(if: torchPython != nil, "torch is not importable"), arguments: [false, true])
     func embeddings(efficientNet: Bool) throws {
         let encoder = Encoder(efficientNet ? liteConfig(side: 64) : EncoderConfig(), seed: 21)
         let batch = 5
@@ -39,10 +40,14 @@ struct ParityTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try encoder.save(to: dir + "/enc.safetensors")
-        try Data(bytes: train.input.pointer, count: 4 * train.input.count).write(to: URL(fileURLWithPath: dir + "/x.f32"))
-        let p = try ChildProcess([torchPython!, scriptsFolder + "/simclr_torch.py", "embed", "--weights", dir + "/enc.safetensors",
-                                  "--input", dir + "/x.f32", "--shape", "\(batch),64,64,1", "--out", dir + "/h.f32"],
-                                 stdout: .inherit, stderr: .inherit)
+        try Data(bytes: train.input.pointer, count: 4 * train.input.count).write(
+            to: URL(fileURLWithPath: dir + "/x.f32"))
+        let p = try ChildProcess(
+            [
+                torchPython!, scriptsFolder + "/simclr_torch.py", "embed", "--weights", dir + "/enc.safetensors",
+                "--input", dir + "/x.f32", "--shape", "\(batch),64,64,1", "--out", dir + "/h.f32"
+            ],
+            stdout: .inherit, stderr: .inherit)
         #expect(p.wait() == 0)
         let torch = try Data(contentsOf: URL(fileURLWithPath: dir + "/h.f32")).withUnsafeBytes {
             Array($0.bindMemory(to: Float.self))

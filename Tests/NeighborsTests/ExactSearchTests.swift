@@ -1,5 +1,6 @@
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Neighbors
 
 @Suite struct ExactSearchTests {
@@ -40,8 +41,9 @@ import PlanktermCore
             let queries = Self.unitRows(nq, d, seed: UInt64(nq) + 10)
             let found = queries.withUnsafeBufferPointer { q in
                 base.withUnsafeBufferPointer { b in
-                    search.search(queries: q.baseAddress!, queryCount: nq, base: b.baseAddress!, baseCount: 3000,
-                                  dimension: d, k: k)
+                    search.search(
+                        queries: q.baseAddress!, queryCount: nq, base: b.baseAddress!, baseCount: 3000,
+                        dimension: d, k: k)
                 }
             }
             let truth = Self.naive(queries, base, d: d, k: k)
@@ -56,8 +58,9 @@ import PlanktermCore
     @Test func fewerCandidatesThanKArePadded() {
         let base = Self.unitRows(3, 4, seed: 2)
         let found = base.withUnsafeBufferPointer { b in
-            ExactSearch(threads: 2).search(queries: b.baseAddress!, queryCount: 3, base: b.baseAddress!, baseCount: 3,
-                                           dimension: 4, k: 5, selfOffset: 0)
+            ExactSearch(threads: 2).search(
+                queries: b.baseAddress!, queryCount: 3, base: b.baseAddress!, baseCount: 3,
+                dimension: 4, k: 5, selfOffset: 0)
         }
         for i in 0..<3 {
             #expect(found.neighbors(of: i).count == 2)

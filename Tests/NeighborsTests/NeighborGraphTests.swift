@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import PlanktermCore
+import Testing
+
 @testable import Neighbors
 
 @Suite struct NeighborGraphTests {
@@ -18,7 +19,8 @@ import PlanktermCore
         let first = try MappedMatrix(path: dir + "/m.f32", columns: d)
         #expect(first.rows == 600)
         let graph = NeighborGraph.build(first, k: k)
-        let truth = ExactSearchTests.naive(Array(all[0..<(600 * d)]), Array(all[0..<(600 * d)]), d: d, k: k, selfOffset: 0)
+        let truth = ExactSearchTests.naive(
+            Array(all[0..<(600 * d)]), Array(all[0..<(600 * d)]), d: d, k: k, selfOffset: 0)
         for i in [0, 17, 599] { #expect(graph.lists.neighbors(of: i).map(\.index) == truth[i]) }
 
         // 300 images are added: extending equals rebuilding.

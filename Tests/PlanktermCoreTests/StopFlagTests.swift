@@ -8,7 +8,9 @@ import Testing
         let flag = StopFlag()
         #expect(!flag.isSet)
         let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { flag.set(); done.signal() }
+        Thread.detachNewThread {
+            flag.set(); done.signal()
+        }
         done.wait()
         #expect(flag.isSet)
         flag.set()

@@ -1,11 +1,12 @@
 import Foundation
+import Labeling
 import Learning
 import PlanktermCore
-@testable import Project
-import Labeling
 import Store
 import TestSupport
 import Testing
+
+@testable import Project
 
 /// Issue 15: the class a model assigns (its call) is the balanced decision argmax q, while the shown
 /// probabilities stay corrected to the sample. Posteriors here are made by hand so that the two differ:
@@ -55,13 +56,15 @@ struct BalancedCallProjectTests {
         let records = all.enumerated().map { i, image in
             let top = shown[i * 2] >= shown[i * 2 + 1] ? [0, 1] : [1, 0]
             let u = Uncertainty(q[(i * 2)..<(i * 2 + 2)])
-            return PredictionRecord(imageID: image, classID: ids[top[0]], confidence: shown[i * 2 + top[0]],
-                                    top: top.map { (ids[$0], Float(shown[i * 2 + $0])) }, leastConfidence: u.leastConfidence,
-                                    margin: u.margin, entropy: u.entropy, row: i)
+            return PredictionRecord(
+                imageID: image, classID: ids[top[0]], confidence: shown[i * 2 + top[0]],
+                top: top.map { (ids[$0], Float(shown[i * 2 + $0])) }, leastConfidence: u.leastConfidence,
+                margin: u.margin, entropy: u.entropy, row: i)
         }
         #expect(records.allSatisfy { $0.classID == ids[0] })
-        try store.installClassifier(id: "clf-old", parameters: try ClassifierRun.json(parameters), metrics: "{}",
-                                    createdAt: Date(), predictions: records)
+        try store.installClassifier(
+            id: "clf-old", parameters: try ClassifierRun.json(parameters), metrics: "{}",
+            createdAt: Date(), predictions: records)
         return (images, store, all, ids)
     }
 
@@ -91,12 +94,18 @@ struct BalancedCallProjectTests {
         // The queue names the call, and its reason the same class.
         let queue = try ReviewQueue.build(store: store, strategy: .margin, count: 240, randomFraction: 0)
         let item = try #require(queue.first { $0.imageId == all.last!.rawValue })
-        #expect(item.predicted == "diatom" && item.reason.hasPrefix("close call: diatom at 55 %") && item.reason.contains("rare-class view"))
+        #expect(
+            item.predicted == "diatom" && item.reason.hasPrefix("close call: diatom at 55 %")
+                && item.reason.contains("rare-class view"))
 
         // Export of predictions: the call.
         let out = images.path + "-calls.csv"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
-        _ = try Exporter(store: store, imagesRoot: images.path).run(ExportOptions(format: .csv, output: out, statuses: [.predicted]))
+        defer {
+            try? FileManager.default.removeItem(atPath: out);
+            try? FileManager.default.removeItem(atPath: out + ".provenance.json")
+        }
+        _ = try Exporter(store: store, imagesRoot: images.path).run(
+            ExportOptions(format: .csv, output: out, statuses: [.predicted]))
         let exported = try LabelFile.read(path: out).records
         #expect(exported.count == 240)
         #expect(exported.filter { $0.className == "diatom" }.count == 24)

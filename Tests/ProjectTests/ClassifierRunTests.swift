@@ -9,7 +9,8 @@ import Testing
 
 /// A project of `count` images in folders a/ and b/ whose embeddings (written directly, dimension 8)
 /// form three noisy clusters by class `i % 3`.
-func projectWithClusters(_ count: Int, noise: Float = 0.5) throws -> (TemporaryDirectory, ProjectStore, [ImageID: Int]) {
+func projectWithClusters(_ count: Int, noise: Float = 0.5) throws -> (TemporaryDirectory, ProjectStore, [ImageID: Int])
+{
     let images = try TemporaryDirectory("plankterm-classifier-images")
     try FileManager.default.createDirectory(atPath: images.path + "/a", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: images.path + "/b", withIntermediateDirectories: true)
@@ -30,7 +31,8 @@ func projectWithClusters(_ count: Int, noise: Float = 0.5) throws -> (TemporaryD
         rows.append((image.id, row))
     }
     try FileManager.default.createDirectory(atPath: store.directory + "/embeddings", withIntermediateDirectories: true)
-    try values.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: store.directory + "/embeddings/enc-test.f32"))
+    try values.withUnsafeBytes { Data($0) }.write(
+        to: URL(fileURLWithPath: store.directory + "/embeddings/enc-test.f32"))
     try Data(#"{"dimension": 8}"#.utf8).write(to: URL(fileURLWithPath: store.directory + "/embeddings/enc-test.json"))
     try store.registerModel(id: "enc-test", kind: "encoder", parameters: "{}", createdAt: Date())
     try store.addEmbeddingRows(modelId: "enc-test", rows)
@@ -44,8 +46,10 @@ func label(_ store: ProjectStore, _ truth: [ImageID: Int], perClass: Int) throws
     var taken = [0, 0, 0]
     for (id, c) in truth.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where taken[c] < perClass {
         taken[c] += 1
-        drafts.append(AnnotationDraft(imageID: id, className: classNames[c], status: .validated, annotator: "t",
-                                      time: Date(), source: "cli"))
+        drafts.append(
+            AnnotationDraft(
+                imageID: id, className: classNames[c], status: .validated, annotator: "t",
+                time: Date(), source: "cli"))
     }
     try store.append(drafts)
 }
@@ -90,12 +94,14 @@ struct ClassifierRunTests {
         #expect(FileManager.default.fileExists(atPath: store.directory + "/" + parameters.posteriorsFile))
 
         // An install that fails half-way (a prediction for an image that does not exist) rolls back whole.
-        let bad = PredictionRecord(imageID: ImageID(999_999), classID: 1, confidence: 1, top: [], leastConfidence: 0,
-                                   margin: 1, entropy: 0, row: 0)
+        let bad = PredictionRecord(
+            imageID: ImageID(999_999), classID: 1, confidence: 1, top: [], leastConfidence: 0,
+            margin: 1, entropy: 0, row: 0)
         let good = predictions.values.first!
         #expect(throws: StoreError.self) {
-            try store.installClassifier(id: "clf-broken", parameters: "{}", metrics: "{}", createdAt: Date(),
-                                        predictions: [good, bad])
+            try store.installClassifier(
+                id: "clf-broken", parameters: "{}", metrics: "{}", createdAt: Date(),
+                predictions: [good, bad])
         }
         #expect(try store.currentClassifier()?.id == report.modelId)
         #expect(try store.predictions(model: "clf-broken").isEmpty)
@@ -103,9 +109,14 @@ struct ClassifierRunTests {
 
         // CSV export: validated labels with probability 1, and the model's predictions for the rest.
         let out = images.path + "-export.csv"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
-        _ = try Exporter(store: store, imagesRoot: images.path).run(ExportOptions(format: .csv, output: out,
-                                                                                   statuses: [.validated, .predicted]))
+        defer {
+            try? FileManager.default.removeItem(atPath: out);
+            try? FileManager.default.removeItem(atPath: out + ".provenance.json")
+        }
+        _ = try Exporter(store: store, imagesRoot: images.path).run(
+            ExportOptions(
+                format: .csv, output: out,
+                statuses: [.validated, .predicted]))
         let exported = try LabelFile.read(path: out)
         #expect(exported.records.count == 90)
         let text = try String(contentsOfFile: out, encoding: .utf8)
@@ -129,7 +140,8 @@ struct ClassifierRunTests {
         // Withdraw every label except class 0's: training must refuse and keep `first`.
         let names = try store.classNames()
         let withdraw = try store.validatedLabels().filter { names[$0.value] != "copepod" }.map {
-            AnnotationDraft(imageID: $0.key, className: nil, status: .validated, annotator: "t", time: Date(), source: "cli")
+            AnnotationDraft(
+                imageID: $0.key, className: nil, status: .validated, annotator: "t", time: Date(), source: "cli")
         }
         try store.append(withdraw)
         #expect(throws: ProjectError.self) { try ClassifierRun(store: store).train(ClassifierSettings(head: .linear)) }
@@ -148,7 +160,8 @@ struct ClassifierRunTests {
             csv += "\(paths[id]!),\(classNames[c]),\(paths[id]!.hasPrefix("a/") ? "north" : "south")\n"
         }
         try images.write(Array(csv.utf8), to: "truth.csv")
-        let (labels, unmatched) = try TruthLabels.read(images.path + "/truth.csv", store: store, imagesRoot: images.path)
+        let (labels, unmatched) = try TruthLabels.read(
+            images.path + "/truth.csv", store: store, imagesRoot: images.path)
         #expect(labels.count == 240 && unmatched == 0)
         let report = try Evaluation(store: store).run(truth: labels, unmatched: 0)
         #expect(report.n == 240 - 45)
@@ -163,8 +176,10 @@ struct ClassifierRunTests {
             #expect(abs(group.classes.reduce(0) { $0 + ($1.corrected ?? 0) } - 120) < 1e-6)
         }
         // The station column comes in with a re-import of the truth file as a label file.
-        _ = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, labelFile: images.path + "/truth.csv",
-                                                         folderLabels: .off, annotator: "t"))
+        _ = try Importer(store: store).run(
+            ImportOptions(
+                imagesRoot: images.path, labelFile: images.path + "/truth.csv",
+                folderLabels: .off, annotator: "t"))
         #expect(try store.fieldNames() == ["station"])
         let byStation = try AbundanceReport.build(store: store, by: "station", minimum: 500, bootstrap: 0)
         #expect(byStation.groups.map(\.name) == ["north", "south"])

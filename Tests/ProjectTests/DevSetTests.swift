@@ -46,15 +46,18 @@ struct DevSetTests {
         _ = try Importer(store: source).run(ImportOptions(imagesRoot: root, annotator: "importer"))
         // Mix statuses, annotators, confidences and awkward class names into the labels.
         let ids = try source.imageIDs().sorted { $0.key < $1.key }.map(\.value)
-        let awkward = ["Copepoda/Calanoida", "copepoda/calanoida", "../escape", "tab\there", "quote \"q\", comma",
-                       String(repeating: "Ω", count: 90), "nauplius"]
+        let awkward = [
+            "Copepoda/Calanoida", "copepoda/calanoida", "../escape", "tab\there", "quote \"q\", comma",
+            String(repeating: "Ω", count: 90), "nauplius"
+        ]
         var drafts: [AnnotationDraft] = []
         for (i, id) in ids.enumerated() where i % 7 == 0 {
             let status: LabelStatus = [.validated, .dubious, .predicted][i % 3]
-            drafts.append(AnnotationDraft(
-                imageID: id, className: awkward[i % awkward.count], status: status, annotator: "expert \(i % 4)",
-                time: Date(timeIntervalSince1970: 1_700_000_000 + Double(i) + 0.25), source: "tui",
-                confidence: status == .predicted ? 0.5 + Double(i % 50) / 100 : nil))
+            drafts.append(
+                AnnotationDraft(
+                    imageID: id, className: awkward[i % awkward.count], status: status, annotator: "expert \(i % 4)",
+                    time: Date(timeIntervalSince1970: 1_700_000_000 + Double(i) + 0.25), source: "tui",
+                    confidence: status == .predicted ? 0.5 + Double(i % 50) / 100 : nil))
         }
         try source.append(drafts)
         let expected = try labelsByHash(source)
@@ -69,7 +72,8 @@ struct DevSetTests {
                     mismatches += 1
                     continue
                 }
-                let same = have.className == want.className && have.status == want.status
+                let same =
+                    have.className == want.className && have.status == want.status
                     && have.annotator == want.annotator
                     && abs(have.time.timeIntervalSince(want.time)) <= timeTolerance
                     && (!confidence || have.confidence == want.confidence)
@@ -106,8 +110,10 @@ struct DevSetTests {
         #expect(treeLabels.count == expected.count)
         #expect(treeLabels.allSatisfy { expected[$0.key]?.className == $0.value.className })
         let fromTreeCSV = try ProjectStore.create(at: work.file("from-tree-csv"))
-        _ = try Importer(store: fromTreeCSV).run(ImportOptions(imagesRoot: tree, labelFile: tree + "/labels.csv",
-                                                               annotator: "x"))
+        _ = try Importer(store: fromTreeCSV).run(
+            ImportOptions(
+                imagesRoot: tree, labelFile: tree + "/labels.csv",
+                annotator: "x"))
         try check(fromTreeCSV, format: "imagefolder", timeTolerance: 0.001, confidence: true)
     }
 
@@ -122,16 +128,24 @@ struct DevSetTests {
         _ = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, annotator: "t"))
         let ids = try store.imageIDs()
         try store.append([
-            AnnotationDraft(imageID: ids["img0.png"]!, className: "a", status: .validated, annotator: "t", time: Date(), source: "tui"),
-            AnnotationDraft(imageID: ids["img1.png"]!, className: "a", status: .predicted, annotator: "m", time: Date(), source: "model:1", confidence: 0.9),
-            AnnotationDraft(imageID: ids["img2.png"]!, className: "b", status: .predicted, annotator: "m", time: Date(), source: "model:1", confidence: 0.3),
+            AnnotationDraft(
+                imageID: ids["img0.png"]!, className: "a", status: .validated, annotator: "t", time: Date(),
+                source: "tui"),
+            AnnotationDraft(
+                imageID: ids["img1.png"]!, className: "a", status: .predicted, annotator: "m", time: Date(),
+                source: "model:1", confidence: 0.9),
+            AnnotationDraft(
+                imageID: ids["img2.png"]!, className: "b", status: .predicted, annotator: "m", time: Date(),
+                source: "model:1", confidence: 0.3)
         ])
         let exporter = Exporter(store: store, imagesRoot: images.path)
         let out = work.file("out.csv")
         #expect(try exporter.run(ExportOptions(format: .csv, output: out)).labels == 1)
         #expect(throws: ProjectError.self) { try exporter.run(ExportOptions(format: .csv, output: out)) }
-        let any = try exporter.run(ExportOptions(format: .csv, output: out, statuses: Set(LabelStatus.allCases),
-                                                 minConfidence: 0.5, force: true))
+        let any = try exporter.run(
+            ExportOptions(
+                format: .csv, output: out, statuses: Set(LabelStatus.allCases),
+                minConfidence: 0.5, force: true))
         #expect(any.labels == 2)
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text.contains("img1.png,a,predicted,m,") && !text.contains("img2.png"))

@@ -10,11 +10,15 @@ import ZIPFoundation
 /// columns beside the annotation.
 @Suite("EcoTaxa round trips: folders of sample TSVs, zips, and plankterm's own export")
 struct EcoTaxaRoundTripTests {
-    static let header = ["img_file_name", "object_id", "object_lat", "object_lon", "object_depth_min", "object_depth_max",
-                         "sample_id", "acq_pixel_size", "process_pixel", "object_area", "object_annotation_category",
-                         "object_annotation_status", "object_annotation_person_name", "object_annotation_date",
-                         "object_annotation_time"]
-    static let types = ["[t]", "[t]", "[f]", "[f]", "[f]", "[f]", "[t]", "[f]", "[f]", "[f]", "[t]", "[t]", "[t]", "[t]", "[t]"]
+    static let header = [
+        "img_file_name", "object_id", "object_lat", "object_lon", "object_depth_min", "object_depth_max",
+        "sample_id", "acq_pixel_size", "process_pixel", "object_area", "object_annotation_category",
+        "object_annotation_status", "object_annotation_person_name", "object_annotation_date",
+        "object_annotation_time"
+    ]
+    static let types = [
+        "[t]", "[t]", "[f]", "[f]", "[f]", "[f]", "[t]", "[f]", "[f]", "[f]", "[t]", "[t]", "[t]", "[t]", "[t]"
+    ]
 
     /// 8 images in two samples' folders, and an EcoTaxa export of them: `eco/<sample>/ecotaxa_<sample>.tsv`
     /// with the images named relative to each TSV (as EcoTaxa writes them).
@@ -29,8 +33,9 @@ struct EcoTaxaRoundTripTests {
             let category = i % 2 == 0 ? "Calanoida" : "detritus"
             truth[path] = category
             tables[sample, default: [Self.header, Self.types]].append([
-                "obj\(i).png", "\(sample)_\(i)", "25.\(i)", "-79.\(i)", "\(10 * i)", "\(10 * i + 5)", sample, "0.0106", "0.0106",
-                "\(100 + i)", category, i == 7 ? "predicted" : "validated", "Ana Expert", "20240115", "09300\(i)",
+                "obj\(i).png", "\(sample)_\(i)", "25.\(i)", "-79.\(i)", "\(10 * i)", "\(10 * i + 5)", sample, "0.0106",
+                "0.0106",
+                "\(100 + i)", category, i == 7 ? "predicted" : "validated", "Ana Expert", "20240115", "09300\(i)"
             ])
         }
         let export = images.path + "-eco"
@@ -41,7 +46,8 @@ struct EcoTaxaRoundTripTests {
             try Data(tsv.utf8).write(to: URL(fileURLWithPath: folder + "/ecotaxa_\(sample).tsv"))
             // Images beside each TSV, as in an EcoTaxa export.
             for i in 0..<8 where truth["\(sample)/obj\(i).png"] != nil {
-                try FileManager.default.copyItem(atPath: images.file("\(sample)/obj\(i).png"), toPath: folder + "/obj\(i).png")
+                try FileManager.default.copyItem(
+                    atPath: images.file("\(sample)/obj\(i).png"), toPath: folder + "/obj\(i).png")
             }
         }
         // Other files an export folder holds are left alone.
@@ -51,7 +57,8 @@ struct EcoTaxaRoundTripTests {
 
     func imported(_ images: TemporaryDirectory, labels: String) throws -> (ProjectStore, ImportReport) {
         let store = try ProjectStore.create(at: images.path + "-project-\(UUID().uuidString.prefix(6))")
-        let report = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, labelFile: labels, annotator: "t"))
+        let report = try Importer(store: store).run(
+            ImportOptions(imagesRoot: images.path, labelFile: labels, annotator: "t"))
         return (store, report)
     }
 
@@ -62,7 +69,10 @@ struct EcoTaxaRoundTripTests {
         #expect(labels.filter { $0.status == .validated }.allSatisfy { $0.annotator == "Ana Expert" })
         let samples = try store.field("sample_id")
         #expect(Set(samples.values) == ["st01_n12", "st02_n07"] && samples.count == 8)
-        for name in ["object_id", "object_lat", "object_lon", "object_depth_min", "process_pixel", "acq_pixel_size", "object_area"] {
+        for name in [
+            "object_id", "object_lat", "object_lon", "object_depth_min", "process_pixel", "acq_pixel_size",
+            "object_area"
+        ] {
             #expect(try store.field(name).count == 8, "\(name) kept as metadata")
         }
     }

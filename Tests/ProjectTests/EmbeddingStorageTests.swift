@@ -2,10 +2,11 @@ import Foundation
 import Learning
 import NN
 import PlanktermCore
-@testable import Project
 import Store
 import TestSupport
 import Testing
+
+@testable import Project
 
 @Suite struct EmbeddingStorageTests {
     /// A 12-image project and the weights of a briefly trained tiny encoder (8-d features).
@@ -32,7 +33,8 @@ import Testing
     func reduced() throws {
         let (images, store, weights) = try Self.project()
         defer { images.remove(); try? FileManager.default.removeItem(atPath: store.directory) }
-        let first = try Embedder(store: store).run(weights: weights, imagesRoot: images.path, batch: 4, storage: .dimensions(3))
+        let first = try Embedder(store: store).run(
+            weights: weights, imagesRoot: images.path, batch: 4, storage: .dimensions(3))
         #expect(first.dimension == 3 && first.encoderDimension == 8 && first.added == 12)
         let kept = try #require(first.varianceKept)
         #expect(kept > 0 && kept <= 1)
@@ -59,8 +61,11 @@ import Testing
         let fullRows = try Self.rows(full), fullRow = try store.embeddingRows(modelId: full.modelId)
         for (image, row) in reducedRow {
             var expected = [Float](repeating: 0, count: 3)
-            fullRows[try #require(fullRow[image])].withUnsafeBufferPointer { map.project($0.baseAddress!, count: 1, into: &expected) }
-            #expect(zip(expected, reducedRows[row]).allSatisfy { abs($0 - $1) < 1e-4 }, "\(expected) \(reducedRows[row])")
+            fullRows[try #require(fullRow[image])].withUnsafeBufferPointer {
+                map.project($0.baseAddress!, count: 1, into: &expected)
+            }
+            #expect(
+                zip(expected, reducedRows[row]).allSatisfy { abs($0 - $1) < 1e-4 }, "\(expected) \(reducedRows[row])")
         }
     }
 
@@ -75,7 +80,8 @@ import Testing
         let reduced = try Embedder(store: store).run(weights: weights, imagesRoot: images.path, storage: .dimensions(2))
         #expect(reduced.compacted && reduced.added == 0 && reduced.dimension == 2 && reduced.restored == nil)
         #expect(try store.embeddingRows(modelId: full.modelId) == rowsBefore)
-        let map = try PrincipalComponents.read(from: EmbeddingsInfo.projectionFile(project: store.directory, modelId: full.modelId))
+        let map = try PrincipalComponents.read(
+            from: EmbeddingsInfo.projectionFile(project: store.directory, modelId: full.modelId))
         let after = try Self.rows(reduced)
         for (r, row) in before.enumerated() {
             var expected = [Float](repeating: 0, count: 2)
@@ -110,19 +116,26 @@ import Testing
         let dir = try TemporaryDirectory("plankterm-storage-old")
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.path + "/embeddings", withIntermediateDirectories: true)
-        try Data(#"{"dimension":1280,"dtype":"float32","modelId":"abc","normalised":"L2","rows":"see table embeddingRow"}"#.utf8)
-            .write(to: URL(fileURLWithPath: dir.path + "/embeddings/abc.json"))
+        try Data(
+            #"{"dimension":1280,"dtype":"float32","modelId":"abc","normalised":"L2","rows":"see table embeddingRow"}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: dir.path + "/embeddings/abc.json"))
         let info = try EmbeddingsInfo.read(project: dir.path, modelId: "abc")
         #expect(info.dimension == 1280 && info.projection == nil && info.encoderDimension == nil)
         #expect(try info.projection(project: dir.path, encoderDimension: 1280) == nil)
         #expect(throws: ProjectError.self) { try info.projection(project: dir.path, encoderDimension: 256) }
     }
 
-    @Test("automatic storage: a new store is full below 2,048 images and on 512 axes from there; what is stored is kept",
-          arguments: [(1280, nil as Int??, 2047, nil as Int?), (1280, nil, 2048, 512), (512, nil, 100_000, nil),
-                      (1280, .some(nil), 100_000, nil), (1280, .some(.some(384)), 10, 384)])
+    @Test(
+        "automatic storage: a new store is full below 2,048 images and on 512 axes from there; what is stored is kept",
+        arguments: [
+            (1280, nil as Int??, 2047, nil as Int?), (1280, nil, 2048, 512), (512, nil, 100_000, nil),
+            (1280, .some(nil), 100_000, nil), (1280, .some(.some(384)), 10, 384)
+        ])
     func automatic(encoder: Int, stored: Int??, images: Int, expected: Int?) {
-        #expect(EmbeddingStorage.automatic.target(encoderDimension: encoder, stored: stored, images: images) == expected)
+        #expect(
+            EmbeddingStorage.automatic.target(encoderDimension: encoder, stored: stored, images: images) == expected)
     }
 
     @Test("--dimensions parses auto, full and counts, and refuses the rest")

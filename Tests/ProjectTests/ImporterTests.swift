@@ -34,15 +34,21 @@ struct ImporterTests {
         let good = grayPNG(1, width: 40, height: 40)
         try images.write(good, to: "ok/plain.png")
         try images.write(grayJPEG(2), to: "ok/photo.jpg")
-        try images.write(PNGFixture.encode(width: 8, height: 8, type: .gray, bitDepth: 16,
-                                           samples: (0..<64).map { $0 * 1000 }), to: "ok/sixteen-bit.png")
-        try images.write(PNGFixture.encode(width: 8, height: 8, type: .palette, bitDepth: 8,
-                                           samples: (0..<64).map { $0 % 3 },
-                                           palette: [(0, 0, 0), (128, 128, 128), (255, 255, 255)]),
-                         to: "ok/palette.png")
-        try images.write(PNGFixture.encode(width: 19, height: 13, type: .rgb, bitDepth: 8,
-                                           samples: (0..<(19 * 13 * 3)).map { $0 % 256 }, interlaced: true),
-                         to: "ok/interlaced.png")
+        try images.write(
+            PNGFixture.encode(
+                width: 8, height: 8, type: .gray, bitDepth: 16,
+                samples: (0..<64).map { $0 * 1000 }), to: "ok/sixteen-bit.png")
+        try images.write(
+            PNGFixture.encode(
+                width: 8, height: 8, type: .palette, bitDepth: 8,
+                samples: (0..<64).map { $0 % 3 },
+                palette: [(0, 0, 0), (128, 128, 128), (255, 255, 255)]),
+            to: "ok/palette.png")
+        try images.write(
+            PNGFixture.encode(
+                width: 19, height: 13, type: .rgb, bitDepth: 8,
+                samples: (0..<(19 * 13 * 3)).map { $0 % 256 }, interlaced: true),
+            to: "ok/interlaced.png")
         try images.write(Array(good.prefix(good.count / 2)), to: "bad/truncated.png")
         let jpeg = grayJPEG(3)
         try images.write(Array(jpeg.prefix(jpeg.count * 2 / 3)), to: "bad/truncated.jpg")
@@ -58,8 +64,11 @@ struct ImporterTests {
         let report = try importer(store).run(ImportOptions(imagesRoot: images.path, annotator: "t"))
         #expect(report.scanned == 11 && report.added == 11 && report.otherFiles == 1)
         let failures = Dictionary(uniqueKeysWithValues: report.failed.map { ($0.path, $0.reason) })
-        #expect(Set(failures.keys) == ["bad/truncated.png", "bad/truncated.jpg", "bad/zero-bytes.png",
-                                       "bad/text-named.png", "bad/claims-100000x100000.png", "bad/jpeg-named.png"])
+        #expect(
+            Set(failures.keys) == [
+                "bad/truncated.png", "bad/truncated.jpg", "bad/zero-bytes.png",
+                "bad/text-named.png", "bad/claims-100000x100000.png", "bad/jpeg-named.png"
+            ])
         #expect(failures["bad/truncated.png"]!.hasPrefix("truncated"))
         #expect(failures["bad/truncated.jpg"]!.hasPrefix("truncated"))
         #expect(failures["bad/zero-bytes.png"] == "empty file (0 bytes)")
@@ -94,7 +103,8 @@ struct ImporterTests {
         try images.write(grayPNG(10), to: "copepod/new.png")
         try images.write(grayPNG(11, width: 20), to: "diatom/img1.png")
         try FileManager.default.createDirectory(atPath: images.file("elsewhere"), withIntermediateDirectories: true)
-        try FileManager.default.moveItem(atPath: images.file("copepod/img2.png"), toPath: images.file("elsewhere/img2.png"))
+        try FileManager.default.moveItem(
+            atPath: images.file("copepod/img2.png"), toPath: images.file("elsewhere/img2.png"))
         try FileManager.default.removeItem(atPath: images.file("diatom/img3.png"))
         let img3 = try #require(try store.imageID(path: "diatom/img3.png"))
         let img2 = try #require(try store.imageID(path: "copepod/img2.png"))
@@ -102,7 +112,7 @@ struct ImporterTests {
         let third = try importer(store).run(ImportOptions(imagesRoot: images.path, folderLabels: .off, annotator: "t"))
         #expect(third.added == 1 && third.changed == 1 && third.moved == 1)
         #expect(third.vanished == ["diatom/img3.png"])
-        #expect(try store.imageID(path: "elsewhere/img2.png") == img2)          // same id after the move
+        #expect(try store.imageID(path: "elsewhere/img2.png") == img2)  // same id after the move
         #expect(try store.currentLabels().contains { $0.imageID == img2 && $0.className == "copepod" })
         #expect(try store.currentLabels().contains { $0.imageID == img3 && $0.className == "diatom" })  // kept
         #expect(try store.summary().missing == 1)
@@ -126,11 +136,15 @@ struct ImporterTests {
         let options = ImportOptions(imagesRoot: images.path, annotator: "t")
         _ = try importer(store).run(options)
         let id = try #require(try store.imageID(path: "copepod/img0.png"))
-        try store.append([AnnotationDraft(imageID: id, className: "nauplius", status: .validated, annotator: "expert",
-                                          time: Date(), source: "tui")])
+        try store.append([
+            AnnotationDraft(
+                imageID: id, className: "nauplius", status: .validated, annotator: "expert",
+                time: Date(), source: "tui")
+        ])
         // A label file that changes two labels: one the expert changed in the TUI, one nobody touched.
-        let csv = try images.write(Array("path,label\ncopepod/img0.png,fish\ncopepod/img1.png,chaetognath\n".utf8),
-                                   to: "../labels-\(UUID().uuidString.prefix(6)).csv")
+        let csv = try images.write(
+            Array("path,label\ncopepod/img0.png,fish\ncopepod/img1.png,chaetognath\n".utf8),
+            to: "../labels-\(UUID().uuidString.prefix(6)).csv")
         defer { try? FileManager.default.removeItem(atPath: csv) }
         let report = try importer(store).run(ImportOptions(imagesRoot: images.path, labelFile: csv, annotator: "t"))
         #expect(report.labelConflicts == ["copepod/img0.png"] && report.labelsAdded == 1)

@@ -27,7 +27,8 @@ struct JobRunnerTests {
         #expect(finished.map(\.state) == [.failed, .done])
         #expect(finished[0].error?.contains("unknown job kind") == true)
         let file = store.directory + "/reports/abundance-\(model)-by-folder.json"
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
         #expect((json?["groups"] as? [Any])?.count == 2)  // folders a and b
         // Without an images folder and encoder, an embed job fails instead of guessing.
         try store.enqueue(.embed, time: Date())
@@ -41,7 +42,9 @@ struct JobRunnerTests {
         try label(store, truth, perClass: 6)
         var ids: [String] = []
         for seed in 1...3 {
-            ids.append(try ClassifierRun(store: store).train(ClassifierSettings(head: .knn, seed: UInt64(seed), folds: 2)).modelId)
+            ids.append(
+                try ClassifierRun(store: store).train(ClassifierSettings(head: .knn, seed: UInt64(seed), folds: 2))
+                    .modelId)
         }
         try store.makeCurrent(classifier: ids[0])
         #expect(try store.deleteOldClassifiers(keep: 1) == [ids[1]])

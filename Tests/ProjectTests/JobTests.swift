@@ -28,10 +28,12 @@ struct TypedJobTests {
     static let samples: [Job] = [
         .train(TrainJobParameters(head: .mlp, reason: "asked for", calibration: .temperature, folds: 3, seed: 9)),
         .embed,
-        .pretrain(PretrainJobParameters(epochs: 7, batch: 32, side: 96, seed: 4, initialWeights: "/w/start.safetensors",
-                                        learningRate: 1e-4)),
+        .pretrain(
+            PretrainJobParameters(
+                epochs: 7, batch: 32, side: 96, seed: 4, initialWeights: "/w/start.safetensors",
+                learningRate: 1e-4)),
         .finetune(FineTuneJobParameters(epochs: 2, batch: 16, learningRate: 1e-3, seed: 5)),
-        .abundance(AbundanceJobParameters(by: "station")),
+        .abundance(AbundanceJobParameters(by: "station"))
     ]
 
     @Test("every kind goes into the job table and comes out as the same job")
@@ -52,21 +54,36 @@ struct TypedJobTests {
     func storedParametersRead() throws {
         // Written by TrainJobParameters.json, by PretrainJobParameters before and after it had a start, by the
         // screen's `:abundance` (a dictionary) and by the store's default for jobs without parameters.
-        #expect(try Job(kind: "train", parameters: #"{"head":"mlp","reason":"50 new labels"}"#)
+        #expect(
+            try Job(kind: "train", parameters: #"{"head":"mlp","reason":"50 new labels"}"#)
                 == .train(TrainJobParameters(head: .mlp, reason: "50 new labels")))
-        #expect(try Job(kind: "train", parameters: #"{"calibration":"none","folds":3,"head":"knn","reason":"plankterm train --queue","seed":7}"#)
-                == .train(TrainJobParameters(head: .knn, reason: "plankterm train --queue", calibration: Calibration.Method.none,
-                                             folds: 3, seed: 7)))
+        #expect(
+            try Job(
+                kind: "train",
+                parameters:
+                    #"{"calibration":"none","folds":3,"head":"knn","reason":"plankterm train --queue","seed":7}"#)
+                == .train(
+                    TrainJobParameters(
+                        head: .knn, reason: "plankterm train --queue", calibration: Calibration.Method.none,
+                        folds: 3, seed: 7)))
         #expect(try Job(kind: "train", parameters: "{}") == .train(TrainJobParameters(head: .linear, reason: "")))
-        #expect(try Job(kind: "pretrain", parameters: #"{"batch":128,"epochs":100,"seed":0,"side":64}"#)
+        #expect(
+            try Job(kind: "pretrain", parameters: #"{"batch":128,"epochs":100,"seed":0,"side":64}"#)
                 == .pretrain(PretrainJobParameters()))
-        let adapting = #"{"batch":128,"epochs":15,"initialWeights":"\/opt\/plankterm\/efficientnet-lite0-imagenet.safetensors","learningRate":0.0001,"seed":0,"side":128}"#
-        #expect(try Job(kind: "pretrain", parameters: adapting)
-                == .pretrain(PretrainJobParameters(epochs: 15, side: 128, initialWeights: "/opt/plankterm/efficientnet-lite0-imagenet.safetensors",
-                                                   learningRate: 1e-4)))
-        #expect(try Job(kind: "finetune", parameters: #"{"batch":64,"epochs":1,"learningRate":0.0003,"seed":0}"#)
+        let adapting =
+            #"{"batch":128,"epochs":15,"initialWeights":"\/opt\/plankterm\/efficientnet-lite0-imagenet.safetensors","learningRate":0.0001,"seed":0,"side":128}"#
+        #expect(
+            try Job(kind: "pretrain", parameters: adapting)
+                == .pretrain(
+                    PretrainJobParameters(
+                        epochs: 15, side: 128, initialWeights: "/opt/plankterm/efficientnet-lite0-imagenet.safetensors",
+                        learningRate: 1e-4)))
+        #expect(
+            try Job(kind: "finetune", parameters: #"{"batch":64,"epochs":1,"learningRate":0.0003,"seed":0}"#)
                 == .finetune(FineTuneJobParameters()))
-        #expect(try Job(kind: "abundance", parameters: #"{"by":"sample"}"#) == .abundance(AbundanceJobParameters(by: "sample")))
+        #expect(
+            try Job(kind: "abundance", parameters: #"{"by":"sample"}"#)
+                == .abundance(AbundanceJobParameters(by: "sample")))
         #expect(try Job(kind: "embed", parameters: "{}") == .embed)
     }
 
@@ -76,19 +93,24 @@ struct TypedJobTests {
             ("train", #"{"head":"svm"}"#, #"a bad value at head: must be one of knn, linear, mlp, not "svm""#),
             ("train", #"{"head":"knn","folds":1}"#, "a bad value at folds: must be at least 2, not 1"),
             ("train", #"{"head":3}"#, "a field of the wrong kind at head"),
-            ("pretrain", #"{"epoch":5}"#, "a bad value at epoch: not a field of pretrain jobs (their fields: batch, epochs,"),
+            (
+                "pretrain", #"{"epoch":5}"#,
+                "a bad value at epoch: not a field of pretrain jobs (their fields: batch, epochs,"
+            ),
             ("pretrain", #"{"epochs":0}"#, "a bad value at epochs: must be positive, not 0"),
             ("finetune", #"{"learningRate":-1}"#, "a bad value at learningRate: must be positive"),
             ("abundance", #"{"by":""}"#, "a bad value at by:"),
             ("embed", #"{"images":"all"}"#, "not a field of embed jobs (they have none)"),
             ("train", "{head: linear}", "not valid JSON"),
-            ("finetune", "[1]", "not a JSON object"),
+            ("finetune", "[1]", "not a JSON object")
         ] {
             let message = refusal(kind, parameters)
             #expect(message?.hasPrefix("\(kind) job with parameters \(parameters): ") == true, "\(message ?? "read")")
             #expect(message?.contains(words) == true, "\(kind) \(parameters): \(message ?? "read")")
         }
-        #expect(refusal("teleport", "{}") == #"unknown job kind "teleport" (known: train, embed, pretrain, finetune, abundance)"#)
+        #expect(
+            refusal("teleport", "{}")
+                == #"unknown job kind "teleport" (known: train, embed, pretrain, finetune, abundance)"#)
     }
 
     @Test("a queued job whose parameters do not read fails with the reason; the next job still runs")
@@ -100,9 +122,13 @@ struct TypedJobTests {
         let finished = try JobRunner(store: store, imagesRoot: folder.path).drain()
         #expect(finished.map(\.id) == [bad, next])
         #expect(finished.map(\.state) == [.failed, .failed])
-        #expect(finished[0].error == #"pretrain job with parameters {"epochs":"many"}: a field of the wrong kind at epochs"#)
-        #expect(finished[1].error?.contains("a bad value at groups: not a field of abundance jobs (their fields: by)") == true,
-                "\(finished[1].error ?? "")")
+        #expect(
+            finished[0].error == #"pretrain job with parameters {"epochs":"many"}: a field of the wrong kind at epochs"#
+        )
+        #expect(
+            finished[1].error?.contains("a bad value at groups: not a field of abundance jobs (their fields: by)")
+                == true,
+            "\(finished[1].error ?? "")")
     }
 
     @Test("enqueueing returns a pending job only when it would do the same work")
@@ -114,10 +140,14 @@ struct TypedJobTests {
         let mlp = try store.enqueue(.train(TrainJobParameters(head: .mlp, reason: "asked for")), time: Date())
         #expect(mlp != linear)
         // …but the same training for another reason, or with its defaults spelt out, is the pending one.
-        #expect(try store.enqueue(.train(TrainJobParameters(head: .linear, reason: "asked for")), time: Date()) == linear)
-        #expect(try store.enqueue(.train(TrainJobParameters(head: .linear, reason: "x", calibration: .bcts, folds: 5, seed: 0)),
-                                  time: Date()) == linear)
-        #expect(try store.enqueue(.train(TrainJobParameters(head: .linear, reason: "x", seed: 1)), time: Date()) != linear)
+        #expect(
+            try store.enqueue(.train(TrainJobParameters(head: .linear, reason: "asked for")), time: Date()) == linear)
+        #expect(
+            try store.enqueue(
+                .train(TrainJobParameters(head: .linear, reason: "x", calibration: .bcts, folds: 5, seed: 0)),
+                time: Date()) == linear)
+        #expect(
+            try store.enqueue(.train(TrainJobParameters(head: .linear, reason: "x", seed: 1)), time: Date()) != linear)
         let folders = try store.enqueue(.abundance(AbundanceJobParameters(by: "folder")), time: Date())
         #expect(try store.enqueue(.abundance(AbundanceJobParameters(by: "station")), time: Date()) != folders)
         #expect(try store.enqueue(.abundance(AbundanceJobParameters()), time: Date()) == folders)

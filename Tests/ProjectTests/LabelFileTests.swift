@@ -6,7 +6,8 @@ import Testing
 
 @Suite("Label files: CSV and EcoTaxa TSV")
 struct LabelFileTests {
-    func parse(_ text: String, name: String = "labels.csv", columns: LabelColumns = LabelColumns()) throws -> LabelFile {
+    func parse(_ text: String, name: String = "labels.csv", columns: LabelColumns = LabelColumns()) throws -> LabelFile
+    {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = try dir.write(Array(text.utf8), to: name)
@@ -15,7 +16,8 @@ struct LabelFileTests {
 
     @Test("path and label columns are found by name; quotes, BOM and CRLF are handled")
     func csvAutoDetect() throws {
-        let file = try parse("\u{FEFF}id,file_name,Class,status\r\n1,a/x.png,\"copepod, calanoid\",V\r\n2,b.png,diatom,\r\n")
+        let file = try parse(
+            "\u{FEFF}id,file_name,Class,status\r\n1,a/x.png,\"copepod, calanoid\",V\r\n2,b.png,diatom,\r\n")
         #expect(file.kind == .csv && file.pathColumn == "file_name" && file.labelColumn == "Class")
         #expect(file.records.map(\.path) == ["a/x.png", "b.png"])
         #expect(file.records.map(\.className) == ["copepod, calanoid", "diatom"])
@@ -82,9 +84,11 @@ struct LabelFileTests {
 
 @Suite("Safe folder names for classes")
 struct SafeNameTests {
-    static let hostile = ["../x", "..", ".", "/", "a/b", "a\\b", "nul\u{0}byte", "bell\u{07}\u{1B}[31m", "", "   ",
-                          String(repeating: "long", count: 100), String(repeating: "é", count: 200), "Copepod",
-                          "copepod", "COPEPOD", "a_b", "-rf", ".hidden", "ok name"]
+    static let hostile = [
+        "../x", "..", ".", "/", "a/b", "a\\b", "nul\u{0}byte", "bell\u{07}\u{1B}[31m", "", "   ",
+        String(repeating: "long", count: 100), String(repeating: "é", count: 200), "Copepod",
+        "copepod", "COPEPOD", "a_b", "-rf", ".hidden", "ok name"
+    ]
 
     @Test("no name escapes its folder or carries control characters")
     func safe() {

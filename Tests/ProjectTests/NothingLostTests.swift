@@ -1,11 +1,12 @@
 import Foundation
 import Learning
-import PlanktermCore
 import Neighbors
-@testable import Project
+import PlanktermCore
 import Store
 import TestSupport
 import Testing
+
+@testable import Project
 
 /// Damage `path` in one of the ways a disk, a tool or a person damages files.
 enum Damage: String, CaseIterable {
@@ -19,7 +20,8 @@ enum Damage: String, CaseIterable {
         case .truncated: try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
         case .zeroLength: try Data().write(to: URL(fileURLWithPath: path))
         case .randomBytes:
-            try Data((0..<data.count).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: URL(fileURLWithPath: path))
+            try Data((0..<data.count).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(
+                to: URL(fileURLWithPath: path))
         case .wrongHeader:
             var bytes = [UInt8](data)
             for i in 0..<min(16, bytes.count) { bytes[i] = 0xA5 }
@@ -41,7 +43,7 @@ struct NothingLostTests {
             (.csv, store.directory), (.imagefolder, images.path), (.csv, store.directory + "/plankterm.sqlite"),
             (.ecotaxa, store.directory + "/exports/eco"), (.csv, images.path + "/a/labels.csv"),
             (.imagefolder, (images.path as NSString).deletingLastPathComponent),
-            (.csv, images.path + "/a/../project/x.csv"),
+            (.csv, images.path + "/a/../project/x.csv")
         ]
         for (format, output) in attempts {
             let error = #expect(throws: ProjectError.self, "\(output)") {
@@ -53,7 +55,10 @@ struct NothingLostTests {
         #expect(try ProjectStore.open(at: store.directory).validatedLabels().count == 6)
         // Beside both, an export still works.
         let out = images.path + "-export.csv"
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".provenance.json") }
+        defer {
+            try? FileManager.default.removeItem(atPath: out);
+            try? FileManager.default.removeItem(atPath: out + ".provenance.json")
+        }
         #expect(try exporter.run(ExportOptions(format: .csv, output: out, force: true)).labels == 6)
     }
 
@@ -148,7 +153,8 @@ struct NothingLostTests {
                 return row
             }
         }
-        let original = pixels(try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path))
+        let original = pixels(
+            try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path))
         for damage in Damage.allCases {
             try damage.apply(to: store.directory + "/cache/pixels-16.u8")
             let reopened = try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path)
@@ -156,7 +162,9 @@ struct NothingLostTests {
         }
         // A damaged hash file costs a rebuild, not wrong pixels.
         try Damage.randomBytes.apply(to: store.directory + "/cache/pixels-16.sum")
-        #expect(pixels(try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path)) == original)
+        #expect(
+            pixels(try PixelCache(directory: store.directory, side: 16, images: list, imagesRoot: images.path))
+                == original)
     }
 
     @Test("a damaged neighbour graph is refused on reading (and rebuilt by updateGraph)")
@@ -236,12 +244,14 @@ struct NothingLostTests {
         }
         #expect(path == broken && row == 2 && reason.contains("never closed"))
 
-        let rows = "path,label\nimg0.png,copepod\nimg1.png,\nimg2.png,diatom\nimg2.png,copepod\nimg3.png,diatom\nimg3.png,diatom\n"
+        let rows =
+            "path,label\nimg0.png,copepod\nimg1.png,\nimg2.png,diatom\nimg2.png,copepod\nimg3.png,diatom\nimg3.png,diatom\n"
         let file = try images.write(Array(rows.utf8), to: "../\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(atPath: file) }
         let store = try ProjectStore.create(at: images.path + "-project")
         defer { try? FileManager.default.removeItem(atPath: store.directory) }
-        let report = try Importer(store: store).run(ImportOptions(imagesRoot: images.path, labelFile: file, annotator: "t"))
+        let report = try Importer(store: store).run(
+            ImportOptions(imagesRoot: images.path, labelFile: file, annotator: "t"))
         #expect(report.emptyLabelRows == [2])
         #expect(report.conflictingRows == ["img2.png"])
         #expect(report.labelsAdded == 2)  // img0 and img3 (twice the same: one label)
@@ -255,7 +265,9 @@ struct NothingLostTests {
         defer { images.remove() }
         try images.write(grayPNG(1), to: "good.png")
         // A name with the byte 0xFF, which no UTF-8 string holds.
-        var name = (Array(images.path.utf8) + Array("/bad-".utf8) + [0xFF] + Array(".png".utf8)).map { CChar(bitPattern: $0) } + [0]
+        var name =
+            (Array(images.path.utf8) + Array("/bad-".utf8) + [0xFF] + Array(".png".utf8)).map { CChar(bitPattern: $0) }
+            + [0]
         let fd = open(&name, O_CREAT | O_WRONLY, 0o644)
         #expect(fd >= 0)
         let png = grayPNG(2)
@@ -277,11 +289,14 @@ struct NothingLostTests {
         #expect(ErrorText.errno(EACCES) == "permission denied")
         #expect(ErrorText.describe(CocoaError(.fileWriteOutOfSpace)) == "no space left on device")
         #expect(ErrorText.describe(NSError(domain: NSPOSIXErrorDomain, code: Int(ENOSPC))) == "no space left on device")
-        let wrapped = NSError(domain: NSCocoaErrorDomain, code: CocoaError.fileWriteUnknown.rawValue,
-                              userInfo: [NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EISDIR))])
+        let wrapped = NSError(
+            domain: NSCocoaErrorDomain, code: CocoaError.fileWriteUnknown.rawValue,
+            userInfo: [NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EISDIR))])
         #expect(ErrorText.describe(wrapped) == "is a directory")
         let unknown = NSError(domain: NSCocoaErrorDomain, code: 256)
-        #expect(!ErrorText.describe(unknown).contains("NSCocoaErrorDomain") && !ErrorText.describe(unknown).contains("could not be completed"))
+        #expect(
+            !ErrorText.describe(unknown).contains("NSCocoaErrorDomain")
+                && !ErrorText.describe(unknown).contains("could not be completed"))
         // A real failure: reading a folder as a label file.
         let error = #expect(throws: ProjectError.self) { _ = try LabelFile.read(path: NSTemporaryDirectory()) }
         #expect(error?.description.hasSuffix("it is a folder, not a file") == true)

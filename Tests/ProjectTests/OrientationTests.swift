@@ -1,7 +1,8 @@
 import Foundation
 import NN
-@testable import Project
 import Testing
+
+@testable import Project
 
 @Suite("Embeddings averaged over orientations")
 struct OrientationTests {
@@ -12,7 +13,9 @@ struct OrientationTests {
 
     func oriented(_ pixels: [UInt8], _ o: Orientation, side: Int) -> [UInt8] {
         var out = [Float](repeating: 0, count: side * side)
-        pixels.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { o.apply(p.baseAddress!, side: side, scale: 1, into: $0.baseAddress!) } }
+        pixels.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o.apply(p.baseAddress!, side: side, scale: 1, into: $0.baseAddress!) }
+        }
         return out.map { UInt8($0) }
     }
 
@@ -29,8 +32,9 @@ struct OrientationTests {
         #expect(Set(Orientation.allCases.map { oriented(image, $0, side: 5) }).count == 8)
     }
 
-    @Test("each prefix of 1, 2, 4 and 8 orientations is closed: an orientation of the image gives the same set of views",
-          arguments: [2, 4, 8])
+    @Test(
+        "each prefix of 1, 2, 4 and 8 orientations is closed: an orientation of the image gives the same set of views",
+        arguments: [2, 4, 8])
     func closed(count: Int) {
         let side = 6, image = asymmetricImage(side: side, seed: 2)
         let views = Set(Orientation.allCases.prefix(count).map { oriented(image, $0, side: side) })

@@ -12,7 +12,11 @@ final class StopAfter: @unchecked Sendable {
     private var calls = 0
     let limit: Int
     init(_ limit: Int) { self.limit = limit }
-    func check() -> Bool { lock.withLock { calls += 1; return calls >= limit } }
+    func check() -> Bool {
+        lock.withLock {
+            calls += 1; return calls >= limit
+        }
+    }
 }
 
 /// A small image folder: `count` 20×20 blobs of different sizes and positions, light on dark or dark on light.
@@ -24,8 +28,9 @@ func blobImages(_ count: Int, into dir: TemporaryDirectory, prefix: String = "im
             let inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r
             return i % 2 == 0 ? (inside ? 30 : 230) : (inside ? 220 : 15)
         }
-        try dir.write(PNGFixture.encode(width: 20, height: 20, type: .gray, bitDepth: 8, samples: values),
-                      to: "\(prefix)\(i).png")
+        try dir.write(
+            PNGFixture.encode(width: 20, height: 20, type: .gray, bitDepth: 8, samples: values),
+            to: "\(prefix)\(i).png")
     }
 }
 
@@ -85,15 +90,19 @@ struct PretrainTests {
         other.seed = 12
         let c = try project("c")
         defer { try? FileManager.default.removeItem(atPath: c.directory) }
-        let different = try Pretrainer(store: c, encoderConfig: tinyEncoder(), simclr: other).run(imagesRoot: images.path, resume: false)
+        let different = try Pretrainer(store: c, encoderConfig: tinyEncoder(), simclr: other).run(
+            imagesRoot: images.path, resume: false)
         #expect(different.modelId != whole.modelId)
         // resuming with other settings is refused
         #expect(throws: ProjectError.self) {
-            try Pretrainer(store: b, encoderConfig: tinyEncoder(), simclr: other).run(imagesRoot: images.path, resume: true)
+            try Pretrainer(store: b, encoderConfig: tinyEncoder(), simclr: other).run(
+                imagesRoot: images.path, resume: true)
         }
     }
 
-    @Test("a run from given weights starts from them (EfficientNet-Lite0 at another side), records its start, and resumes only with the same start")
+    @Test(
+        "a run from given weights starts from them (EfficientNet-Lite0 at another side), records its start, and resumes only with the same start"
+    )
     func fromWeights() throws {
         let images = try TemporaryDirectory("plankterm-pretrain-from")
         defer { images.remove() }
@@ -116,9 +125,11 @@ struct PretrainTests {
         #expect(trained.config.architecture == .efficientNetLite0 && trained.config.side == 32)
         #expect(metadata["plankterm.start"] == (try Pretrainer.modelId(ofWeightsAt: startPath)))
         // it moved from the start, but not far (two steps at 1e-4)
-        let moved = start.parameters.parameters.filter { !$0.name.hasPrefix("proj.") }.map { view in
-            (0..<view.count).map { abs(start.parameters.value(view)[$0] - trained.parameters.value(view)[$0]) }.max() ?? 0
-        }.max() ?? 0
+        let moved =
+            start.parameters.parameters.filter { !$0.name.hasPrefix("proj.") }.map { view in
+                (0..<view.count).map { abs(start.parameters.value(view)[$0] - trained.parameters.value(view)[$0]) }
+                    .max() ?? 0
+            }.max() ?? 0
         #expect(moved > 0 && moved < 0.01, "\(moved)")
         // a checkpoint of this run is not resumed by a run from random weights
         let stopper = StopAfter(1)

@@ -17,7 +17,9 @@ struct ProjectHandleTests {
         let project = ProjectHandle(store: store)
         var ids: [String] = []
         for seed in 1...3 {
-            ids.append(try ClassifierRun(project: project).train(ClassifierSettings(head: .knn, seed: UInt64(seed), folds: 2)).modelId)
+            ids.append(
+                try ClassifierRun(project: project).train(ClassifierSettings(head: .knn, seed: UInt64(seed), folds: 2))
+                    .modelId)
         }
         let posteriors = { (id: String) in store.directory + "/" + ClassifierRun.posteriorsFile(modelId: id) }
         let report = { (id: String) in ModelChangeReport.file(project: store.directory, modelId: id) }
@@ -32,7 +34,9 @@ struct ProjectHandleTests {
         #expect(try store.predictions(model: ids[1]).isEmpty)
         #expect(try store.predictions(model: ids[0]).count == 60)
         #expect(!exists(posteriors(ids[1])) && !exists(report(ids[1])))
-        #expect(exists(posteriors(ids[0])) && exists(report(ids[0])) && exists(posteriors(ids[2])) && exists(report(ids[2])))
+        #expect(
+            exists(posteriors(ids[0])) && exists(report(ids[0])) && exists(posteriors(ids[2])) && exists(report(ids[2]))
+        )
         // Keeping one when only the current one is older than the newest: nothing more to delete.
         #expect(try project.deleteOldModels(keep: 1) == [])
     }
@@ -97,7 +101,8 @@ struct ProjectHandleTests {
 
         let (other, again, _) = try projectWithClusters(20)
         defer { other.remove() }
-        _ = try ProjectHandle(store: again).seedLabelsFromFolders(perFolder: 3, seed: 7, annotator: "demo-seed", source: "demo")
+        _ = try ProjectHandle(store: again).seedLabelsFromFolders(
+            perFolder: 3, seed: 7, annotator: "demo-seed", source: "demo")
         let paths = { (s: ProjectStore) in
             Set(try s.currentLabels().map { label in try s.usableImages().first { $0.id == label.imageID }!.path })
         }

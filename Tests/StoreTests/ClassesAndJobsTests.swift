@@ -1,6 +1,7 @@
 import Foundation
 import PlanktermCore
 import Testing
+
 @testable import Store
 
 @Suite struct ClassTests {
@@ -35,13 +36,16 @@ import Testing
         #expect(try store.undoLastBatch(annotator: "bo", time: Date()).count == 2)
         let undone = try store.currentLabels().sorted { $0.imageID.rawValue < $1.imageID.rawValue }
         #expect(undone.map(\.className) == ["calanoid", "calanoid", "copepod"])
-        #expect(throws: StoreError.self) { try store.mergeClass("copepod", into: "copepod", annotator: "bo", time: Date()) }
+        #expect(throws: StoreError.self) {
+            try store.mergeClass("copepod", into: "copepod", annotator: "bo", time: Date())
+        }
     }
 
     @Test func aPageValidatedWithOneClassEachIsOneUndo() throws {
         let (store, images, dir) = try storeWithImages(3)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try store.applyLabels([(images[0], "a"), (images[1], "b"), (images[2], "a")], status: .validated, annotator: "ana", time: Date())
+        try store.applyLabels(
+            [(images[0], "a"), (images[1], "b"), (images[2], "a")], status: .validated, annotator: "ana", time: Date())
         #expect(Set(try store.currentLabels().map(\.className)) == ["a", "b"])
         #expect(try store.undoLastBatch(annotator: "ana", time: Date()).map(\.imageID) == images)
         #expect(try store.currentLabels().isEmpty)
@@ -57,9 +61,10 @@ import Testing
         // Other parameters are another job, unless the caller says they mean the same.
         let knn = try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\"}", time: Date())
         #expect(knn != first)
-        #expect(try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\",\"reason\":\"x\"}", time: Date()) {
-            $0 == "{\"head\":\"knn\"}"
-        } == knn)
+        #expect(
+            try store.enqueueJob(kind: "train", parameters: "{\"head\":\"knn\",\"reason\":\"x\"}", time: Date()) {
+                $0 == "{\"head\":\"knn\"}"
+            } == knn)
         #expect(try store.cancelJob(knn, time: Date()))
         let claimed = try store.claimNextJob(owner: ProjectStore.jobOwner, time: Date())
         #expect(claimed?.id == first && claimed?.state == .running)

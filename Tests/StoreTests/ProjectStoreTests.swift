@@ -9,14 +9,17 @@ func makeStore(images: Int = 3) throws -> (ProjectStore, String) {
     let dir = NSTemporaryDirectory() + "plankterm-store-\(UUID().uuidString.prefix(8))"
     let store = try ProjectStore.create(at: dir)
     let facts = (0..<images).map {
-        ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 100, modifiedAt: 1, format: "png", width: 10,
-                   height: 10, channels: 1, bitDepth: 8, sourceColor: "gray")
+        ImageFacts(
+            path: "img\($0).png", hash: "h\($0)", byteSize: 100, modifiedAt: 1, format: "png", width: 10,
+            height: 10, channels: 1, bitDepth: 8, sourceColor: "gray")
     }
     try store.saveImages(inserting: facts, importedAt: Date())
     return (store, dir)
 }
 
-func draft(_ id: ImageID, _ name: String?, _ status: LabelStatus = .validated, source: String = "cli") -> AnnotationDraft {
+func draft(_ id: ImageID, _ name: String?, _ status: LabelStatus = .validated, source: String = "cli")
+    -> AnnotationDraft
+{
     AnnotationDraft(imageID: id, className: name, status: status, annotator: "tester", time: Date(), source: source)
 }
 
@@ -56,10 +59,12 @@ struct ProjectStoreTests {
         try store.append([draft(a, "copepod"), draft(a, "diatom"), draft(b, "diatom", .predicted, source: "model:m1")])
         var labels = try store.currentLabels()
         #expect(labels.map(\.className) == ["diatom", "diatom"])
-        try store.append([draft(a, "copepod", .predicted, source: "model:m1"), draft(b, "copepod", .predicted, source: "model:m2")])
+        try store.append([
+            draft(a, "copepod", .predicted, source: "model:m1"), draft(b, "copepod", .predicted, source: "model:m2")
+        ])
         labels = try store.currentLabels()
-        #expect(labels.first { $0.imageID == a }?.className == "diatom")      // the expert's label stays
-        #expect(labels.first { $0.imageID == b }?.className == "copepod")     // a newer prediction replaces one
+        #expect(labels.first { $0.imageID == a }?.className == "diatom")  // the expert's label stays
+        #expect(labels.first { $0.imageID == b }?.className == "copepod")  // a newer prediction replaces one
         try store.append([draft(a, nil)])
         #expect(try store.currentLabels().map(\.imageID) == [b])
         #expect(try store.history(of: a).count == 4)
@@ -87,16 +92,25 @@ struct ProjectStoreTests {
         let (store, dir) = try makeStore(images: 4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ids = try store.imageIDs()
-        try store.append([draft(ids["img0.png"]!, "a"), draft(ids["img1.png"]!, "a", .dubious),
-                          draft(ids["img2.png"]!, "b", .predicted)])
-        try store.saveImages(inserting: [ImageFacts(path: "bad.png", hash: nil, byteSize: 0, modifiedAt: 0,
-                                                    failure: "empty file (0 bytes)")], importedAt: Date())
+        try store.append([
+            draft(ids["img0.png"]!, "a"), draft(ids["img1.png"]!, "a", .dubious),
+            draft(ids["img2.png"]!, "b", .predicted)
+        ])
+        try store.saveImages(
+            inserting: [
+                ImageFacts(
+                    path: "bad.png", hash: nil, byteSize: 0, modifiedAt: 0,
+                    failure: "empty file (0 bytes)")
+            ], importedAt: Date())
         try store.setMissing([ids["img3.png"]!], missing: true, time: Date())
         let s = try store.summary()
         #expect(s.images == 3 && s.failed == 1 && s.missing == 1)
         #expect(s.validated == 1 && s.dubious == 1 && s.predicted == 1 && s.labeled == 3)
-        #expect(s.perClass == [ClassCount(name: "a", validated: 1, predicted: 0, dubious: 1),
-                               ClassCount(name: "b", validated: 0, predicted: 1, dubious: 0)])
+        #expect(
+            s.perClass == [
+                ClassCount(name: "a", validated: 1, predicted: 0, dubious: 1),
+                ClassCount(name: "b", validated: 0, predicted: 1, dubious: 0)
+            ])
         #expect(s.failures == [FailedImage(path: "bad.png", reason: "empty file (0 bytes)")])
     }
 }

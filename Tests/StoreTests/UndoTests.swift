@@ -1,6 +1,7 @@
 import Foundation
 import PlanktermCore
 import Testing
+
 @testable import Store
 
 /// A project in a temporary folder with images img0.png … img<n-1>.png; returns the store, the image
@@ -8,8 +9,9 @@ import Testing
 func storeWithImages(_ n: Int) throws -> (ProjectStore, [ImageID], String) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("undo-\(UUID().uuidString)").path
     let store = try ProjectStore.create(at: dir)
-    try store.saveImages(inserting: (0..<n).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
-                         importedAt: Date())
+    try store.saveImages(
+        inserting: (0..<n).map { ImageFacts(path: "img\($0).png", hash: "h\($0)", byteSize: 1, modifiedAt: 0) },
+        importedAt: Date())
     let ids = try store.imageIDs()
     return (store, (0..<n).map { ids["img\($0).png"]! }, dir)
 }
@@ -52,7 +54,8 @@ func storeWithImages(_ n: Int) throws -> (ProjectStore, [ImageID], String) {
         let (store, images, dir) = try storeWithImages(4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try store.applyLabel(images[0], className: "copepod", status: .validated, annotator: "a", time: Date())
-        let actions = try store.applyLabels(Array(images[1...3]), className: "diatom", status: .validated, annotator: "a", time: Date())
+        let actions = try store.applyLabels(
+            Array(images[1...3]), className: "diatom", status: .validated, annotator: "a", time: Date())
         #expect(actions.count == 3)
         func count(_ name: String) throws -> Int { try store.currentLabels().filter { $0.className == name }.count }
         #expect(try count("diatom") == 3)

@@ -2,6 +2,7 @@ import Foundation
 import Labeling
 import PlanktermCore
 import Testing
+
 @testable import TUI
 
 /// Golden renders of the Label screen, compared with committed text files: characters, and a second
@@ -21,39 +22,50 @@ import Testing
     }
 
     static func fixture() -> LabelingState {
-        let names = ["copepod_calanoid", "copepod_other", "diatom_chain", "detritus_blob", "chaetognath_sagitta",
-                     "appendicularian_s_shape", "trichodesmium_puff", "radiolarian_colony", "shrimp_zoea"]
-        var state = LabelingState(project: "/data/cruise42", queueName: "margin", items: (1...40).map { ImageID($0) },
-                                  classNames: names.sorted(), modelId: "clf-0a1b2c3d4e5f")
+        let names = [
+            "copepod_calanoid", "copepod_other", "diatom_chain", "detritus_blob", "chaetognath_sagitta",
+            "appendicularian_s_shape", "trichodesmium_puff", "radiolarian_colony", "shrimp_zoea"
+        ]
+        var state = LabelingState(
+            project: "/data/cruise42", queueName: "margin", items: (1...40).map { ImageID($0) },
+            classNames: names.sorted(), modelId: "clf-0a1b2c3d4e5f")
         state.index = 6
         state.labelled = 3
         state.message = "labelled copepod_calanoid: station7/img_0042.png"
         state.current = ItemView(
-            imageID: ImageID(7), path: "station7/img_0043.png", width: 57, height: 61, thumbnail: disc(48, radius: 15, dark: true),
+            imageID: ImageID(7), path: "station7/img_0043.png", width: 57, height: 61,
+            thumbnail: disc(48, radius: 15, dark: true),
             label: nil, status: nil,
-            guesses: [Guess(name: "copepod_calanoid", probability: 0.41), Guess(name: "copepod_other", probability: 0.38),
-                      Guess(name: "detritus_blob", probability: 0.07)],
+            guesses: [
+                Guess(name: "copepod_calanoid", probability: 0.41), Guess(name: "copepod_other", probability: 0.38),
+                Guess(name: "detritus_blob", probability: 0.07)
+            ],
             reason: "close call: copepod_calanoid at 41 % vs copepod_other 38 %",
             neighbors: names.enumerated().map { i, name in
-                NeighborView(imageID: ImageID(100 + Int64(i)), path: "n\(i).png", thumbnail: disc(24, radius: 4 + i, dark: i % 2 == 0),
-                             label: i % 3 == 2 ? nil : name, status: i % 3 == 2 ? nil : (i == 4 ? .dubious : .validated),
-                             predicted: i % 3 == 2 ? name : nil, similarity: 0.97 - Float(i) * 0.03)
+                NeighborView(
+                    imageID: ImageID(100 + Int64(i)), path: "n\(i).png",
+                    thumbnail: disc(24, radius: 4 + i, dark: i % 2 == 0),
+                    label: i % 3 == 2 ? nil : name, status: i % 3 == 2 ? nil : (i == 4 ? .dubious : .validated),
+                    predicted: i % 3 == 2 ? name : nil, similarity: 0.97 - Float(i) * 0.03)
             })
         return state
     }
 
     static func roles(_ screen: ScreenBuffer) -> String {
-        let letters: [ColorRole: Character] = [.background: "b", .text: "t", .dim: "d", .accent: "a", .selection: "s",
+        let letters: [ColorRole: Character] = [
+            .background: "b", .text: "t", .dim: "d", .accent: "a", .selection: "s",
             .statusBar: "S", .confidenceLow: "l", .confidenceMedium: "m", .confidenceHigh: "h", .validated: "v",
-            .predicted: "p", .dubious: "u", .warning: "w"]
+            .predicted: "p", .dubious: "u", .warning: "w"
+        ]
         return (0..<screen.height).map { y in
-            String((0..<screen.width).map { x -> Character in
-                switch screen[x, y].foreground {
-                case .role(let r): letters[r]!
-                case .rgb, .indexed: "#"
-                case .default: "."
-                }
-            })
+            String(
+                (0..<screen.width).map { x -> Character in
+                    switch screen[x, y].foreground {
+                    case .role(let r): letters[r]!
+                    case .rgb, .indexed: "#"
+                    case .default: "."
+                    }
+                })
         }.joined(separator: "\n")
     }
 
@@ -76,7 +88,8 @@ import Testing
 
     @Test(arguments: [(80, 24), (120, 40), (40, 12), (39, 11)])
     func labelScreen(width: Int, height: Int) throws {
-        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(Self.fixture(), width: width, height: height)
+        let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(
+            Self.fixture(), width: width, height: height)
         try check("label-\(width)x\(height).txt", screen.text)
         try check("label-\(width)x\(height).roles.txt", Self.roles(screen))
     }
@@ -86,14 +99,18 @@ import Testing
     /// reason names the call's class.
     @Test func callThatDiffersFromTheSampleFavourite() throws {
         var state = Self.fixture()
-        state.current?.guesses = [Guess(name: "diatom_chain", probability: 0.52), Guess(name: "copepod_calanoid", probability: 0.30),
-                                  Guess(name: "detritus_blob", probability: 0.07)]
+        state.current?.guesses = [
+            Guess(name: "diatom_chain", probability: 0.52), Guess(name: "copepod_calanoid", probability: 0.30),
+            Guess(name: "detritus_blob", probability: 0.07)
+        ]
         state.current?.call = "copepod_calanoid"
         state.current?.reason = "close call: copepod_calanoid at 46 % vs diatom_chain 31 % (rare-class view)"
         let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(state, width: 80, height: 24)
         let lines = screen.text.split(separator: "\n").map(String.init)
         let first = try #require(lines.firstIndex { $0.contains("call   copepod_calanoid · rare-class view") })
-        #expect(lines[first + 1].contains("model   52 % diatom_chain") && lines[first + 2].contains(" 30 % copepod_calanoid"))
+        #expect(
+            lines[first + 1].contains("model   52 % diatom_chain")
+                && lines[first + 2].contains(" 30 % copepod_calanoid"))
         #expect(lines[first + 4].contains("expected in this sample"))
         #expect(lines[first + 5].contains("why    close call: copepod_calanoid"))
         // The call's row of the percentages is the bold one.
@@ -130,19 +147,26 @@ import Testing
         state.grid.move(to: 3)
         for i in 1...30 {
             let id = ImageID(Int64(i))
-            state.grid.tiles[id] = GridTile(imageID: id, path: "img\(i).png", thumbnail: disc(32, radius: 3 + i % 12, dark: i % 2 == 0),
-                                            label: i == 3 ? "copepod_other" : nil, status: i == 3 ? .validated : nil,
-                                            predicted: "copepod_calanoid", probability: 0.99 - Double(i) * 0.03)
+            state.grid.tiles[id] = GridTile(
+                imageID: id, path: "img\(i).png", thumbnail: disc(32, radius: 3 + i % 12, dark: i % 2 == 0),
+                label: i == 3 ? "copepod_other" : nil, status: i == 3 ? .validated : nil,
+                predicted: "copepod_calanoid", probability: 0.99 - Double(i) * 0.03)
         }
         state.classes.rows = names.enumerated().map { i, name in
-            ClassRowView(name: name, validated: 20 + i, dubious: i % 3, predicted: 100 * i, precision: i == 0 ? nil : 0.5 + Double(i) / 20,
-                         recall: i == 0 ? nil : 0.9 - Double(i) / 20)
+            ClassRowView(
+                name: name, validated: 20 + i, dubious: i % 3, predicted: 100 * i,
+                precision: i == 0 ? nil : 0.5 + Double(i) / 20,
+                recall: i == 0 ? nil : 0.9 - Double(i) / 20)
         }
         state.classes.cursor = 2
-        state.jobs.jobs = [JobView(id: 3, kind: "train", state: "running", progress: 0.4, message: "cross-validating", error: nil),
-                           JobView(id: 2, kind: "train", state: "failed", progress: 0.8, message: "failed",
-                                   error: "interrupted: its process (vm:12) ended before it finished"),
-                           JobView(id: 1, kind: "train", state: "done", progress: 1, message: "model clf-0a1b2c: 230 labels", error: nil)]
+        state.jobs.jobs = [
+            JobView(id: 3, kind: "train", state: "running", progress: 0.4, message: "cross-validating", error: nil),
+            JobView(
+                id: 2, kind: "train", state: "failed", progress: 0.8, message: "failed",
+                error: "interrupted: its process (vm:12) ended before it finished"),
+            JobView(
+                id: 1, kind: "train", state: "done", progress: 1, message: "model clf-0a1b2c: 230 labels", error: nil)
+        ]
         return state
     }
 
@@ -170,7 +194,10 @@ import Testing
         state.current!.path = "evil\u{1B}[2J\u{1B}]0;x\u{07}.png"
         state.current!.guesses[0].name = "cope\u{1B}[31mpod"
         let screen = LabelScreen(blitter: HalfBlockBlitter(depth: .palette256)).render(state, width: 120, height: 40)
-        #expect(screen.cells.allSatisfy { cell in cell.character.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) } })
+        #expect(
+            screen.cells.allSatisfy { cell in
+                cell.character.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }
+            })
         #expect(screen.text.contains("evil␛[2J␛]0;x␇.png"))
         #expect(screen.text.contains("cope␛[31mpod"))
     }

@@ -1,6 +1,7 @@
 import Labeling
 import PlanktermCore
 import Testing
+
 @testable import TUI
 
 /// The Label screen with pixel graphics: pictures become placements over blank cells, zoom and

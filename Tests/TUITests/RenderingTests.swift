@@ -1,12 +1,14 @@
-import Testing
-@testable import TUI
 import PlanktermCore
+import Testing
+
+@testable import TUI
 
 @Suite struct SanitizerTests {
     @Test func controlAndEscapeSequencesNeverReachTheScreen() {
         let hostile = "cope\u{1B}[2Jpod\u{1B}]0;x\u{07}\r\n\t\u{7F}\u{9B}31m\u{202E}gnp.exe"
         let safe = Sanitizer.sanitize(hostile)
-        #expect(!safe.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        #expect(
+            !safe.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
         #expect(safe.hasPrefix("cope␛[2Jpod␛]0;x␇␍␊␉"))
         #expect(Sanitizer.sanitize("Calanus finmarchicus – 3 µm") == "Calanus finmarchicus – 3 µm")
     }
@@ -50,17 +52,20 @@ import PlanktermCore
     @Test func quadrantsSplitEachCellIntoTheTwoColoursThatFitIt() {
         // 4×4 pixels in 2×2 cells: cell (0,0) white only at its upper left; cell (1,0) a vertical split;
         // cell (0,1) a diagonal; cell (1,1) all grey.
-        let pattern: [[UInt8]] = [[255, 0, 0, 255],
-                                  [0, 0, 0, 255],
-                                  [255, 0, 90, 90],
-                                  [0, 255, 90, 90]]
+        let pattern: [[UInt8]] = [
+            [255, 0, 0, 255],
+            [0, 0, 0, 255],
+            [255, 0, 90, 90],
+            [0, 255, 90, 90]
+        ]
         let image = bitmap(4, 4) { x, y in pattern[y][x] }
         // 4×4 pixels fit 4 columns × 2 rows at 1 × 2 pixels a cell; ask for exactly 2 × 2 cells of quadrants.
         let blitter = QuadrantBlitter(depth: .trueColor)
         let cells = blitter.render(bitmap(8, 8) { x, y in pattern[y / 2][x / 2] }, columns: 4, rows: 2)
         #expect(cells.count == 2 && cells[0].count == 4)
         let direct = [[blitter.quadrantCell([(255, 255, 255), (0, 0, 0), (0, 0, 0), (0, 0, 0)])]]
-        #expect(direct[0][0].character == "▘" && direct[0][0].foreground == .rgb(255, 255, 255)
+        #expect(
+            direct[0][0].character == "▘" && direct[0][0].foreground == .rgb(255, 255, 255)
                 && direct[0][0].background == .rgb(0, 0, 0))
         let split = blitter.quadrantCell([(0, 0, 0), (255, 255, 255), (0, 0, 0), (255, 255, 255)])
         #expect(split.character == "▌" && split.foreground == .rgb(0, 0, 0) && split.background == .rgb(255, 255, 255))
@@ -70,8 +75,9 @@ import PlanktermCore
         #expect(flat.character == " " && flat.background == .rgb(90, 90, 90))
         _ = image
         // 16 colours and non-UTF-8 locales keep the ASCII ramp whatever the setting.
-        #expect(QuadrantBlitter(depth: .palette16).render(image, columns: 2, rows: 2)
-            .joined().allSatisfy { HalfBlockBlitter.ramp.contains($0.character) })
+        #expect(
+            QuadrantBlitter(depth: .palette16).render(image, columns: 2, rows: 2)
+                .joined().allSatisfy { HalfBlockBlitter.ramp.contains($0.character) })
     }
 
     @Test func aspectIsKeptAndThePictureCentred() {

@@ -1,8 +1,8 @@
 import Foundation
 import PlanktermCore
+import TUI
 import Terminal
 import Testing
-import TUI
 
 /// A 6 × 4 colour image whose pixels all differ.
 func gradient(width: Int = 6, height: Int = 4, channels: Int = 3) -> Bitmap {
@@ -10,13 +10,16 @@ func gradient(width: Int = 6, height: Int = 4, channels: Int = 3) -> Bitmap {
     return Bitmap(width: width, height: height, channels: channels, pixels: pixels)
 }
 
-func placement(_ id: String, image: Bitmap = gradient(), x: Int = 0, y: Int = 0, columns: Int = 4, rows: Int = 2,
-               cell: CellPixels = CellPixels(width: 10, height: 20)) -> ImagePlacement {
+func placement(
+    _ id: String, image: Bitmap = gradient(), x: Int = 0, y: Int = 0, columns: Int = 4, rows: Int = 2,
+    cell: CellPixels = CellPixels(width: 10, height: 20)
+) -> ImagePlacement {
     let boxW = columns * cell.width, boxH = rows * cell.height
     let s = min(Double(boxW) / Double(image.width), Double(boxH) / Double(image.height))
     let w = Int((Double(image.width) * s).rounded()), h = Int((Double(image.height) * s).rounded())
-    return ImagePlacement(id: id, image: image, x: x, y: y, columns: columns, rows: rows,
-                          pixelX: (boxW - w) / 2, pixelY: (boxH - h) / 2, pixelWidth: w, pixelHeight: h)
+    return ImagePlacement(
+        id: id, image: image, x: x, y: y, columns: columns, rows: rows,
+        pixelX: (boxW - w) / 2, pixelY: (boxH - h) / 2, pixelWidth: w, pixelHeight: h)
 }
 
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -35,7 +38,8 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
 
     @Test("attributes without 4 are no sixel; a kitty error or another id is no kitty; garbage is ignored")
     func rejectsLookAlikes() {
-        let stream = "junk\u{1B}_Gi=31;ENOTSUPPORTED:no\u{1B}\\" + "\u{1B}_Gi=7;OK\u{1B}\\" + "\u{1B}[?62;14;22c\u{1B}[5;1;2t"
+        let stream =
+            "junk\u{1B}_Gi=31;ENOTSUPPORTED:no\u{1B}\\" + "\u{1B}_Gi=7;OK\u{1B}\\" + "\u{1B}[?62;14;22c\u{1B}[5;1;2t"
         let replies = TerminalReplies.parse(Array(stream.utf8))
         #expect(!replies.kitty && !replies.sixel && replies.deviceAttributes)
         #expect(replies.cellPixels == nil && replies.windowPixels == nil)
@@ -60,45 +64,73 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
     func autoOrder() {
         var replies = TerminalReplies()
         replies.deviceAttributes = true
-        #expect(GraphicsProbe.choose(requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: nil).mode == .blocks)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: nil
+            ).mode == .blocks)
         replies.sixel = true
-        #expect(GraphicsProbe.choose(requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: nil).mode == .sixel)
-        #expect(GraphicsProbe.choose(requested: .auto, replies: replies, environment: ["LC_TERMINAL": "iTerm2"], window: window,
-                                     tmuxPassthrough: nil).mode == .iterm)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: nil
+            ).mode == .sixel)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .auto, replies: replies, environment: ["LC_TERMINAL": "iTerm2"], window: window,
+                tmuxPassthrough: nil
+            ).mode == .iterm)
         replies.kitty = true
-        #expect(GraphicsProbe.choose(requested: .auto, replies: replies, environment: ["LC_TERMINAL": "iTerm2"], window: window,
-                                     tmuxPassthrough: nil).mode == .kitty)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .auto, replies: replies, environment: ["LC_TERMINAL": "iTerm2"], window: window,
+                tmuxPassthrough: nil
+            ).mode == .kitty)
     }
 
     @Test("inside tmux: blocks without passthrough, the pane's offset with it; a forced mode is kept")
     func tmux() {
         var replies = TerminalReplies()
         replies.kitty = true
-        let off = GraphicsProbe.choose(requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: false)
+        let off = GraphicsProbe.choose(
+            requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: false)
         #expect(off.mode == .blocks && off.summary.contains("allow-passthrough"))
-        let on = GraphicsProbe.choose(requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: true,
-                                      tmuxPane: TmuxPane(left: 3, top: 2))
+        let on = GraphicsProbe.choose(
+            requested: .auto, replies: replies, environment: [:], window: window, tmuxPassthrough: true,
+            tmuxPane: TmuxPane(left: 3, top: 2))
         #expect(on.mode == .kitty && on.tmuxPane == TmuxPane(left: 3, top: 2))
-        #expect(GraphicsProbe.choose(requested: .sixel, replies: TerminalReplies(), environment: [:], window: window,
-                                     tmuxPassthrough: false).mode == .sixel)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .sixel, replies: TerminalReplies(), environment: [:], window: window,
+                tmuxPassthrough: false
+            ).mode == .sixel)
     }
 
     @Test("the cell size: CSI 16 t, else CSI 14 t over the cells, else TIOCGWINSZ, else 10×20")
     func cellSize() {
         var replies = TerminalReplies()
-        let assumed = GraphicsProbe.choose(requested: .kitty, replies: replies, environment: [:], window: window, tmuxPassthrough: nil)
+        let assumed = GraphicsProbe.choose(
+            requested: .kitty, replies: replies, environment: [:], window: window, tmuxPassthrough: nil)
         #expect(assumed.cellPixels == CellPixels(width: 10, height: 20) && assumed.summary.contains("assumed"))
-        let ioctl = GraphicsProbe.choose(requested: .kitty, replies: replies, environment: [:],
-                                         window: (100, 40, 700, 640), tmuxPassthrough: nil)
+        let ioctl = GraphicsProbe.choose(
+            requested: .kitty, replies: replies, environment: [:],
+            window: (100, 40, 700, 640), tmuxPassthrough: nil)
         #expect(ioctl.cellPixels == CellPixels(width: 7, height: 16))
         replies.windowPixels = (800, 600)
-        #expect(GraphicsProbe.choose(requested: .kitty, replies: replies, environment: [:], window: (100, 40, 700, 640),
-                                     tmuxPassthrough: nil).cellPixels == CellPixels(width: 8, height: 15))
+        #expect(
+            GraphicsProbe.choose(
+                requested: .kitty, replies: replies, environment: [:], window: (100, 40, 700, 640),
+                tmuxPassthrough: nil
+            ).cellPixels == CellPixels(width: 8, height: 15))
         replies.cellPixels = CellPixels(width: 9, height: 18)
-        #expect(GraphicsProbe.choose(requested: .kitty, replies: replies, environment: [:], window: (100, 40, 700, 640),
-                                     tmuxPassthrough: nil).cellPixels == CellPixels(width: 9, height: 18))
-        #expect(GraphicsProbe.choose(requested: .blocks, replies: replies, environment: [:], window: window,
-                                     tmuxPassthrough: nil).cellPixels == nil)
+        #expect(
+            GraphicsProbe.choose(
+                requested: .kitty, replies: replies, environment: [:], window: (100, 40, 700, 640),
+                tmuxPassthrough: nil
+            ).cellPixels == CellPixels(width: 9, height: 18))
+        #expect(
+            GraphicsProbe.choose(
+                requested: .blocks, replies: replies, environment: [:], window: window,
+                tmuxPassthrough: nil
+            ).cellPixels == nil)
     }
 }
 
@@ -135,8 +167,11 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
     func kittyChunks() {
         // Noise does not compress: several chunks.
         var rng = SeededGenerator(seed: 7)
-        let noisy = Bitmap(width: 64, height: 64, channels: 3, pixels: (0..<(64 * 64 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
-        let out = text(KittyGraphics.transmit(id: 5, PlacedPixels(placement("n", image: noisy, columns: 7, rows: 4), cell: cell)))
+        let noisy = Bitmap(
+            width: 64, height: 64, channels: 3,
+            pixels: (0..<(64 * 64 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let out = text(
+            KittyGraphics.transmit(id: 5, PlacedPixels(placement("n", image: noisy, columns: 7, rows: 4), cell: cell)))
         let chunks = out.components(separatedBy: "\u{1B}\\").filter { !$0.isEmpty }
         #expect(chunks.count > 2)
         #expect(chunks[0].hasPrefix("\u{1B}_Ga=t,q=2,f=32,o=z,t=d,i=5,s=64,v=73,m=1;"))  // 64 px on a canvas of the 70 × 80 box's aspect
@@ -164,7 +199,9 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
 
     @Test("sixel (chafa): a DCS with raster attributes at the box's pixel size")
     func sixel() {
-        let out = text(SixelGraphics.image(PlacedPixels(placement("s", columns: 4, rows: 2), cell: cell), columns: 4, rows: 2, cell: cell))
+        let out = text(
+            SixelGraphics.image(
+                PlacedPixels(placement("s", columns: 4, rows: 2), cell: cell), columns: 4, rows: 2, cell: cell))
         #expect(out.hasPrefix("\u{1B}P"))
         // 40 px across; chafa keeps the height within the box, in whole six-pixel sixel bands.
         #expect(out.contains("q\"1;1;40;36#"))
@@ -183,7 +220,9 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
         #expect(first.hasPrefix("\u{1B}7") && first.hasSuffix("\u{1B}8"))
         #expect(layer.update([placement("main 1"), placement("thumb 2", x: 10)]).bytes.isEmpty)
         let next = text(layer.update([placement("main 3"), placement("thumb 2", x: 10)]).bytes)
-        #expect(occurrences("a=t,", in: next) == 1 && occurrences("d=i,", in: next) == 1 && occurrences("a=p,", in: next) == 1)
+        #expect(
+            occurrences("a=t,", in: next) == 1 && occurrences("d=i,", in: next) == 1
+                && occurrences("a=p,", in: next) == 1)
         let back = text(layer.update([placement("main 1"), placement("thumb 2", x: 10)]).bytes)
         #expect(occurrences("a=t,", in: back) == 0 && occurrences("a=p,", in: back) == 1)
         #expect(back.contains("\u{1B}[1;1H"))

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn` and reaped with `waitpid`.
@@ -22,8 +22,10 @@ public final class ChildProcess: @unchecked Sendable {
     private static let spawning = NSLock()
 
     /// Starts `arguments[0]` (looked up in PATH) with the rest as its arguments.
-    public init(_ arguments: [String], stdin: Stream = .null, stdout: Stream = .pipe, stderr: Stream = .pipe,
-                environment: [String: String]? = nil) throws {
+    public init(
+        _ arguments: [String], stdin: Stream = .null, stdout: Stream = .pipe, stderr: Stream = .pipe,
+        environment: [String: String]? = nil
+    ) throws {
         precondition(!arguments.isEmpty)
         Self.spawning.lock()
         defer { Self.spawning.unlock() }
@@ -140,12 +142,15 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Runs `arguments` to completion: status, standard output and standard error.
     public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String]? = nil)
-        throws -> (status: Int32, stdout: Data, stderr: Data) {
+        throws -> (status: Int32, stdout: Data, stderr: Data)
+    {
         let child = try ChildProcess(arguments, stdin: input == nil ? .null : .pipe, environment: environment)
         // Standard error is drained on its own thread so that neither pipe can fill and block the child.
         nonisolated(unsafe) var stderr = Data()
         let done = DispatchSemaphore(value: 0)
-        Thread { stderr = readAll(child.stderrFD); done.signal() }.start()
+        Thread {
+            stderr = readAll(child.stderrFD); done.signal()
+        }.start()
         if let input {
             let writer = Thread { child.finishInput(input) }
             writer.start()

@@ -18,9 +18,11 @@ public enum PNGFixture {
     }
 
     /// Encodes `samples` (row-major, `samples(type)` values per pixel, each < 2^bitDepth).
-    public static func encode(width: Int, height: Int, type: ColorType, bitDepth: Int, samples values: [Int],
-                              palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8] = [],
-                              interlaced: Bool = false) -> [UInt8] {
+    public static func encode(
+        width: Int, height: Int, type: ColorType, bitDepth: Int, samples values: [Int],
+        palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8] = [],
+        interlaced: Bool = false
+    ) -> [UInt8] {
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var ihdr = be32(UInt32(width)) + be32(UInt32(height))
         ihdr += [UInt8(bitDepth), type.rawValue, 0, 0, interlaced ? 1 : 0]
@@ -31,7 +33,8 @@ public enum PNGFixture {
         }
         let spp = samples(type)
         var raw: [UInt8] = []
-        let passes: [(x0: Int, y0: Int, dx: Int, dy: Int)] = interlaced
+        let passes: [(x0: Int, y0: Int, dx: Int, dy: Int)] =
+            interlaced
             ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
             : [(0, 0, 1, 1)]
         for pass in passes {
@@ -90,7 +93,9 @@ public enum PNGFixture {
         }
     }
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeBytes = Array(type.utf8)

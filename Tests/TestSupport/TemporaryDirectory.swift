@@ -5,7 +5,8 @@ public struct TemporaryDirectory: Sendable {
     public let path: String
 
     public init(_ label: String = "plankterm-test") throws {
-        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         path = base
     }
@@ -17,8 +18,9 @@ public struct TemporaryDirectory: Sendable {
     @discardableResult
     public func write(_ bytes: [UInt8], to relative: String) throws -> String {
         let target = file(relative)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: target))
         return target
     }
