@@ -23,18 +23,18 @@ extension LabelScreenLoop {
         case .train(let head):
             runtime.queueTraining(reason: "asked for", head: head)
         case .pretrain(let epochs):
-            let id = try handle.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: Date())
+            let id = try handle.enqueue(.pretrain(.adaptingShipped(epochs: epochs)), time: clock.now())
             runtime.state.message =
                 "SimCLR pretraining for \(epochs) epochs queued (job \(id)): a night's work; it resumes after an interruption"
         case .finetune(let epochs):
-            let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: Date())
+            let id = try handle.enqueue(.finetune(FineTuneJobParameters(epochs: epochs)), time: clock.now())
             runtime.state.message =
                 "fine-tuning the encoder's last stage queued (job \(id)); then every image is embedded again"
         case .embed:
-            let id = try handle.enqueue(.embed, time: Date())
+            let id = try handle.enqueue(.embed, time: clock.now())
             runtime.state.message = "embedding new images queued (job \(id))"
         case .abundance(let by):
-            let id = try handle.enqueue(.abundance(AbundanceJobParameters(by: by)), time: Date())
+            let id = try handle.enqueue(.abundance(AbundanceJobParameters(by: by)), time: clock.now())
             runtime.state.message = "abundance by \(by) queued (job \(id)): written to reports/ when done"
         case .queue(let name):
             guard let strategy = QueryStrategy(rawValue: name) else { return }

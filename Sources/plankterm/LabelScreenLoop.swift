@@ -18,15 +18,20 @@ final class LabelScreenLoop {
     var screen: LabelScreen
     let board = JobBoard()
     let worker: Thread?
-    var lastModelCheck = Date()
+    /// Where the screen's time comes from: job timestamps, the training triggers and the model poll.
+    let clock: any Clock
+    var lastModelCheck: Date
 
     var annotator: String { settings.annotator }
 
     /// Loads the session and starts the terminal (the caller ends it) and, when asked, the job thread.
-    init(project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy)
-        throws
-    {
+    init(
+        project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings, strategy: QueryStrategy,
+        clock: any Clock = SystemClock()
+    ) throws {
         self.handle = handle
+        self.clock = clock
+        lastModelCheck = clock.now()
         self.imagesRoot = imagesRoot
         self.settings = settings
         let session = try LabelingSession(project: handle, imagesRoot: imagesRoot, strategy: strategy)
@@ -50,10 +55,10 @@ final class LabelScreenLoop {
             state: state,
             trigger: TrainingTrigger(
                 every: settings.trainEvery, idle: settings.trainIdle,
-                clock: SystemClock()),
+                clock: clock),
             environment: Self.environment(
                 project: handle, session: session, settings: settings,
-                runsJobs: settings.runJobs))
+                runsJobs: settings.runJobs, clock: clock))
     }
 
     /// Reads keys until the screen is left, then stops the job thread and says what the session did.
@@ -185,8 +190,9 @@ final class LabelScreenLoop {
 
     /// When another model became current (ours or another process's): re-read predictions and queue.
     func checkForNewModel() {
-        guard Date().timeIntervalSince(lastModelCheck) >= 1 else { return }
-        lastModelCheck = Date()
+        let now = clock.now()
+        guard now.timeIntervalSince(lastModelCheck) >= 1 else { return }
+        lastModelCheck = now
         if runtime.state.screen == .jobs, let jobs = try? handle.jobViews(), jobs != runtime.state.jobs.jobs {
             runtime.state.jobs.jobs = jobs
             draw()
@@ -232,10 +238,10 @@ final class LabelScreenLoop {
         runtime.state.message = message
     }
 
-    /// The runtime's environment: the session and project behind its closures.
+    /// The runtime's environment: the session and project behind its closures; `clock` stamps the jobs it queues.
     static func environment(
         project handle: ProjectHandle, session: LabelingSession, settings: LabelScreenSettings,
-        runsJobs: Bool
+        runsJobs: Bool, clock: any Clock
     ) -> LabelingRuntime.Environment {
         let annotator = settings.annotator
         return LabelingRuntime.Environment(
@@ -250,9 +256,10 @@ final class LabelScreenLoop {
                     .train(
                         TrainJobParameters(
                             head: head.flatMap(HeadKind.init(rawValue:)) ?? settings.trainHead,
-                            reason: reason)), time: Date())
+                            reason: reason)), time: clock.now())
             },
-            cancelJob: { try handle.cancelJob($0, time: Date()) }, retryJob: { try handle.retryJob($0, time: Date()) },
+            cancelJob: { try handle.cancelJob($0, time: clock.now()) },
+            retryJob: { try handle.retryJob($0, time: clock.now()) },
             jobs: { try handle.jobViews() }, runsJobs: runsJobs)
     }
 }
