@@ -121,6 +121,8 @@ def main():
                                          "em": round(dom["corrected"], 1), "em_interval": [dom["lower"], dom["upper"]]}})
             print(json.dumps(results[-1]), flush=True)
         shutil.rmtree(work)
+    if dump:
+        dump.close()
     n = len(results)
     summary = {"bench": "prior_shift", "head": a.head, "samples": n,
                "mean_abs_count_error": {k: round(sum(r["errors"][k] for r in results) / n, 1) for k in ("cc", "acc", "em")},

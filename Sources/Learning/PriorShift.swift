@@ -258,7 +258,7 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
             for (i, y) in record.truth.enumerated() { byClass[y].append(i) }
             members = byClass
             top = Probabilities.argmax(record.posteriors, classes: k)
-            confusion = AbundanceEstimate.confusion(top: top, truth: record.truth, members: byClass, classes: k)
+            confusion = AbundanceEstimate.confusion(top: top, members: byClass, classes: k)
         }
 
         /// The errors of `estimator` on simulated samples whose mix m is the one that `estimator` would, on
@@ -321,7 +321,7 @@ public struct AbundanceEstimate: Sendable, Codable, Equatable {
     }
 
     /// C[j * k + c] = P(predicted j | true c) over the out-of-fold `members` of each class c.
-    static func confusion(top: [Int], truth: [Int], members: [[Int]], classes k: Int) -> [Double] {
+    static func confusion(top: [Int], members: [[Int]], classes k: Int) -> [Double] {
         var c = [Double](repeating: 0, count: k * k)
         for (y, list) in members.enumerated() where !list.isEmpty {
             for i in list { c[top[i] * k + y] += 1 / Double(list.count) }

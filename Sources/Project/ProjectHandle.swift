@@ -19,7 +19,7 @@ public struct ProjectHandle: Sendable {
 
     /// Whether `directory` holds a project database.
     public static func exists(at directory: String) -> Bool {
-        FileManager.default.fileExists(atPath: directory + "/" + databaseFileName)
+        FileManager.default.fileExists(atPath: ProjectStore.databasePath(in: directory))
     }
 
     /// Opens the project in `directory`.
