@@ -226,6 +226,33 @@ import Testing
         #expect(covered >= samples * 8 / 10, "with the record: \(covered) of \(samples)")
     }
 
+    @Test func aClassTheClassifierFindsHalfTheTimeCanHideBehindOnePrediction() {
+        // With a recall known to be ½, t images of a class give Binomial(t, ½) found ones; one found (or
+        // none) is still 2.5 % likely from 8 images (9/256) but not from 9 (10/512).
+        let sure = 50_000.5
+        #expect(abs(AbundanceEstimate.Record.betaBinomialCDF(1, trials: 8, a: sure, b: sure) - 9.0 / 256) < 1e-3)
+        #expect(abs(AbundanceEstimate.Record.betaBinomialCDF(1, trials: 9, a: sure, b: sure) - 10.0 / 512) < 1e-3)
+        #expect(AbundanceEstimate.Record.betaBinomialCDF(3, trials: 3, a: 1, b: 1) == 1)
+        // A record of 20 labels a class where class 2 is predicted as itself 10 times and as class 0 the
+        // other 10; a group of 300 whose single prediction of class 2 the estimators put at about 0: the
+        // upper bound is the detection limit (about 8 with a recall of ½ known from 20 labels; more, not
+        // less, for the uncertainty of that recall), while a class found every time keeps its own bound.
+        let sharp = [[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9]]
+        let truth = (0..<60).map { $0 % 3 }
+        let rows = truth.enumerated().flatMap { i, y in y == 2 && i % 2 == 0 ? sharp[0] : sharp[y] }
+        let oof = AbundanceEstimate.OutOfFold(posteriors: rows, truth: truth)
+        let group = (0..<300).flatMap { i in i == 0 ? sharp[2] : sharp[i % 2] }
+        let e = AbundanceEstimate(
+            posteriors: group, classes: 3, trainPrior: [1.0 / 3, 1.0 / 3, 1.0 / 3], bootstrap: 60, seed: 3,
+            outOfFold: oof)
+        #expect(e.classifyAndCount[2] == 1)
+        #expect(e.correctedUpper[2] >= 8 && e.correctedUpper[2] <= 20, "\(e.correctedUpper[2])")
+        #expect(e.adjustedUpper![2] >= 8 && e.adjustedUpper![2] <= 20, "\(e.adjustedUpper![2])")
+        #expect(e.correctedLower[2] <= 1)
+        // Class 1 is found in every held-out image: its bound is its own interval, a few images wide.
+        #expect(e.correctedUpper[1] - e.corrected[1] < 25, "\(e.correctedUpper[1]) vs \(e.corrected[1])")
+    }
+
     @Test func queueOrdersByUncertaintyMixesRandomAndExplains() {
         let posteriors: [Double] = [
             0.9, 0.1, 0.55, 0.45, 0.6, 0.4, 0.99, 0.01, 0.5, 0.5,
