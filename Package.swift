@@ -64,7 +64,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PlanktermCoreTests", dependencies: ["PlanktermCore"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CImageCodecs", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CKernels", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "PlanktermCore"]),

@@ -1,3 +1,5 @@
+import PlanktermCore
+
 /// How an image file stores its pixels, before decoding normalised them.
 public enum SourceColor: String, Sendable, Codable {
     case gray, grayAlpha, rgb, rgba, palette, ycbcr, cmyk, ycck
@@ -17,19 +19,20 @@ public struct ImageHeader: Sendable, Equatable {
     public var interlaced: Bool
 }
 
-/// A decoded image: 8 bits per channel, rows top to bottom, channels interleaved.
+/// What decoding a file gives: its header (format, source depth and colour) and its pixels.
 public struct DecodedImage: Sendable, Equatable {
     public var header: ImageHeader
-    /// `width * height * channels` bytes.
-    public var pixels: [UInt8]
+    public var image: PixelImage
 
     public var width: Int { header.width }
     public var height: Int { header.height }
     public var channels: Int { header.channels }
+    /// `width * height * channels` bytes.
+    public var pixels: [UInt8] { image.pixels }
 
     public init(header: ImageHeader, pixels: [UInt8]) {
         precondition(pixels.count == header.width * header.height * header.channels, "pixel buffer size")
         self.header = header
-        self.pixels = pixels
+        image = PixelImage(width: header.width, height: header.height, channels: header.channels, pixels: pixels)
     }
 }

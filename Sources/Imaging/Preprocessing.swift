@@ -1,7 +1,8 @@
 import Foundation
+import PlanktermCore
 
 /// The pixel operations of the encoder's preprocessing (`Preprocessor`): luma, border background, pad to
-/// square, area-averaging resize.
+/// square (the resize is `PixelImage.resized`).
 public enum Preprocessing {
     /// One gray channel: Rec. 601 luma for colour images (as Pillow's `L`), alpha dropped.
     public static func luma(_ image: PixelImage) -> PixelImage {
@@ -81,69 +82,5 @@ public enum Preprocessing {
             }
         }
         return out
-    }
-
-    /// Resizes to `width`×`height`: exact area averaging along an axis that shrinks, bilinear
-    /// interpolation (pixel centres aligned) along one that grows.
-    public static func resized(_ image: PixelImage, width: Int, height: Int) -> PixelImage {
-        precondition(width > 0 && height > 0, "target size")
-        if image.width == width && image.height == height { return image }
-        let c = image.channels
-        // Horizontal pass into floats, then vertical pass; each axis independently.
-        let horizontal = resampleWeights(from: image.width, to: width)
-        let vertical = resampleWeights(from: image.height, to: height)
-        var mid = [Float](repeating: 0, count: width * image.height * c)
-        image.pixels.withUnsafeBufferPointer { src in
-            for y in 0..<image.height {
-                for x in 0..<width {
-                    for (sx, w) in horizontal[x] {
-                        let s = (y * image.width + sx) * c
-                        let d = (y * width + x) * c
-                        for k in 0..<c { mid[d + k] += w * Float(src[s + k]) }
-                    }
-                }
-            }
-        }
-        var out = [UInt8](repeating: 0, count: width * height * c)
-        for y in 0..<height {
-            for x in 0..<width {
-                for k in 0..<c {
-                    var sum: Float = 0
-                    for (sy, w) in vertical[y] { sum += w * mid[(sy * width + x) * c + k] }
-                    out[(y * width + x) * c + k] = UInt8(max(0, min(255, sum.rounded())))
-                }
-            }
-        }
-        return PixelImage(width: width, height: height, channels: c, pixels: out)
-    }
-
-    /// For each target index, the source indices and weights (summing to 1) that make it.
-    static func resampleWeights(from source: Int, to target: Int) -> [[(Int, Float)]] {
-        precondition(source > 0 && target > 0)
-        let scale = Double(source) / Double(target)
-        var weights = [[(Int, Float)]]()
-        weights.reserveCapacity(target)
-        for t in 0..<target {
-            if scale >= 1 {
-                // Area: the target pixel covers [t·scale, (t+1)·scale) of the source.
-                let start = Double(t) * scale, end = Double(t + 1) * scale
-                var row = [(Int, Float)]()
-                var s = Int(start.rounded(.down))
-                while Double(s) < end && s < source {
-                    let overlap = min(end, Double(s + 1)) - max(start, Double(s))
-                    if overlap > 1e-9 { row.append((s, Float(overlap / scale))) }
-                    s += 1
-                }
-                weights.append(row)
-            } else {
-                // Bilinear with centres aligned, clamped at the edges.
-                let centre = (Double(t) + 0.5) * scale - 0.5
-                let lo = Int(centre.rounded(.down))
-                let frac = Float(centre - Double(lo))
-                let a = max(0, min(source - 1, lo)), b = max(0, min(source - 1, lo + 1))
-                weights.append(a == b ? [(a, Float(1))] : [(a, 1 - frac), (b, frac)])
-            }
-        }
-        return weights
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PlanktermCore
 
 /// Turns a decoded image into the encoder's input.
 ///
@@ -45,7 +46,7 @@ public struct Preprocessor: Sendable {
         }
         let fill: UInt8 = invert ? 255 - background : background
         let square = Preprocessing.padToSquare(gray, fill: [fill])
-        let resized = Preprocessing.resized(square, width: side, height: side)
+        let resized = square.resized(width: side, height: side)
         let longest = max(1, max(image.width, image.height))
         return Output(
             image: resized, background: background, inverted: invert,

@@ -14,7 +14,7 @@ public struct Guess: Sendable, Equatable {
 public struct NeighborView: Sendable, Equatable {
     public var imageID: ImageID
     public var path: String
-    public var thumbnail: Bitmap?
+    public var thumbnail: PixelImage?
     /// The expert's label, if any.
     public var label: String?
     public var status: LabelStatus?
@@ -25,7 +25,7 @@ public struct NeighborView: Sendable, Equatable {
     public var fullWidth: Int? = nil
 
     public init(
-        imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
+        imageID: ImageID, path: String, thumbnail: PixelImage?, label: String?, status: LabelStatus?,
         predicted: String?, similarity: Float
     ) {
         self.imageID = imageID
@@ -47,7 +47,7 @@ public struct ItemView: Sendable, Equatable {
     public var path: String
     public var width: Int
     public var height: Int
-    public var thumbnail: Bitmap?
+    public var thumbnail: PixelImage?
     public var label: String?
     public var status: LabelStatus?
     /// Top classes in this sample, best first (up to 3 shown): probabilities corrected to the class mix
@@ -60,10 +60,10 @@ public struct ItemView: Sendable, Equatable {
     public var neighbors: [NeighborView]
     /// The image at its own resolution (the thumbnail is at most 128 px a side), for pixel graphics and
     /// zoom; nil when only the thumbnail is at hand.
-    public var picture: Bitmap? = nil
+    public var picture: PixelImage? = nil
 
     public init(
-        imageID: ImageID, path: String, width: Int, height: Int, thumbnail: Bitmap?, label: String?,
+        imageID: ImageID, path: String, width: Int, height: Int, thumbnail: PixelImage?, label: String?,
         status: LabelStatus?, guesses: [Guess], reason: String, neighbors: [NeighborView]
     ) {
         self.imageID = imageID

@@ -73,7 +73,7 @@ public enum GridSource: Sendable, Equatable {
 public struct GridTile: Sendable, Equatable {
     public var imageID: ImageID
     public var path: String
-    public var thumbnail: Bitmap?
+    public var thumbnail: PixelImage?
     public var label: String?
     public var status: LabelStatus?
     public var predicted: String?
@@ -82,7 +82,7 @@ public struct GridTile: Sendable, Equatable {
     public var fullWidth: Int? = nil
 
     public init(
-        imageID: ImageID, path: String, thumbnail: Bitmap?, label: String?, status: LabelStatus?,
+        imageID: ImageID, path: String, thumbnail: PixelImage?, label: String?, status: LabelStatus?,
         predicted: String?, probability: Double?
     ) {
         self.imageID = imageID

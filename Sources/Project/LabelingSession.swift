@@ -25,11 +25,11 @@ public final class LabelingSession {
     private var labels: [ImageID: (String, LabelStatus)] = [:]
     private var embeddings: ProjectEmbeddings?
     private var graph: NeighborGraph?
-    private var thumbnails: [ImageID: Bitmap] = [:]
+    private var thumbnails: [ImageID: PixelImage] = [:]
     /// Images' own widths where the thumbnail is smaller (size-true thumbnails).
     private var fullWidths: [ImageID: Int] = [:]
     /// The last image decoded at its own resolution (the main image, for pixel graphics and zoom).
-    private var lastPicture: (ImageID, Bitmap)?
+    private var lastPicture: (ImageID, PixelImage)?
     private let decoder = ImageDecoder()
 
     /// Opens a session on the queue `strategy` (when a model exists; otherwise the unlabelled images).
@@ -240,12 +240,12 @@ public final class LabelingSession {
     }
 
     /// The image at its own resolution (up to 2,048 px a side), kept for the last image asked for.
-    public func picture(_ id: ImageID) -> Bitmap? {
+    public func picture(_ id: ImageID) -> PixelImage? {
         if let last = lastPicture, last.0 == id { return last.1 }
         guard let summary = paths[id],
             let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
         else { return nil }
-        var bitmap = Self.bitmap(PixelImage(decoded))
+        var bitmap = Self.greyOrRGB(decoded.image)
         let longest = max(bitmap.width, bitmap.height)
         if longest > 2_048 {
             bitmap = bitmap.resized(
@@ -255,8 +255,9 @@ public final class LabelingSession {
         return bitmap
     }
 
-    /// `image` as a grey or RGB bitmap: its first channel, or its first three (alpha is dropped).
-    static func bitmap(_ image: PixelImage) -> Bitmap {
+    /// `image` as grey or RGB, what the screen draws: its first channel, or its first three (alpha is dropped).
+    static func greyOrRGB(_ image: PixelImage) -> PixelImage {
+        if image.channels == 1 || image.channels == 3 { return image }
         let channels = image.channels >= 3 ? 3 : 1
         var pixels = [UInt8](repeating: 0, count: image.width * image.height * channels)
         for y in 0..<image.height {
@@ -264,16 +265,16 @@ public final class LabelingSession {
                 for c in 0..<channels { pixels[(y * image.width + x) * channels + c] = image[x, y, c] }
             }
         }
-        return Bitmap(width: image.width, height: image.height, channels: channels, pixels: pixels)
+        return PixelImage(width: image.width, height: image.height, channels: channels, pixels: pixels)
     }
 
     /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.
-    private func thumbnail(_ id: ImageID) -> Bitmap? {
+    private func thumbnail(_ id: ImageID) -> PixelImage? {
         if let known = thumbnails[id] { return known }
         guard let summary = paths[id],
             let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
         else { return nil }
-        var bitmap = Self.bitmap(PixelImage(decoded))
+        var bitmap = Self.greyOrRGB(decoded.image)
         let longest = max(bitmap.width, bitmap.height)
         if longest > 128 {
             fullWidths[id] = bitmap.width

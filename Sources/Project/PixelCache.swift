@@ -68,7 +68,7 @@ public final class PixelCache: @unchecked Sendable {
             DispatchQueue.concurrentPerform(iterations: batch.count) { i in
                 let pixels: [UInt8]
                 if let image = try? decoder.decodeFile(atPath: imagesRoot + "/" + batch[i].path, name: batch[i].path) {
-                    pixels = preprocessor(PixelImage(image)).image.pixels
+                    pixels = preprocessor(image.image).image.pixels
                 } else {
                     pixels = [UInt8](repeating: 0, count: side * side)  // vanished since import: a blank row
                 }

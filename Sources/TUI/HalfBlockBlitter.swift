@@ -4,11 +4,11 @@ import PlanktermCore
 public protocol Blitter: Sendable {
     /// The cells of `image` scaled to fit `columns` × `rows` (aspect kept); the result is exactly that
     /// size, with `pad` around the picture.
-    func render(_ image: Bitmap, columns: Int, rows: Int, pad: CellColor) -> [[Cell]]
+    func render(_ image: PixelImage, columns: Int, rows: Int, pad: CellColor) -> [[Cell]]
 }
 
 extension Blitter {
-    public func render(_ image: Bitmap, columns: Int, rows: Int) -> [[Cell]] {
+    public func render(_ image: PixelImage, columns: Int, rows: Int) -> [[Cell]] {
         render(image, columns: columns, rows: rows, pad: .default)
     }
 }
@@ -36,12 +36,12 @@ public struct HalfBlockBlitter: Blitter {
 
     /// The cells of `image` scaled to fit `columns` × `rows` (aspect kept); the result is exactly that
     /// size, with `pad` around the picture.
-    public func render(_ image: Bitmap, columns: Int, rows: Int, pad: CellColor = .default) -> [[Cell]] {
+    public func render(_ image: PixelImage, columns: Int, rows: Int, pad: CellColor = .default) -> [[Cell]] {
         let size = Self.fit(width: image.width, height: image.height, columns: columns, rows: rows)
         var out = [[Cell]](repeating: [Cell](repeating: Cell(" ", background: pad), count: columns), count: rows)
         guard size.columns > 0 else { return out }
         let left = (columns - size.columns) / 2, top = (rows - size.rows) / 2
-        let small = image.resized(width: size.columns, height: size.rows * 2)
+        let small = image.resized(width: size.columns, height: size.rows * 2, growth: .area)
         for row in 0..<size.rows {
             for column in 0..<size.columns {
                 let upper = small.rgb(column, 2 * row), lower = small.rgb(column, 2 * row + 1)

@@ -7,7 +7,7 @@ public struct ImagePlacement: Sendable, Equatable {
     /// picture is not sent again.
     public var id: String
     /// The source pixels (already cropped when zoomed).
-    public var image: Bitmap
+    public var image: PixelImage
     /// The cells reserved for it.
     public var x: Int, y: Int, columns: Int, rows: Int
     /// Where the picture lies in the box, in the box's pixels (`columns × cellWidth` by
@@ -15,7 +15,7 @@ public struct ImagePlacement: Sendable, Equatable {
     public var pixelX: Int, pixelY: Int, pixelWidth: Int, pixelHeight: Int
 
     public init(
-        id: String, image: Bitmap, x: Int, y: Int, columns: Int, rows: Int,
+        id: String, image: PixelImage, x: Int, y: Int, columns: Int, rows: Int,
         pixelX: Int, pixelY: Int, pixelWidth: Int, pixelHeight: Int
     ) {
         self.id = id
@@ -53,9 +53,9 @@ public struct CellPixels: Sendable, Equatable {
     }
 }
 
-extension Bitmap {
+extension PixelImage {
     /// The pixels of the rectangle (x, y, w, h), clamped to the image.
-    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Bitmap {
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> PixelImage {
         let x0 = max(0, min(width - 1, x)), y0 = max(0, min(height - 1, y))
         let cw = max(1, min(width - x0, w)), ch = max(1, min(height - y0, h))
         if x0 == 0 && y0 == 0 && cw == width && ch == height { return self }
@@ -66,6 +66,6 @@ extension Bitmap {
                 row * cw * channels..<(row + 1) * cw * channels,
                 with: pixels[from..<from + cw * channels])
         }
-        return Bitmap(width: cw, height: ch, channels: channels, pixels: out)
+        return PixelImage(width: cw, height: ch, channels: channels, pixels: out)
     }
 }

@@ -370,7 +370,7 @@ public struct LabelScreen: Sendable {
     /// image point at the box's centre). With `cellPixels` the picture becomes an `ImagePlacement` over
     /// blank cells; otherwise the blitter draws it in characters.
     func picture(
-        _ screen: inout ScreenBuffer, _ image: Bitmap, id: String, x: Int, y: Int, columns: Int, rows: Int,
+        _ screen: inout ScreenBuffer, _ image: PixelImage, id: String, x: Int, y: Int, columns: Int, rows: Int,
         scale: Double? = nil, zoom: (Double, Double, Double)? = nil
     ) {
         guard columns > 0, rows > 0, image.width > 0, image.height > 0 else { return }
@@ -415,14 +415,14 @@ public struct LabelScreen: Sendable {
     }
 
     /// Box pixels per image pixel that fit `image` in the box with its aspect kept.
-    func fitScale(_ image: Bitmap, columns: Int, rows: Int) -> Double {
+    func fitScale(_ image: PixelImage, columns: Int, rows: Int) -> Double {
         let box = boxPixels(columns: columns, rows: rows)
         return min(Double(box.width) / Double(max(1, image.width)), Double(box.height) / Double(max(1, image.height)))
     }
 
     /// A thumbnail and how many of the image's own pixels one of its pixels stands for.
     struct SizedImage {
-        var thumbnail: Bitmap
+        var thumbnail: PixelImage
         var fullWidth: Int?
         /// Thumbnail pixels per image pixel (1 when the thumbnail is the image).
         var shrink: Double { Double(thumbnail.width) / Double(max(1, fullWidth ?? thumbnail.width)) }

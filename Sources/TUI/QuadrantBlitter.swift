@@ -12,7 +12,7 @@ public struct QuadrantBlitter: Blitter {
 
     var depth: ColorDepth { fallback.depth }
 
-    public func render(_ image: Bitmap, columns: Int, rows: Int, pad: CellColor = .default) -> [[Cell]] {
+    public func render(_ image: PixelImage, columns: Int, rows: Int, pad: CellColor = .default) -> [[Cell]] {
         guard !fallback.asciiOnly, depth == .trueColor || depth == .palette256 else {
             return fallback.render(image, columns: columns, rows: rows, pad: pad)
         }
@@ -22,7 +22,7 @@ public struct QuadrantBlitter: Blitter {
         var out = [[Cell]](repeating: [Cell](repeating: Cell(" ", background: pad), count: columns), count: rows)
         guard size.columns > 0 else { return out }
         let left = (columns - size.columns) / 2, top = (rows - size.rows) / 2
-        let small = image.resized(width: size.columns * 2, height: size.rows * 2)
+        let small = image.resized(width: size.columns * 2, height: size.rows * 2, growth: .area)
         for row in 0..<size.rows {
             for column in 0..<size.columns {
                 let pixels = [

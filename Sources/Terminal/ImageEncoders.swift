@@ -20,7 +20,8 @@ public struct PlacedPixels: Sendable, Equatable {
         var image = placement.image
         // Shrunk to the box's pixels when larger; otherwise sent as it is.
         if image.width > placement.pixelWidth || image.height > placement.pixelHeight {
-            image = image.resized(width: max(1, placement.pixelWidth), height: max(1, placement.pixelHeight))
+            image = image.resized(
+                width: max(1, placement.pixelWidth), height: max(1, placement.pixelHeight), growth: .area)
         }
         // Canvas pixels per box pixel (≤ 1).
         let scale = Double(image.width) / Double(max(1, placement.pixelWidth))

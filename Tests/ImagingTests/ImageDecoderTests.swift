@@ -1,6 +1,7 @@
 import CImageCodecs
 import Foundation
 import Imaging
+import PlanktermCore
 import TestSupport
 import Testing
 
@@ -277,7 +278,7 @@ struct SharedImageTests {
             #expect(png.width == width && png.height == height && png.channels == 1)
             let jpeg = try decoder.decodeFile(atPath: ndsb + "/" + row[1])
             #expect(jpeg.width == width && jpeg.height == height)
-            let gray = Preprocessing.luma(PixelImage(jpeg))
+            let gray = Preprocessing.luma(jpeg.image)
             let worst = zip(gray.pixels, png.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
             #expect(worst <= 2, "\(row[1]) differs from its PNG by \(worst)")
             checked += 1

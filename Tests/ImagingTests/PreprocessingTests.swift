@@ -1,4 +1,5 @@
 import Imaging
+import PlanktermCore
 import Testing
 
 @Suite("Preprocessing: luma, border background, polarity, pad to square, resize")
@@ -31,18 +32,18 @@ struct PreprocessingTests {
     @Test("shrinking averages areas exactly")
     func areaAverage() {
         let image = PixelImage(width: 4, height: 2, channels: 1, pixels: [0, 100, 200, 40, 20, 60, 0, 0])
-        let half = Preprocessing.resized(image, width: 2, height: 1)
+        let half = image.resized(width: 2, height: 1)
         #expect(half.pixels == [45, 60])  // (0+100+20+60)/4, (200+40+0+0)/4
         // 3 → 2: the middle source pixel is split half and half.
         let three = PixelImage(width: 3, height: 1, channels: 1, pixels: [0, 90, 180])
-        let two = Preprocessing.resized(three, width: 2, height: 1)
+        let two = three.resized(width: 2, height: 1)
         #expect(two.pixels == [30, 150])  // (0 + 0.5·90)/1.5, (0.5·90 + 180)/1.5
     }
 
     @Test("a constant image stays constant at any size", arguments: [(1, 1), (5, 3), (64, 64), (200, 7)])
     func constant(width: Int, height: Int) {
         let image = PixelImage(width: 37, height: 23, channels: 3, filledWith: [17, 128, 250])
-        let out = Preprocessing.resized(image, width: width, height: height)
+        let out = image.resized(width: width, height: height)
         #expect(out.width == width && out.height == height)
         #expect(Set(stride(from: 0, to: out.pixels.count, by: 3).map { out.pixels[$0] }) == [17])
         #expect(Set(stride(from: 2, to: out.pixels.count, by: 3).map { out.pixels[$0] }) == [250])
@@ -51,7 +52,7 @@ struct PreprocessingTests {
     @Test("enlarging interpolates between neighbours")
     func enlarge() {
         let image = PixelImage(width: 2, height: 1, channels: 1, pixels: [0, 200])
-        let out = Preprocessing.resized(image, width: 4, height: 1)
+        let out = image.resized(width: 4, height: 1)
         #expect(out.pixels == [0, 50, 150, 200])
     }
 

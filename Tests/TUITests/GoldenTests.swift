@@ -10,7 +10,7 @@ import Testing
 @Suite struct GoldenTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
-    static func disc(_ size: Int, radius: Int, dark: Bool) -> Bitmap {
+    static func disc(_ size: Int, radius: Int, dark: Bool) -> PixelImage {
         var p: [UInt8] = []
         for y in 0..<size {
             for x in 0..<size {
@@ -18,7 +18,7 @@ import Testing
                 p.append(inside == dark ? 40 : 220)
             }
         }
-        return Bitmap(width: size, height: size, channels: 1, pixels: p)
+        return PixelImage(width: size, height: size, channels: 1, pixels: p)
     }
 
     static func fixture() -> LabelingState {

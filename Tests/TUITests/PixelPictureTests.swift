@@ -53,7 +53,7 @@ import Testing
     @Test("zoom ×2 shows half the image across, from where the pan says")
     func zoom() {
         var state = GoldenTests.fixture()
-        let wide = Bitmap(width: 200, height: 100, channels: 1, pixels: (0..<20_000).map { UInt8($0 % 200) })
+        let wide = PixelImage(width: 200, height: 100, channels: 1, pixels: (0..<20_000).map { UInt8($0 % 200) })
         state.current!.picture = wide
         let fitted = screen(cell).render(state, width: 120, height: 40).images[0]
         #expect(fitted.image.width == 200)
@@ -74,8 +74,8 @@ import Testing
     @Test("size-true: a small image is drawn smaller than a large one, at one scale, with a scale bar")
     func sizeTrue() {
         var state = GoldenTests.fixture()
-        let small = Bitmap(width: 10, height: 10, channels: 1, pixels: [UInt8](repeating: 30, count: 100))
-        let large = Bitmap(width: 40, height: 40, channels: 1, pixels: [UInt8](repeating: 30, count: 1600))
+        let small = PixelImage(width: 10, height: 10, channels: 1, pixels: [UInt8](repeating: 30, count: 100))
+        let large = PixelImage(width: 40, height: 40, channels: 1, pixels: [UInt8](repeating: 30, count: 1600))
         state.current!.neighbors[0].thumbnail = small
         state.current!.neighbors[1].thumbnail = large
         let fitted = screen(cell).render(state, width: 120, height: 40).images

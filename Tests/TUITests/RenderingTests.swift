@@ -31,10 +31,10 @@ import Testing
 }
 
 @Suite struct BlitterTests {
-    func bitmap(_ width: Int, _ height: Int, _ f: (Int, Int) -> UInt8) -> Bitmap {
+    func bitmap(_ width: Int, _ height: Int, _ f: (Int, Int) -> UInt8) -> PixelImage {
         var p: [UInt8] = []
         for y in 0..<height { for x in 0..<width { p.append(f(x, y)) } }
-        return Bitmap(width: width, height: height, channels: 1, pixels: p)
+        return PixelImage(width: width, height: height, channels: 1, pixels: p)
     }
 
     @Test func halfBlocksCarryTopAndBottomPixelsInTrueColor() {

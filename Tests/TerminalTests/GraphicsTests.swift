@@ -5,13 +5,13 @@ import Terminal
 import Testing
 
 /// A 6 × 4 colour image whose pixels all differ.
-func gradient(width: Int = 6, height: Int = 4, channels: Int = 3) -> Bitmap {
+func gradient(width: Int = 6, height: Int = 4, channels: Int = 3) -> PixelImage {
     let pixels = (0..<(width * height * channels)).map { UInt8(($0 * 37 + 11) % 256) }
-    return Bitmap(width: width, height: height, channels: channels, pixels: pixels)
+    return PixelImage(width: width, height: height, channels: channels, pixels: pixels)
 }
 
 func placement(
-    _ id: String, image: Bitmap = gradient(), x: Int = 0, y: Int = 0, columns: Int = 4, rows: Int = 2,
+    _ id: String, image: PixelImage = gradient(), x: Int = 0, y: Int = 0, columns: Int = 4, rows: Int = 2,
     cell: CellPixels = CellPixels(width: 10, height: 20)
 ) -> ImagePlacement {
     let boxW = columns * cell.width, boxH = rows * cell.height
@@ -156,7 +156,7 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
 
     @Test("grey images are sent as grey RGB")
     func grey() {
-        let image = Bitmap(width: 2, height: 2, channels: 1, pixels: [0, 80, 160, 240])
+        let image = PixelImage(width: 2, height: 2, channels: 1, pixels: [0, 80, 160, 240])
         let pixels = PlacedPixels(placement("g", image: image, columns: 2, rows: 1), cell: cell)
         let opaque = stride(from: 0, to: pixels.rgba.count, by: 4).filter { pixels.rgba[$0 + 3] == 255 }
         #expect(opaque.map { pixels.rgba[$0] } == [0, 80, 160, 240])
@@ -167,7 +167,7 @@ func occurrences(_ needle: String, in haystack: String) -> Int { haystack.compon
     func kittyChunks() {
         // Noise does not compress: several chunks.
         var rng = SeededGenerator(seed: 7)
-        let noisy = Bitmap(
+        let noisy = PixelImage(
             width: 64, height: 64, channels: 3,
             pixels: (0..<(64 * 64 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let out = text(
