@@ -13,7 +13,9 @@ struct AbundanceCommand: ParsableCommand {
             model's out-of-fold confusion) and the EM estimate corrected for the group's own class mix, \
             the last two with 95 % intervals: each estimator is run on simulated samples of the model's \
             held-out labelled images near the group's mix, and its errors there (bias as well as noise) \
-            set the interval. Intervals and EM are not computed for groups under 200 \
+            set the interval; a class estimated under 20 images has an upper bound of at least its \
+            detection limit (how many could hide behind its predictions, given its held-out recall). \
+            Intervals and EM are not computed for groups under 200 \
             images. --json prints one object: model_id, grouped_by, groups: [{name, images, refused, \
             classes: [{name, validated, classify_and_count, expected, adjusted, adjusted_lower, \
             adjusted_upper, corrected, lower, upper}]}].
