@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: [
             "Project", "Store", "Imaging", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CLITests", dependencies: [
             "plankterm", "Store", "NN", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),

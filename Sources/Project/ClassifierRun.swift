@@ -70,6 +70,21 @@ public struct TrainReport: Sendable, Codable, Equatable {
     }
 }
 
+/// A classifier version as the project database records it, with its parameters and metrics typed.
+public typealias ClassifierVersionRecord = ClassifierRecord<ClassifierParameters, TrainMetrics>
+
+extension ProjectStore {
+    /// The current classifier version, if any.
+    public func currentClassifier() throws -> ClassifierVersionRecord? {
+        try currentClassifier(parameters: ClassifierParameters.self, metrics: TrainMetrics.self)
+    }
+
+    /// The classifier versions, newest first.
+    public func classifiers() throws -> [ClassifierVersionRecord] {
+        try classifiers(parameters: ClassifierParameters.self, metrics: TrainMetrics.self)
+    }
+}
+
 /// The parameters recorded with a classifier version (model.parameters JSON).
 public struct ClassifierParameters: Sendable, Codable, Equatable {
     public var head: HeadKind
@@ -206,7 +221,7 @@ public struct ClassifierRun: Sendable {
             ).write(project: store.directory)
             try progress("installing the new model", 0.95)
             try store.installClassifier(
-                id: modelId, parameters: try Self.json(parameters), metrics: try Self.json(metrics),
+                id: modelId, parameters: parameters, metrics: metrics,
                 createdAt: createdAt, predictions: records)
             try? progress("done", 1)
             return TrainReport(
@@ -301,8 +316,7 @@ public struct ClassifierRun: Sendable {
         }
         parameters.call = ClassifierParameters.balancedCall
         return try store.rewriteCalls(
-            model: record.id, expected: record.parameters, parameters: try json(parameters),
-            calls: calls)
+            model: record.id, expected: try record.parameters.get(), parameters: parameters, calls: calls)
     }
 
     /// The current classifier with its parameters, posteriors file and predictions; `ProjectError.noModel`
@@ -310,7 +324,7 @@ public struct ClassifierRun: Sendable {
     /// (`upgradeCalls`).
     public static func current(store: ProjectStore) throws
         -> (
-            record: ClassifierRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
+            record: ClassifierVersionRecord, parameters: ClassifierParameters, posteriors: MappedMatrix,
             predictions: [ImageID: PredictionRecord]
         )
     {
@@ -321,7 +335,7 @@ public struct ClassifierRun: Sendable {
         let predictions = try store.predictions(model: record.id)
         if let bad = predictions.values.first(where: { $0.row < 0 || $0.row >= matrix.rows }) {
             throw ProjectError.damaged(
-                path: store.directory + "/" + parameters.posteriorsFile,
+                path: ProjectLayout(directory: store.directory).resolve(parameters.posteriorsFile),
                 reason: "it has \(matrix.rows) rows, but a prediction refers to row \(bad.row)",
                 remedy: "train a new model ('plankterm train \(store.directory)')")
         }
@@ -346,9 +360,9 @@ public struct ClassifierRun: Sendable {
     }
 
     /// Where a classifier version's posteriors go, relative to the project.
-    public static func posteriorsFile(modelId: String) -> String { "models/\(modelId).probs.f32" }
+    public static func posteriorsFile(modelId: String) -> String { ProjectLayout.posteriorsFile(model: modelId) }
     /// Where its out-of-fold record goes.
-    public static func outOfFoldFile(modelId: String) -> String { "models/\(modelId).oof.f32" }
+    public static func outOfFoldFile(modelId: String) -> String { ProjectLayout.outOfFoldFile(model: modelId) }
 
     /// The out-of-fold record of a classifier version, if it has one; refused as damaged when the file is
     /// not what was written.
@@ -356,7 +370,7 @@ public struct ClassifierRun: Sendable {
         .OutOfFold?
     {
         guard let file = parameters.outOfFoldFile, let truth = parameters.outOfFoldTruth else { return nil }
-        let path = project + "/" + file
+        let path = ProjectLayout(directory: project).resolve(file)
         let k = parameters.classIds.count
         func damaged(_ reason: String) -> ProjectError {
             .damaged(path: path, reason: reason, remedy: "train a new model ('plankterm train \(project)')")
@@ -378,15 +392,15 @@ public struct ClassifierRun: Sendable {
     }
 
     /// The recorded parameters of a classifier version.
-    public static func parameters(of record: ClassifierRecord) throws -> ClassifierParameters {
-        try JSONDecoder().decode(ClassifierParameters.self, from: Data(record.parameters.utf8))
+    public static func parameters(of record: ClassifierVersionRecord) throws -> ClassifierParameters {
+        try record.parameters.get()
     }
 
     /// The calibrated posteriors (π_train) of a classifier version: rows in `prediction.row` order.
     /// A file that is missing, of the wrong size, not what was written (SHA-256) or not probabilities is
     /// refused with `ProjectError.damaged`: nothing is ever computed from a damaged file.
     public static func posteriors(project: String, parameters: ClassifierParameters) throws -> MappedMatrix {
-        let path = project + "/" + parameters.posteriorsFile
+        let path = ProjectLayout(directory: project).resolve(parameters.posteriorsFile)
         let remedy =
             "train a new model ('plankterm train \(project)') or make an earlier one current ('plankterm models \(project) --use ID')"
         func damaged(_ reason: String) -> ProjectError { .damaged(path: path, reason: reason, remedy: remedy) }
@@ -422,13 +436,7 @@ public struct ClassifierRun: Sendable {
 
     /// JSON as plankterm writes it (stored model parameters and every `--json` output): sorted keys, one
     /// line, non-finite numbers as strings.
-    public static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    public static func json(_ value: some Encodable) throws -> String { try StoredJSON.json(value) }
 
     /// Writes float32 values durably (a temporary file, fsync, rename); returns their SHA-256.
     static func writeFloats(_ values: [Double], to path: String) throws -> String {
@@ -465,9 +473,10 @@ private struct ModelFiles {
     init(project: String, modelId: String) {
         posteriors = ClassifierRun.posteriorsFile(modelId: modelId)
         outOfFold = ClassifierRun.outOfFoldFile(modelId: modelId)
-        posteriorsPath = project + "/" + posteriors
-        outOfFoldPath = project + "/" + outOfFold
-        reportPath = ModelChangeReport.file(project: project, modelId: modelId)
+        let layout = ProjectLayout(directory: project)
+        posteriorsPath = layout.resolve(posteriors)
+        outOfFoldPath = layout.resolve(outOfFold)
+        reportPath = layout.changeReport(model: modelId)
     }
 
     /// Removes whichever of the files were written.

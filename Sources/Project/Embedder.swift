@@ -43,38 +43,10 @@ public struct Embedder {
         self.clock = clock
     }
 
-    /// The weights file of a registered encoder (its parameters' "weights", relative to the project or
-    /// absolute), if it is on disk; nil for encoders without weights (synthetic ones) or unknown ids.
-    public static func weights(ofEncoder id: String, store: ProjectStore) throws -> String? {
-        guard let model = try store.models(kind: "encoder").first(where: { $0.id == id }) else { return nil }
-        return weights(of: model, project: store.directory)
-    }
-
-    static func weights(of model: ModelRecord, project: String) -> String? {
-        guard let relative = (try? EncoderParameters(json: model.parameters))?.weights else { return nil }
-        let path = relative.hasPrefix("/") ? relative : project + "/" + relative
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
-    /// The project's encoders newer than the newest one with its weights on disk, whose recorded weights
-    /// file is gone (id, path): embedding now falls back past them, which a person should be told.
-    public static func missingWeights(store: ProjectStore) throws -> [(id: String, path: String)] {
-        var missing: [(id: String, path: String)] = []
-        for model in try store.models(kind: "encoder") {
-            if weights(of: model, project: store.directory) != nil { break }
-            guard let recorded = (try? EncoderParameters(json: model.parameters))?.weights else { continue }
-            missing.append((model.id, recorded.hasPrefix("/") ? recorded : store.directory + "/" + recorded))
-        }
-        return missing
-    }
-
-    /// The weights of the project's newest encoder that has a weights file on disk.
-    public static func newestWeights(store: ProjectStore) throws -> String? {
-        try store.models(kind: "encoder").lazy.compactMap { weights(of: $0, project: store.directory) }.first
-    }
-
     /// The embeddings file of `modelId` in the project.
-    public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).f32" }
+    public static func file(project: String, modelId: String) -> String {
+        ProjectLayout(directory: project).embeddings(encoder: modelId)
+    }
 
     /// Embeds every usable image that has no row yet, stored as `storage` says (see `EmbeddingStorage`):
     /// a project that should be stored at another dimension than it is gets its rows projected (full
@@ -90,10 +62,11 @@ public struct Embedder {
             weights: weights, trainer: metadata["plankterm.trainer"] ?? "unknown",
             dimension: encoder.config.embeddingDimension, side: encoder.config.side,
             orientations: encoder.config.orientations)
-        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
+        try EncoderCatalogue(store: store).register(id: modelId, parameters: parameters, createdAt: clock.now())
         let project = store.directory, full = encoder.config.embeddingDimension
         let images = try store.usableImages()
-        try FileManager.default.createDirectory(atPath: project + "/embeddings", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: ProjectLayout(directory: project).embeddingsFolder, withIntermediateDirectories: true)
         var state = try storedState(modelId: modelId, encoderDimension: full)
         // A store rebuilt after damage keeps the dimension it had.
         let stored: Int??

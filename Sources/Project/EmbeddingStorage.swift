@@ -113,10 +113,12 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
         synthetic = try c.decodeIfPresent(Bool.self, forKey: .synthetic)
     }
 
-    public static func file(project: String, modelId: String) -> String { project + "/embeddings/\(modelId).json" }
-    public static func projectionName(modelId: String) -> String { "\(modelId).pca.safetensors" }
+    public static func file(project: String, modelId: String) -> String {
+        ProjectLayout(directory: project).embeddingsInfo(encoder: modelId)
+    }
+    public static func projectionName(modelId: String) -> String { ProjectLayout.projectionName(encoder: modelId) }
     public static func projectionFile(project: String, modelId: String) -> String {
-        project + "/embeddings/" + projectionName(modelId: modelId)
+        ProjectLayout(directory: project).projection(named: projectionName(modelId: modelId))
     }
 
     /// The record of `modelId`, or `ProjectError.damaged` naming the file.
@@ -160,7 +162,7 @@ public struct EmbeddingsInfo: Codable, Sendable, Equatable {
             }
             return nil
         }
-        let path = project + "/embeddings/" + name
+        let path = ProjectLayout(directory: project).projection(named: name)
         let remedy = "run 'plankterm embed \(project)': it embeds every image again"
         let map: PrincipalComponents
         do {

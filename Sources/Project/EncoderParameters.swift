@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// What a registered encoder records in `model.parameters` (kind `encoder`), as JSON with sorted keys.
 /// Who registers it decides which fields it fills: `pretrain` (weights, epochs, seed, batch, images,
@@ -6,7 +7,8 @@ import Foundation
 /// trainer, dimension, side, orientations) and synthetic embeddings (dimension, synthetic, noise, seed);
 /// every field is optional so that each of those rows, as any plankterm wrote it, reads back.
 public struct EncoderParameters: Codable, Sendable, Equatable {
-    /// The weights file: relative to the project (trained in it) or absolute (registered by `embed`).
+    /// The weights file as `EncoderCatalogue` records it: relative to the project folder when inside it,
+    /// else absolute (`ProjectLayout.stored`); older rows hold either form and read the same way.
     public var weights: String?
     /// Who made the weights, from their file's metadata ("plankterm pretrain", …).
     public var trainer: String?
@@ -55,17 +57,11 @@ public struct EncoderParameters: Codable, Sendable, Equatable {
     }
 
     /// Reads a stored row's parameters.
-    public init(json: String) throws {
-        let decoder = JSONDecoder()
-        // As `ClassifierRun.json` writes a loss that is not finite.
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        self = try decoder.decode(Self.self, from: Data(json.utf8))
-    }
+    public init(json: String) throws { self = try StoredJSON.value(Self.self, from: json) }
 
     /// The JSON stored for it: sorted keys, one line, fields it lacks left out.
     public var json: String {
         // Strings and numbers (a loss that is not finite as a string): encoding cannot fail.
-        (try? ClassifierRun.json(self)) ?? "{}"
+        (try? StoredJSON.json(self)) ?? "{}"
     }
 }

@@ -274,7 +274,7 @@ public struct Exporter: Sendable {
     /// Writes embeddings.npy and index.csv for every embedded image (labels filtered as asked; images
     /// without such a label get an empty label); returns the number of rows.
     private func writeNumPy(folder: String, options: ExportOptions) throws -> Int {
-        let embedded = try store.models(kind: "encoder").filter {
+        let embedded = try EncoderCatalogue(store: store).encoders().filter {
             !((try? store.embeddingRows(modelId: $0.id))?.isEmpty ?? true)
         }
         guard let model = options.modelId.map({ id in embedded.first { $0.id == id } }) ?? embedded.first else {
@@ -313,7 +313,8 @@ public struct Exporter: Sendable {
         if let name = try EmbeddingsInfo.read(project: store.directory, modelId: model.id).projection {
             let target = folder + "/projection.safetensors"
             _ = try? FileManager.default.removeItem(atPath: target)
-            try FileManager.default.copyItem(atPath: store.directory + "/embeddings/" + name, toPath: target)
+            try FileManager.default.copyItem(
+                atPath: ProjectLayout(directory: store.directory).projection(named: name), toPath: target)
         }
         return images.count
     }

@@ -156,9 +156,9 @@ public struct FineTuner {
         _ encoder: Encoder, finetunedFrom weights: String, epochs: Int, labels: Int,
         classes k: Int
     ) throws -> (modelId: String, weights: String) {
-        let folder = store.directory + "/models"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = folder + "/.finetune.tmp"
+        let layout = ProjectLayout(directory: store.directory)
+        try FileManager.default.createDirectory(atPath: layout.modelsFolder, withIntermediateDirectories: true)
+        let temporary = layout.finetunedEncoderTemporary
         try encoder.save(
             to: temporary,
             metadata: [
@@ -166,13 +166,12 @@ public struct FineTuner {
                 "plankterm.epochs": String(epochs), "plankterm.labels": String(labels)
             ])
         let modelId = try Pretrainer.modelId(ofWeightsAt: temporary)
-        let path = folder + "/encoder-\(modelId).safetensors"
+        let path = layout.encoderWeights(encoder: modelId)
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
         let registered = EncoderParameters(
-            weights: "models/encoder-\(modelId).safetensors", epochs: epochs,
-            finetunedFrom: weights, labels: labels, classes: k)
-        try store.registerModel(id: modelId, kind: "encoder", parameters: registered.json, createdAt: Date())
+            weights: path, epochs: epochs, finetunedFrom: weights, labels: labels, classes: k)
+        try EncoderCatalogue(store: store).register(id: modelId, parameters: registered, createdAt: Date())
         return (modelId, path)
     }
 }

@@ -150,7 +150,7 @@ public final class JobRunner: @unchecked Sendable {
             throw ProjectError.invalidOption("this process cannot run finetune jobs (no images folder)")
         }
         let encoderId = try ProjectEmbeddings.load(store: store).encoderId
-        guard let weights = try Embedder.weights(ofEncoder: encoderId, store: store) else {
+        guard let weights = try EncoderCatalogue(store: store).weights(ofEncoder: encoderId) else {
             throw ProjectError.invalidOption(
                 "the embeddings come from \(encoderId), which has no weights file to fine-tune")
         }
@@ -172,9 +172,9 @@ public final class JobRunner: @unchecked Sendable {
         let by = parameters.by
         try report(0.1, "estimating the class mix of each \(by)")
         let result = try AbundanceReport.build(store: store, by: by)
-        let folder = store.directory + "/reports"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/abundance-\(result.modelId)-by-\(by.replacingOccurrences(of: "/", with: "_")).json"
+        let layout = ProjectLayout(directory: store.directory)
+        try FileManager.default.createDirectory(atPath: layout.reportsFolder, withIntermediateDirectories: true)
+        let path = layout.abundanceReport(model: result.modelId, by: by)
         try Data(try ClassifierRun.json(result).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         return "abundance of \(result.groups.count) groups by \(by): reports/\((path as NSString).lastPathComponent)"
     }

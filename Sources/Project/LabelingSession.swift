@@ -192,7 +192,7 @@ public final class LabelingSession {
         var precision: [String: Double] = [:], recall: [String: Double] = [:]
         if let record = try store.currentClassifier(),
             let parameters = try? ClassifierRun.parameters(of: record),
-            let metrics = try? JSONDecoder().decode(TrainMetrics.self, from: Data(record.metrics.utf8)),
+            let metrics = try? record.metrics.get(),
             let confusion = (metrics.outOfFoldAfter ?? metrics.outOfFoldBefore)?.confusion,
             confusion.count == parameters.classIds.count
         {

@@ -67,7 +67,9 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
         case priorReason = "prior_reason"
     }
 
-    public static func file(project: String, modelId: String) -> String { project + "/models/\(modelId).report.json" }
+    public static func file(project: String, modelId: String) -> String {
+        ProjectLayout(directory: project).changeReport(model: modelId)
+    }
 
     /// Compares the new model's predictions with the current model's (if any). `names` and `validated` are
     /// what the training run read (class names by id, validated class by image).
@@ -78,7 +80,7 @@ public struct ModelChangeReport: Sendable, Codable, Equatable {
     ) throws -> ModelChangeReport {
         let previous = try store.currentClassifier()
         let old = try previous.map { try store.predictions(model: $0.id) } ?? [:]
-        let oldMetrics = previous.flatMap { try? JSONDecoder().decode(TrainMetrics.self, from: Data($0.metrics.utf8)) }
+        let oldMetrics = previous.flatMap { try? $0.metrics.get() }
         var changed: [(Int64, Double)] = []
         var countsBefore: [Int64: Int] = [:], countsAfter: [Int64: Int] = [:]
         var disagreeing: [Int64] = []

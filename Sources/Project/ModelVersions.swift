@@ -36,13 +36,14 @@ extension ProjectHandle {
     public func deleteOldModels(keep: Int) throws -> [String] {
         let deleted = try store.deleteOldClassifiers(keep: keep)
         for id in deleted {
-            try? FileManager.default.removeItem(atPath: directory + "/" + ClassifierRun.posteriorsFile(modelId: id))
-            try? FileManager.default.removeItem(atPath: ModelChangeReport.file(project: directory, modelId: id))
+            try? FileManager.default.removeItem(atPath: layout.resolve(ProjectLayout.posteriorsFile(model: id)))
+            try? FileManager.default.removeItem(atPath: layout.resolve(ProjectLayout.outOfFoldFile(model: id)))
+            try? FileManager.default.removeItem(atPath: layout.changeReport(model: id))
         }
         return deleted
     }
 
-    private static func version(_ record: ClassifierRecord, current: String?) -> ModelVersion {
+    private static func version(_ record: ClassifierVersionRecord, current: String?) -> ModelVersion {
         ModelVersion(
             id: record.id, createdAt: record.createdAt, isCurrent: record.id == current,
             parameters: try? ClassifierRun.parameters(of: record))

@@ -31,11 +31,11 @@ public final class PixelCache: @unchecked Sendable {
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws {
         self.side = side
-        let folder = directory + "/cache"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        path = folder + "/pixels-\(side).u8"
-        let idsPath = folder + "/pixels-\(side).ids"
-        let sumsPath = folder + "/pixels-\(side).sum"
+        let layout = ProjectLayout(directory: directory)
+        try FileManager.default.createDirectory(atPath: layout.cacheFolder, withIntermediateDirectories: true)
+        let files = layout.pixelCache(side: side)
+        path = files.pixels
+        let idsPath = files.ids, sumsPath = files.sums
         var ids = Self.readWords(idsPath).map { Int64(bitPattern: $0) }
         var sums = Self.readWords(sumsPath)
         // Keep only rows that are really in the pixel file and hashed (an interrupted build leaves ids

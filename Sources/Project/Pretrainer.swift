@@ -78,7 +78,7 @@ public struct Pretrainer {
         return (encoder, try Self.modelId(ofWeightsAt: initialWeights))
     }
 
-    public var checkpointPath: String { store.directory + "/models/pretrain-checkpoint.safetensors" }
+    public var checkpointPath: String { ProjectLayout(directory: store.directory).pretrainCheckpoint }
 
     public func run(
         imagesRoot: String, resume: Bool, shouldStop: @escaping @Sendable () -> Bool = { false },
@@ -101,7 +101,8 @@ public struct Pretrainer {
         let trainer = SimCLRTrainer(encoder: encoder, config: simclr, stepsPerEpoch: stepsPerEpoch, lanes: lanes)
         var fingerprint = "\(rows.count)/\(stepsPerEpoch)/\(simclr.seed)/\(simclr.batch)/\(simclr.epochs)"
         if start != "random" { fingerprint += "/from \(start)" }
-        try FileManager.default.createDirectory(atPath: store.directory + "/models", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: ProjectLayout(directory: store.directory).modelsFolder, withIntermediateDirectories: true)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw ProjectError.invalidOption("\(checkpointPath): no checkpoint to resume from")
@@ -163,7 +164,8 @@ public struct Pretrainer {
             }
         }
         // The finished encoder: a weights file named by its content, recorded in the project.
-        let temporary = store.directory + "/models/.encoder.tmp"
+        let layout = ProjectLayout(directory: store.directory)
+        let temporary = layout.pretrainedEncoderTemporary
         try trainer.encoder.save(
             to: temporary,
             metadata: [
@@ -172,14 +174,13 @@ public struct Pretrainer {
                 "plankterm.images": String(rows.count), "plankterm.start": start
             ])
         let modelId = try Self.modelId(ofWeightsAt: temporary)
-        let weights = store.directory + "/models/encoder-\(modelId).safetensors"
+        let weights = layout.encoderWeights(encoder: modelId)
         _ = try? FileManager.default.removeItem(atPath: weights)
         try FileManager.default.moveItem(atPath: temporary, toPath: weights)
         let parameters = EncoderParameters(
-            weights: "models/encoder-\(modelId).safetensors", epochs: simclr.epochs,
-            seed: simclr.seed, batch: batch, images: rows.count,
+            weights: weights, epochs: simclr.epochs, seed: simclr.seed, batch: batch, images: rows.count,
             finalLoss: Double(lastLoss), start: start)
-        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: clock.now())
+        try EncoderCatalogue(store: store).register(id: modelId, parameters: parameters, createdAt: clock.now())
         return PretrainResult(
             modelId: modelId, weightsPath: weights, interrupted: false, steps: step, finalLoss: lastLoss)
     }

@@ -20,7 +20,7 @@ public struct ProjectEmbeddings: Sendable {
     public static func load(store: ProjectStore) throws -> ProjectEmbeddings {
         let images = try store.usableImageSummaries()
         var best: (String, [ImageID: Int], Int)?
-        for model in try store.models(kind: "encoder") {
+        for model in try EncoderCatalogue(store: store).encoders() {
             let rows = try store.embeddingRows(modelId: model.id)
             let covered = images.filter { rows[$0.id] != nil }.count
             if covered > 0 && covered > (best?.2 ?? 0) { best = (model.id, rows, covered) }
@@ -98,14 +98,15 @@ public struct ProjectEmbeddings: Sendable {
 
     /// The neighbour-graph file of this encoder.
     public static func graphFile(project: String, encoderId: String) -> String {
-        project + "/neighbors/\(encoderId).knn"
+        ProjectLayout(directory: project).neighborGraph(encoder: encoderId)
     }
 
     /// Builds or extends the k-NN graph of every row (self excluded) and saves it; returns it.
     @discardableResult
     public func updateGraph(project: String, k: Int = 32, threads: Int = 2) throws -> NeighborGraph {
         let path = Self.graphFile(project: project, encoderId: encoderId)
-        try FileManager.default.createDirectory(atPath: project + "/neighbors", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: ProjectLayout(directory: project).neighborsFolder, withIntermediateDirectories: true)
         let search = ExactSearch(threads: threads)
         var graph: NeighborGraph
         if let old = try? NeighborGraph.read(from: path), old.k == k, old.rows <= matrix.rows {

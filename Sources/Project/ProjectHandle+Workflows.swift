@@ -78,16 +78,6 @@ extension Embedder {
     public init(project: ProjectHandle, clock: any Clock = SystemClock()) {
         self.init(store: project.store, clock: clock)
     }
-
-    /// Encoders whose weights file is gone, newest first, up to the newest one that has its weights.
-    public static func missingWeights(project: ProjectHandle) throws -> [(id: String, path: String)] {
-        try missingWeights(store: project.store)
-    }
-
-    /// The weights file of the newest encoder that still has one.
-    public static func newestWeights(project: ProjectHandle) throws -> String? {
-        try newestWeights(store: project.store)
-    }
 }
 
 extension Pretrainer {

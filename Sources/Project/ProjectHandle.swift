@@ -14,6 +14,9 @@ public struct ProjectHandle: Sendable {
     /// The project folder.
     public var directory: String { store.directory }
 
+    /// Where each of the project's files lives in its folder.
+    public var layout: ProjectLayout { ProjectLayout(directory: store.directory) }
+
     /// The name of the database file inside a project folder.
     public static var databaseFileName: String { ProjectStore.databaseFileName }
 
@@ -58,7 +61,7 @@ public struct ProjectHandle: Sendable {
     public func summary() throws -> ProjectSummary { try store.summary() }
 
     /// Whether the project has an encoder (and so embeddings that new images should join).
-    public func hasEncoder() throws -> Bool { !(try store.models(kind: "encoder")).isEmpty }
+    public func hasEncoder() throws -> Bool { !(try encoders.encoders()).isEmpty }
 
     /// How many images have a validated label, and in how many classes.
     public func validatedLabelCount() throws -> (images: Int, classes: Int) {

@@ -18,12 +18,12 @@ public enum SyntheticEmbeddings {
     ) throws -> EmbedResult {
         let modelId = "synthetic-d\(dimension)-s\(seed)"
         let parameters = EncoderParameters(dimension: dimension, seed: seed, synthetic: true, noise: noise)
-        try store.registerModel(id: modelId, kind: "encoder", parameters: parameters.json, createdAt: Date())
-        let folder = store.directory + "/embeddings"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try EncoderCatalogue(store: store).register(id: modelId, parameters: parameters, createdAt: Date())
+        let layout = ProjectLayout(directory: store.directory)
+        try FileManager.default.createDirectory(atPath: layout.embeddingsFolder, withIntermediateDirectories: true)
         let info = Data(
             try ClassifierRun.json(EmbeddingsInfo(modelId: modelId, dimension: dimension, synthetic: true)).utf8)
-        try info.write(to: URL(fileURLWithPath: folder + "/\(modelId).json"), options: .atomic)
+        try info.write(to: URL(fileURLWithPath: layout.embeddingsInfo(encoder: modelId)), options: .atomic)
 
         var rows = try store.embeddingRows(modelId: modelId)
         let todo = try store.usableImages().filter { rows[$0.id] == nil }

@@ -2,13 +2,14 @@ import Foundation
 import GRDB
 import PlanktermCore
 
-/// A trained model recorded in the project.
-public struct ModelRecord: Sendable, Equatable {
+/// A trained model recorded in the project, its parameters read as `Parameters` (the caller's record type,
+/// kept as JSON in `model.parameters`, see `StoredJSON`).
+public struct ModelRecord<Parameters: Decodable & Sendable>: Sendable {
     public var id: String
     public var kind: String
     public var createdAt: Date
-    /// JSON.
-    public var parameters: String
+    /// The stored parameters, or why they do not read as `Parameters`.
+    public var parameters: Result<Parameters, StoreError>
 }
 
 extension ProjectStore {
@@ -23,7 +24,10 @@ extension ProjectStore {
     }
 
     /// Records a model (again: the same id keeps its first record).
-    public func registerModel(id: String, kind: String, parameters: String, createdAt: Date) throws(StoreError) {
+    public func registerModel(
+        id: String, kind: String, parameters: some Encodable, createdAt: Date
+    ) throws(StoreError) {
+        let parameters = try StoredJSON.text(parameters, model: id, column: "parameters")
         try write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO model (id, kind, createdAt, parameters) VALUES (?, ?, ?, ?)",
@@ -31,8 +35,11 @@ extension ProjectStore {
         }
     }
 
-    /// Models of one kind, newest first.
-    public func models(kind: String) throws(StoreError) -> [ModelRecord] {
+    /// Models of one kind, newest first, their parameters read as `type`.
+    public func models<Parameters: Decodable & Sendable>(kind: String, parameters type: Parameters.Type)
+        throws(StoreError)
+        -> [ModelRecord<Parameters>]
+    {
         try read { db in
             try Row.fetchAll(
                 db,
@@ -40,7 +47,11 @@ extension ProjectStore {
                     "SELECT id, kind, createdAt, parameters FROM model WHERE kind = ? ORDER BY createdAt DESC, rowid DESC",
                 arguments: [kind]
             )
-            .map { ModelRecord(id: $0[0], kind: $0[1], createdAt: $0[2], parameters: $0[3]) }
+            .map {
+                ModelRecord(
+                    id: $0[0], kind: $0[1], createdAt: $0[2],
+                    parameters: StoredJSON.record(type, from: $0[3], model: $0[0], column: "parameters"))
+            }
         }
     }
 

@@ -59,14 +59,22 @@ public struct PredictionRecord: Sendable, Equatable {
     }
 }
 
-/// A classifier version as recorded.
-public struct ClassifierRecord: Sendable, Equatable {
+/// A classifier version as recorded, its parameters and metrics read as the caller's record types (kept
+/// as JSON in `model.parameters` and `model.metrics`, see `StoredJSON`).
+public struct ClassifierRecord<Parameters: Decodable & Sendable, Metrics: Decodable & Sendable>: Sendable {
     public var id: String
     public var createdAt: Date
-    /// JSON.
-    public var parameters: String
-    /// JSON.
-    public var metrics: String
+    /// The stored parameters, or why they do not read as `Parameters`.
+    public var parameters: Result<Parameters, StoreError>
+    /// The stored metrics, or why they do not read as `Metrics`.
+    public var metrics: Result<Metrics, StoreError>
+
+    init(row: Row) {
+        id = row[0]
+        createdAt = row[1]
+        parameters = StoredJSON.record(Parameters.self, from: row[2], model: row[0], column: "parameters")
+        metrics = StoredJSON.record(Metrics.self, from: row[3], model: row[0], column: "metrics")
+    }
 }
 
 /// One image of the project with what the learning side needs of it.
@@ -120,9 +128,11 @@ extension ProjectStore {
     /// Makes a classifier version current together with its predictions, in one transaction: readers
     /// see either the previous model or the complete new one.
     public func installClassifier(
-        id: String, parameters: String, metrics: String, createdAt: Date,
+        id: String, parameters: some Encodable, metrics: some Encodable, createdAt: Date,
         predictions: [PredictionRecord]
     ) throws(StoreError) {
+        let parameters = try StoredJSON.text(parameters, model: id, column: "parameters")
+        let metrics = try StoredJSON.text(metrics, model: id, column: "metrics")
         try write { db in
             try db.execute(
                 sql: "INSERT INTO model (id, kind, createdAt, parameters, metrics) VALUES (?, 'classifier', ?, ?, ?)",
@@ -151,12 +161,15 @@ extension ProjectStore {
     /// parameters, in one transaction, if its parameters are still `expected` (a reader that got there
     /// first has done it: then nothing is written). Returns whether it wrote.
     @discardableResult
-    public func rewriteCalls(
-        model id: String, expected: String, parameters: String,
+    public func rewriteCalls<Parameters: Codable & Equatable & Sendable>(
+        model id: String, expected: Parameters, parameters: Parameters,
         calls: [(imageID: ImageID, classID: Int64, confidence: Double)]
     ) throws(StoreError) -> Bool {
-        try write { db in
-            guard try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]) == expected
+        let parameters = try StoredJSON.text(parameters, model: id, column: "parameters")
+        return try write { db in
+            guard
+                let stored = try String.fetchOne(db, sql: "SELECT parameters FROM model WHERE id = ?", arguments: [id]),
+                (try? StoredJSON.value(Parameters.self, from: stored)) == expected
             else {
                 return false
             }
@@ -221,8 +234,10 @@ extension ProjectStore {
         try meta("currentModel")
     }
 
-    /// The current classifier, if any.
-    public func currentClassifier() throws(StoreError) -> ClassifierRecord? {
+    /// The current classifier, if any, its parameters and metrics read as the types given.
+    public func currentClassifier<Parameters: Decodable & Sendable, Metrics: Decodable & Sendable>(
+        parameters: Parameters.Type, metrics: Metrics.Type
+    ) throws(StoreError) -> ClassifierRecord<Parameters, Metrics>? {
         try read { db in
             guard let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'currentModel'") else {
                 return nil
@@ -230,19 +245,21 @@ extension ProjectStore {
             return try Row.fetchOne(
                 db, sql: "SELECT id, createdAt, parameters, metrics FROM model WHERE id = ?", arguments: [id]
             )
-            .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
+            .map(ClassifierRecord.init(row:))
         }
     }
 
-    /// Classifier versions, newest first.
-    public func classifiers() throws(StoreError) -> [ClassifierRecord] {
+    /// Classifier versions, newest first, their parameters and metrics read as the types given.
+    public func classifiers<Parameters: Decodable & Sendable, Metrics: Decodable & Sendable>(
+        parameters: Parameters.Type, metrics: Metrics.Type
+    ) throws(StoreError) -> [ClassifierRecord<Parameters, Metrics>] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql:
                     "SELECT id, createdAt, parameters, metrics FROM model WHERE kind = 'classifier' ORDER BY createdAt DESC, rowid DESC"
             )
-            .map { ClassifierRecord(id: $0[0], createdAt: $0[1], parameters: $0[2], metrics: $0[3]) }
+            .map(ClassifierRecord.init(row:))
         }
     }
 

@@ -9,7 +9,7 @@ import PlanktermCore
 /// write lock (for up to `busyTimeout`) instead of failing.
 public final class ProjectStore: Sendable {
     /// The database file's name inside a project folder.
-    public static let databaseFileName = "plankterm.sqlite"
+    public static let databaseFileName = ProjectLayout.databaseFileName
     /// How long a writer waits for another process's write transaction.
     public static let busyTimeout: TimeInterval = 30
 
@@ -24,7 +24,7 @@ public final class ProjectStore: Sendable {
 
     /// The database file of the project in `directory`.
     public static func databasePath(in directory: String) -> String {
-        (directory as NSString).appendingPathComponent(databaseFileName)
+        ProjectLayout(directory: directory).database
     }
 
     /// Creates a project folder (if needed) and an empty database in it.

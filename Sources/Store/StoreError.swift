@@ -19,6 +19,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// A class change that would lose or confuse labels (renaming onto an existing name, merging a
     /// class into itself).
     case refused(String)
+    /// A model's stored parameters or metrics that do not read as the record they should be.
+    case unreadableRecord(model: String, column: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .invalidClassName(let n): return "invalid class name \(n.debugDescription)"
         case .unknownModel(let m): return "no classifier \(m) in this project"
         case .refused(let why): return why
+        case .unreadableRecord(let m, let c, let r): return "model \(m): its stored \(c) cannot be read (\(r))"
         }
     }
 

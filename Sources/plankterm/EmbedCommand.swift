@@ -96,13 +96,12 @@ struct EmbedCommand: ParsableCommand {
             }
             return given
         }
-        for gone in try Embedder.missingWeights(project: handle) {
+        for gone in try handle.encoders.missingWeights() {
             Console.printError(
                 "warning: the weights of encoder \(gone.id) are missing (\(Console.oneLine(gone.path))); "
                     + "embedding with an earlier or the shipped encoder instead")
         }
-        if let newest = try Embedder.newestWeights(project: handle) { return newest }
-        if let shipped = DefaultEncoder.path { return shipped }
+        if let weights = try handle.encoders.embeddingWeights() { return weights }
         throw CommandFailure(
             message: "\(handle.directory): no encoder to embed with",
             hint: "train one with 'plankterm pretrain \(handle.directory)' or give --weights FILE")

@@ -74,7 +74,7 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let path = out ?? handle.directory + "/simulations/\(strategy)-seed\(seed).csv"
+        let path = out ?? handle.layout.simulation(strategy: "\(strategy)", seed: seed)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import PlanktermCore
 import TOMLKit
 import TUI
 import Terminal
@@ -121,7 +122,7 @@ struct PlanktermConfig {
 
     static func load(project: String) throws -> PlanktermConfig {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
-        for path in [project + "/config.toml", home + "/.config/plankterm/config.toml"]
+        for path in [ProjectLayout(directory: project).config, home + "/.config/plankterm/config.toml"]
         where FileManager.default.fileExists(atPath: path) {
             let table = try ThemeLoading.readTable(path)
             for key in table.keys where !keys.contains(key) {

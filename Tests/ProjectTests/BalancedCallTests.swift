@@ -63,7 +63,7 @@ struct BalancedCallProjectTests {
         }
         #expect(records.allSatisfy { $0.classID == ids[0] })
         try store.installClassifier(
-            id: "clf-old", parameters: try ClassifierRun.json(parameters), metrics: "{}",
+            id: "clf-old", parameters: parameters, metrics: [String: String](),
             createdAt: Date(), predictions: records)
         return (images, store, all, ids)
     }
@@ -122,7 +122,7 @@ struct BalancedCallProjectTests {
         try bytes.write(to: URL(fileURLWithPath: path))
         let before = try store.predictions(model: record.id)
         #expect(throws: ProjectError.self) { try ClassifierRun.upgradeCalls(store: store) }
-        #expect(try store.currentClassifier()?.parameters == record.parameters)
+        #expect(try store.currentClassifier()?.parameters.get() == record.parameters.get())
         #expect(try store.predictions(model: record.id) == before)
     }
 

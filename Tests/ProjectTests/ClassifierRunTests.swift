@@ -34,7 +34,7 @@ func projectWithClusters(_ count: Int, noise: Float = 0.5) throws -> (TemporaryD
     try values.withUnsafeBytes { Data($0) }.write(
         to: URL(fileURLWithPath: store.directory + "/embeddings/enc-test.f32"))
     try Data(#"{"dimension": 8}"#.utf8).write(to: URL(fileURLWithPath: store.directory + "/embeddings/enc-test.json"))
-    try store.registerModel(id: "enc-test", kind: "encoder", parameters: "{}", createdAt: Date())
+    try store.registerModel(id: "enc-test", kind: "encoder", parameters: [String: String](), createdAt: Date())
     try store.addEmbeddingRows(modelId: "enc-test", rows)
     return (images, store, truth)
 }
@@ -100,7 +100,7 @@ struct ClassifierRunTests {
         let good = predictions.values.first!
         #expect(throws: StoreError.self) {
             try store.installClassifier(
-                id: "clf-broken", parameters: "{}", metrics: "{}", createdAt: Date(),
+                id: "clf-broken", parameters: [String: String](), metrics: [String: String](), createdAt: Date(),
                 predictions: [good, bad])
         }
         #expect(try store.currentClassifier()?.id == report.modelId)
