@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CLITests", dependencies: [
-            "plankterm", "Store", "NN", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "plankterm", "Project", "Store", "NN", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "TestSupport", dependencies: ["PlanktermCore"], path: "Tests/TestSupport"),
     ]

@@ -50,7 +50,7 @@ public struct AbundanceReport: Sendable, Codable {
     /// metadata column, images without it in group "(none)") and estimates each group's class counts.
     public static func build(
         store: ProjectStore, by: String, minimum: Int = PredictionSet.minimumForEM,
-        bootstrap: Int = 100, seed: UInt64 = 0
+        bootstrap: Int = AbundanceWorkflow.defaultBootstrap, seed: UInt64 = AbundanceWorkflow.defaultSeed
     ) throws -> AbundanceReport {
         let (record, parameters, posteriors, predictions) = try ClassifierRun.current(store: store)
         let images = Dictionary(uniqueKeysWithValues: try store.usableImageSummaries().map { ($0.id, $0) })

@@ -16,8 +16,9 @@ public struct ClassifierSettings: Sendable {
     public var folds: Int
 
     public init(
-        head: HeadKind = .linear, seed: UInt64 = 0, calibration: Calibration.Method = .bcts,
-        folds: Int = 5, threads: Int = 2
+        head: HeadKind = TrainJobParameters.defaultHead, seed: UInt64 = TrainJobParameters.defaultSeed,
+        calibration: Calibration.Method = TrainJobParameters.defaultCalibration,
+        folds: Int = TrainJobParameters.defaultFolds, threads: Int = 2
     ) {
         self.head = HeadSettings(kind: head, seed: seed)
         self.head.threads = threads

@@ -38,6 +38,9 @@ public struct Embedder {
     public var store: ProjectStore
     public var clock: any Clock
 
+    /// Images per forward pass unless told otherwise (`plankterm embed --batch`).
+    public static let defaultBatch = 256
+
     public init(store: ProjectStore, clock: any Clock = SystemClock()) {
         self.store = store
         self.clock = clock
@@ -53,7 +56,7 @@ public struct Embedder {
     /// features to principal axes, no encoder pass) or, the other way, every image embedded again. The
     /// encoder runs on `lanes` lanes (`EncoderWorkspace`): the caller's thread count.
     public func run(
-        weights: String, imagesRoot: String, batch: Int = 256, storage: EmbeddingStorage = .automatic,
+        weights: String, imagesRoot: String, batch: Int = defaultBatch, storage: EmbeddingStorage = .automatic,
         lanes: Int = 1, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> EmbedResult {
         let (encoder, metadata) = try Encoder.load(from: weights)

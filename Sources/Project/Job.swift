@@ -112,6 +112,13 @@ extension JobRecord {
 
 /// What a `train` job does, as its parameters JSON.
 public struct TrainJobParameters: Codable, Sendable, Equatable {
+    /// What a training not told otherwise does (`plankterm train`, `:train`, a training queued by a new
+    /// encoder): a linear head, bias-corrected temperature scaling fitted on 5 folds, seed 0.
+    public static let defaultHead = HeadKind.linear
+    public static let defaultCalibration = Calibration.Method.bcts
+    public static let defaultFolds = 5
+    public static let defaultSeed: UInt64 = 0
+
     public var head: HeadKind
     public var reason: String
     public var calibration: Calibration.Method?
@@ -119,7 +126,8 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
     public var seed: UInt64?
 
     public init(
-        head: HeadKind = .linear, reason: String, calibration: Calibration.Method? = nil, folds: Int? = nil,
+        head: HeadKind = TrainJobParameters.defaultHead, reason: String, calibration: Calibration.Method? = nil,
+        folds: Int? = nil,
         seed: UInt64? = nil
     ) {
         self.head = head
@@ -129,21 +137,25 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
         self.seed = seed
     }
 
-    public var settings: ClassifierSettings {
-        ClassifierSettings(head: head, seed: seed ?? 0, calibration: calibration ?? .bcts, folds: folds ?? 5)
+    /// The classifier's settings, defaults filled in, its k-NN search on `threads` threads.
+    public func settings(threads: Int) -> ClassifierSettings {
+        ClassifierSettings(
+            head: head, seed: seed ?? Self.defaultSeed, calibration: calibration ?? Self.defaultCalibration,
+            folds: folds ?? Self.defaultFolds, threads: threads)
     }
 
     /// The settings alone, defaults filled in: what decides whether two trainings are the same work.
     var work: TrainJobParameters {
         TrainJobParameters(
-            head: head, reason: "", calibration: calibration ?? .bcts, folds: folds ?? 5, seed: seed ?? 0)
+            head: head, reason: "", calibration: calibration ?? Self.defaultCalibration,
+            folds: folds ?? Self.defaultFolds, seed: seed ?? Self.defaultSeed)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable { case head, reason, calibration, folds, seed }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self, of: .train)
-        head = try c.decodeChoiceIfPresent(HeadKind.self, forKey: .head) ?? .linear
+        head = try c.decodeChoiceIfPresent(HeadKind.self, forKey: .head) ?? Self.defaultHead
         reason = try c.decodeIfPresent(String.self, forKey: .reason) ?? ""
         calibration = try c.decodeChoiceIfPresent(Calibration.Method.self, forKey: .calibration)
         folds = try c.decodeIfPresent(Int.self, forKey: .folds)
@@ -154,16 +166,28 @@ public struct TrainJobParameters: Codable, Sendable, Equatable {
 
 /// What a `pretrain` job does (continue SimCLR from its checkpoint, or start one), as its parameters JSON.
 public struct PretrainJobParameters: Codable, Sendable, Equatable {
-    public var epochs = 100
-    public var batch = 128
-    public var side = 64
+    /// Passes over all images unless told otherwise (`plankterm pretrain --epochs`, `:pretrain`).
+    public static let defaultEpochs = 15
+    /// Images per step unless told otherwise (each gives two views).
+    public static let defaultBatch = 128
+    /// The input side of a run from random weights (a run from a weights file takes the file's).
+    public static let scratchSide = 64
+    /// The peak learning rate of a run given none: from random weights, and from trained weights.
+    public static let scratchLearningRate: Float = 1e-3
+    public static let adaptingLearningRate: Float = 1e-4
+
+    public var epochs = PretrainJobParameters.defaultEpochs
+    public var batch = PretrainJobParameters.defaultBatch
+    public var side = PretrainJobParameters.scratchSide
     public var seed: UInt64 = 0
     /// The weights to start from (nil: random weights; jobs queued before there was a choice).
     public var initialWeights: String?
+    /// The peak learning rate; nil: `peakLearningRate`'s choice for the start.
     public var learningRate: Float?
 
     public init(
-        epochs: Int = 100, batch: Int = 128, side: Int = 64, seed: UInt64 = 0, initialWeights: String? = nil,
+        epochs: Int = PretrainJobParameters.defaultEpochs, batch: Int = PretrainJobParameters.defaultBatch,
+        side: Int = PretrainJobParameters.scratchSide, seed: UInt64 = 0, initialWeights: String? = nil,
         learningRate: Float? = nil
     ) {
         self.epochs = epochs
@@ -174,13 +198,33 @@ public struct PretrainJobParameters: Codable, Sendable, Equatable {
         self.learningRate = learningRate
     }
 
+    /// A run from `initialWeights` (nil: from random weights) with what is not given taken from that
+    /// start: the input side recorded in the weights file (`scratchSide` from random weights) and the
+    /// start's `peakLearningRate`. Throws when the weights file cannot be read.
+    public static func starting(
+        from initialWeights: String?, epochs: Int = defaultEpochs, batch: Int = defaultBatch, side: Int? = nil,
+        learningRate: Float? = nil, seed: UInt64 = 0
+    ) throws -> PretrainJobParameters {
+        let side = try side ?? initialWeights.map { try Pretrainer.side(ofWeightsAt: $0) } ?? scratchSide
+        var parameters = PretrainJobParameters(
+            epochs: epochs, batch: batch, side: side, seed: seed, initialWeights: initialWeights)
+        parameters.learningRate = learningRate ?? parameters.peakLearningRate
+        return parameters
+    }
+
     /// An adaptation of the shipped encoder (at its side, learning rate 10⁻⁴) for `epochs`; from scratch
     /// when the shipped encoder is not installed.
     public static func adaptingShipped(epochs: Int) -> PretrainJobParameters {
-        guard let shipped = DefaultEncoder.path, let side = try? Pretrainer.side(ofWeightsAt: shipped) else {
+        guard let shipped = DefaultEncoder.path, let adapting = try? starting(from: shipped, epochs: epochs) else {
             return PretrainJobParameters(epochs: epochs)
         }
-        return PretrainJobParameters(epochs: epochs, side: side, initialWeights: shipped, learningRate: 1e-4)
+        return adapting
+    }
+
+    /// The peak learning rate the run uses: `learningRate`, else `adaptingLearningRate` from trained
+    /// weights and `scratchLearningRate` from random ones.
+    public var peakLearningRate: Float {
+        learningRate ?? (initialWeights == nil ? Self.scratchLearningRate : Self.adaptingLearningRate)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batch, side, seed, initialWeights, learningRate }
@@ -203,13 +247,19 @@ public struct PretrainJobParameters: Codable, Sendable, Equatable {
 
 /// What a `finetune` job does, as its parameters JSON.
 public struct FineTuneJobParameters: Codable, Sendable, Equatable {
-    /// One pass: on the dev set with 20 labels a class, 1 epoch helped a little and 3 overfitted.
-    public var epochs = 1
+    /// One pass unless told otherwise (`plankterm train --finetune --epochs`, `:finetune`): on the dev set
+    /// with 20 labels a class, 1 epoch helped a little and 3 overfitted.
+    public static let defaultEpochs = 1
+
+    public var epochs = FineTuneJobParameters.defaultEpochs
     public var batch = 64
     public var learningRate: Float = 3e-4
     public var seed: UInt64 = 0
 
-    public init(epochs: Int = 1, batch: Int = 64, learningRate: Float = 3e-4, seed: UInt64 = 0) {
+    public init(
+        epochs: Int = FineTuneJobParameters.defaultEpochs, batch: Int = 64, learningRate: Float = 3e-4,
+        seed: UInt64 = 0
+    ) {
         self.epochs = epochs
         self.batch = batch
         self.learningRate = learningRate
@@ -236,13 +286,16 @@ public struct AbundanceJobParameters: Codable, Sendable, Equatable {
     /// `folder`, or the name of an imported metadata column.
     public var by: String
 
-    public init(by: String = "folder") { self.by = by }
+    /// Groups by folder unless told otherwise (`plankterm abundance --by`, `:abundance`).
+    public static let defaultGrouping = "folder"
+
+    public init(by: String = AbundanceJobParameters.defaultGrouping) { self.by = by }
 
     enum CodingKeys: String, CodingKey, CaseIterable { case by }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self, of: .abundance)
-        by = try c.decodeIfPresent(String.self, forKey: .by) ?? "folder"
+        by = try c.decodeIfPresent(String.self, forKey: .by) ?? Self.defaultGrouping
         try c.require(!by.isEmpty, forKey: .by, "must be folder or the name of a metadata column")
     }
 }

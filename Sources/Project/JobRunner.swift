@@ -1,6 +1,4 @@
 import Foundation
-import Learning
-import NN
 import PlanktermCore
 import Store
 
@@ -70,38 +68,36 @@ public final class JobRunner: @unchecked Sendable {
     /// Does the work of one job; returns its closing message.
     func run(_ record: JobRecord, report: (Double, String) throws -> Void) throws -> String {
         switch try Job(record) {
-        case .train(let parameters):
-            let result = try ClassifierRun(store: store).train(parameters.settings) { stage, fraction in
-                try report(fraction, stage)
-            }
-            return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"
-        case .embed:
-            guard let imagesRoot, let weights else {
-                throw ProjectError.invalidOption("this process cannot run embed jobs (no images folder or encoder)")
-            }
-            let result = try Embedder(store: store).run(
-                weights: try weights(store), imagesRoot: imagesRoot, lanes: lanes
-            ) {
-                done, total in
-                try? report(0.9 * Double(done) / Double(max(total, 1)), "embedding \(done)/\(total) images")
-            }
-            try report(0.9, "extending the neighbour graph")
-            _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
-            return "\(result.added) images embedded, \(result.total) in all"
-        case .pretrain(let parameters):
-            return try pretrain(parameters, report: report)
-        case .finetune(let parameters):
-            return try finetune(parameters, report: report)
-        case .abundance(let parameters):
-            return try abundance(parameters, report: report)
+        case .train(let parameters): return try train(parameters, report: report)
+        case .embed: return try embed(report: report)
+        case .pretrain(let parameters): return try pretrain(parameters, report: report)
+        case .finetune(let parameters): return try finetune(parameters, report: report)
+        case .abundance(let parameters): return try abundance(parameters, report: report)
         }
     }
 
-    /// Embeds every image with `weights`, then extends the neighbour graph to the new embeddings.
-    private func embedAndLink(weights: String, imagesRoot: String) throws -> EmbedResult {
-        let result = try Embedder(store: store).run(weights: weights, imagesRoot: imagesRoot, lanes: lanes)
-        _ = try ProjectEmbeddings.load(store: store).updateGraph(project: store.directory)
-        return result
+    private var project: ProjectHandle { ProjectHandle(store: store) }
+
+    private func train(_ parameters: TrainJobParameters, report: (Double, String) throws -> Void) throws -> String {
+        let result = try TrainWorkflow.run(project: project, parameters: parameters, threads: lanes) {
+            stage, fraction in try report(fraction, stage)
+        }
+        return "model \(result.modelId): \(result.labelsUsed) labels, \(result.imagesPredicted) predictions"
+    }
+
+    private func embed(report: (Double, String) throws -> Void) throws -> String {
+        guard let imagesRoot, let weights else {
+            throw ProjectError.invalidOption("this process cannot run embed jobs (no images folder or encoder)")
+        }
+        let options = EmbedWorkflow.Options(weights: try weights(store), imagesRoot: imagesRoot, threads: lanes)
+        let result = try EmbedWorkflow.run(project: project, options: options) { step in
+            switch step {
+            case .embedding(let done, let total):
+                try report(0.9 * Double(done) / Double(max(total, 1)), "embedding \(done)/\(total) images")
+            case .linking: try report(0.9, "extending the neighbour graph")
+            }
+        }
+        return "\(result.added) images embedded, \(result.total) in all"
     }
 
     private func pretrain(_ parameters: PretrainJobParameters, report: (Double, String) throws -> Void) throws -> String
@@ -109,38 +105,26 @@ public final class JobRunner: @unchecked Sendable {
         guard let imagesRoot else {
             throw ProjectError.invalidOption("this process cannot run pretrain jobs (no images folder)")
         }
-        var encoderConfig = EncoderConfig()
-        encoderConfig.side = parameters.side
-        var simclr = SimCLRConfig()
-        simclr.epochs = parameters.epochs
-        simclr.batch = parameters.batch
-        simclr.seed = parameters.seed
-        if let rate = parameters.learningRate { simclr.learningRate = rate }
-        let pretrainer = Pretrainer(
-            store: store, encoderConfig: encoderConfig, simclr: simclr,
-            initialWeights: parameters.initialWeights, lanes: lanes)
         // Cancelling stops at the next step with a checkpoint; a retried (or crashed) job resumes it.
         let cancelled = StopFlag()
-        let resume = FileManager.default.fileExists(atPath: pretrainer.checkpointPath)
-        let result = try pretrainer.run(
-            imagesRoot: imagesRoot, resume: resume, shouldStop: { cancelled.isSet },
+        let result = try PretrainWorkflow.run(
+            project: project, parameters: parameters, imagesRoot: imagesRoot, resume: .ifCheckpointed,
+            lanes: lanes, stop: cancelled,
             progress: { p in
-                let done =
-                    Double((p.epoch - 1) * p.stepsPerEpoch + p.stepInEpoch)
-                    / Double(max(1, p.epochs * p.stepsPerEpoch))
                 do {
                     try report(
-                        0.8 * done, String(format: "SimCLR epoch %d/%d, loss %.4f", p.epoch, p.epochs, p.epochLoss))
+                        0.8 * p.fraction,
+                        String(format: "SimCLR epoch %d/%d, loss %.4f", p.epoch, p.epochs, p.epochLoss))
                 } catch { cancelled.set() }
             })
         guard !result.interrupted, let weights = result.weightsPath, let modelId = result.modelId else {
             throw JobCancelled()
         }
         try report(0.8, "embedding every image with encoder \(modelId)")
-        let embedded = try embedAndLink(weights: weights, imagesRoot: imagesRoot)
-        try? FileManager.default.removeItem(atPath: pretrainer.checkpointPath)
-        // The heads were fitted on the old embeddings: train on the new ones next.
-        try store.enqueue(.train(TrainJobParameters(reason: "new encoder \(modelId)")), time: Date())
+        let embedded = try EmbedWorkflow.adopt(
+            project: project, weights: weights, imagesRoot: imagesRoot, reason: "new encoder \(modelId)",
+            threads: lanes)
+        PretrainWorkflow.removeCheckpoint(project: project)
         return "encoder \(modelId) (\(parameters.epochs) epochs), \(embedded.total) images embedded; training queued"
     }
 
@@ -149,33 +133,24 @@ public final class JobRunner: @unchecked Sendable {
         guard let imagesRoot else {
             throw ProjectError.invalidOption("this process cannot run finetune jobs (no images folder)")
         }
-        let encoderId = try ProjectEmbeddings.load(store: store).encoderId
-        guard let weights = try EncoderCatalogue(store: store).weights(ofEncoder: encoderId) else {
-            throw ProjectError.invalidOption(
-                "the embeddings come from \(encoderId), which has no weights file to fine-tune")
-        }
-        let tuned = try FineTuner(store: store).run(
-            weights: weights, imagesRoot: imagesRoot, parameters: parameters, lanes: lanes
-        ) {
-            try report(0.7 * $0, $1)
-        }
+        let tuned = try FineTuneWorkflow.run(
+            project: project, parameters: parameters, imagesRoot: imagesRoot, lanes: lanes
+        ) { try report(0.7 * $0, $1) }
         try report(0.7, "embedding every image with encoder \(tuned.modelId)")
-        let embedded = try embedAndLink(weights: tuned.weights, imagesRoot: imagesRoot)
-        try store.enqueue(.train(TrainJobParameters(reason: "fine-tuned encoder \(tuned.modelId)")), time: Date())
+        let embedded = try EmbedWorkflow.adopt(
+            project: project, weights: tuned.weights, imagesRoot: imagesRoot,
+            reason: "fine-tuned encoder \(tuned.modelId)", threads: lanes)
         return
-            "encoder \(tuned.modelId) fine-tuned from \(encoderId), \(embedded.total) images embedded; training queued"
+            "encoder \(tuned.modelId) fine-tuned from \(tuned.from), \(embedded.total) images embedded; training queued"
     }
 
     private func abundance(_ parameters: AbundanceJobParameters, report: (Double, String) throws -> Void) throws
         -> String
     {
-        let by = parameters.by
-        try report(0.1, "estimating the class mix of each \(by)")
-        let result = try AbundanceReport.build(store: store, by: by)
-        let layout = ProjectLayout(directory: store.directory)
-        try FileManager.default.createDirectory(atPath: layout.reportsFolder, withIntermediateDirectories: true)
-        let path = layout.abundanceReport(model: result.modelId, by: by)
-        try Data(try ClassifierRun.json(result).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        return "abundance of \(result.groups.count) groups by \(by): reports/\((path as NSString).lastPathComponent)"
+        try report(0.1, "estimating the class mix of each \(parameters.by)")
+        let result = try AbundanceWorkflow.run(project: project, parameters: parameters)
+        let path = try AbundanceWorkflow.write(result, project: project)
+        return
+            "abundance of \(result.groups.count) groups by \(parameters.by): reports/\((path as NSString).lastPathComponent)"
     }
 }

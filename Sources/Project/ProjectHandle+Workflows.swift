@@ -9,7 +9,7 @@ import Store
 extension AbundanceReport {
     public static func build(
         project: ProjectHandle, by: String, minimum: Int = PredictionSet.minimumForEM,
-        bootstrap: Int = 100, seed: UInt64 = 0
+        bootstrap: Int = AbundanceWorkflow.defaultBootstrap, seed: UInt64 = AbundanceWorkflow.defaultSeed
     ) throws -> AbundanceReport {
         try build(store: project.store, by: by, minimum: minimum, bootstrap: bootstrap, seed: seed)
     }

@@ -23,15 +23,17 @@ struct AbundanceCommand: ParsableCommand {
 
     @Argument(help: "The project folder.") var project: String
     @Option(help: ArgumentHelp("folder, or the name of an imported metadata column.", valueName: "folder|COLUMN"))
-    var by = "folder"
-    @Option(help: "Simulated samples (bootstrap replicates) for the intervals.") var bootstrap = 100
-    @Option(help: "Seed for the bootstrap.") var seed: UInt64 = 0
+    var by = AbundanceJobParameters.defaultGrouping
+    @Option(help: "Simulated samples (bootstrap replicates) for the intervals.")
+    var bootstrap = AbundanceWorkflow.defaultBootstrap
+    @Option(help: "Seed for the bootstrap.") var seed: UInt64 = AbundanceWorkflow.defaultSeed
     @Flag(help: "List every class, not only those with a count of at least 0.5.") var all = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
-        let report = try AbundanceReport.build(project: handle, by: by, bootstrap: bootstrap, seed: seed)
+        let report = try AbundanceWorkflow.run(
+            project: handle, parameters: AbundanceJobParameters(by: by), bootstrap: bootstrap, seed: seed)
         if json {
             print(try JSONOutput.string(report))
             return

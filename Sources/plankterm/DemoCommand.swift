@@ -63,9 +63,11 @@ struct DemoCommand: ParsableCommand {
                     ? "seeded \(seeded) validated labels (\(seedLabels) per class folder)"
                     : "no class folders: label the first images yourself on the screen")
         }
-        try EmbeddingPreparation.ensure(project: handle, quiet: false, lanes: Gemm.threads)
+        try EmbedCommand.ensure(project: handle, quiet: false, threads: Gemm.threads)
         if try handle.currentModelId() == nil, try handle.validatedLabelCount().classes >= 2 {
-            let report = try ClassifierRun(project: handle).train(ClassifierSettings(head: .linear))
+            let report = try TrainWorkflow.run(
+                project: handle, parameters: TrainJobParameters(head: .linear, reason: "plankterm demo"),
+                threads: Gemm.threads)
             print(
                 "trained \(report.modelId) on \(report.labelsUsed) labels in \(String(format: "%.1f", report.seconds)) s"
             )

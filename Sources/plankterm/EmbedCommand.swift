@@ -29,7 +29,7 @@ struct EmbedCommand: ParsableCommand {
 
     @Argument(help: "The project folder.") var project: String
     @Option(help: ArgumentHelp("Encoder weights (safetensors).", valueName: "FILE")) var weights: String?
-    @Option(help: "Images per forward pass.") var batch = 256
+    @Option(help: "Images per forward pass.") var batch = Embedder.defaultBatch
     @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
     @Option(
         help: ArgumentHelp(
@@ -49,21 +49,44 @@ struct EmbedCommand: ParsableCommand {
         Gemm.setThreads(threads)
         let file = try Self.resolveWeights(weights, project: handle)
         let tty = Console.stderrIsTTY
-        let result = try Embedder(project: handle).run(
-            weights: file, imagesRoot: root, batch: batch, storage: dimensions,
-            lanes: threads
-        ) { done, total in
-            if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
-        }
-        Self.noteRebuilt(result, tty: tty)
-        if tty && result.added > 0 {
-            FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8))
-        }
-        try ProjectEmbeddings.load(project: handle).updateGraph(project: handle.directory, threads: threads)
+        let result = try EmbedWorkflow.run(
+            project: handle,
+            options: EmbedWorkflow.Options(
+                weights: file, imagesRoot: root, batch: batch, storage: dimensions, threads: threads),
+            progress: { Self.show($0, tty: tty) })
         if tty && result.added > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print(
             "model \(result.modelId) (\(Console.oneLine(file))): \(result.added) images embedded, \(result.total) in all, "
                 + "\(Self.stored(result)), in \(result.file)")
+    }
+
+    /// Embed-and-link's progress on standard error: the count on a terminal, and a note when the
+    /// embeddings file was rebuilt.
+    static func show(_ progress: EmbedProgress, tty: Bool) {
+        switch progress {
+        case .embedding(let done, let total):
+            if tty { FileHandle.standardError.write(Data("\rembedding \(done)/\(total) images…".utf8)) }
+        case .linking(let result):
+            noteRebuilt(result, tty: tty)
+            if tty && result.added > 0 {
+                FileHandle.standardError.write(Data("\r\u{1B}[Kupdating the neighbour graph…".utf8))
+            }
+        }
+    }
+
+    /// Embeds what is missing before a command that needs every image embedded (as 'plankterm embed'
+    /// would, with the project's encoder), with the count on standard error unless `quiet`.
+    static func ensure(project handle: ProjectHandle, quiet: Bool, threads: Int) throws {
+        let tty = Console.stderrIsTTY && !quiet
+        try EmbedWorkflow.ensure(
+            project: handle, weights: { try resolveWeights(nil, project: handle) }, threads: threads
+        ) { progress in
+            switch progress {
+            case .embedding(let done, let total):
+                if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
+            case .linking(let result): noteRebuilt(result, tty: tty)
+            }
+        }
     }
 
     /// "1280 dimensions", or "512 dimensions (principal axes of 1280, 97.3 % of the variance)".

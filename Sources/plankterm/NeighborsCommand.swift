@@ -23,7 +23,7 @@ struct NeighborsCommand: ParsableCommand {
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(project: handle, quiet: false, lanes: threads)
+        try EmbedCommand.ensure(project: handle, quiet: false, threads: threads)
         let embeddings = try ProjectEmbeddings.load(project: handle)
         let started = Date()
         let graph = try embeddings.updateGraph(project: handle.directory, k: k, threads: threads)

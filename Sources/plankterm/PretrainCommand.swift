@@ -22,8 +22,8 @@ struct PretrainCommand: ParsableCommand {
             """)
 
     @Argument(help: "The project folder.") var project: String
-    @Option(help: "Passes over all images.") var epochs = 15
-    @Option(help: "Images per step (each gives two views).") var batch = 128
+    @Option(help: "Passes over all images.") var epochs = PretrainJobParameters.defaultEpochs
+    @Option(help: "Images per step (each gives two views).") var batch = PretrainJobParameters.defaultBatch
     @Option(
         help: "Peak learning rate (AdamW, warm-up then cosine); default 1e-4 from trained weights, 1e-3 from scratch.")
     var lr: Float?
@@ -31,7 +31,11 @@ struct PretrainCommand: ParsableCommand {
     var from = "shipped"
     @Option(help: "Seed for the initial weights, image order and augmentations.") var seed: UInt64 = 0
     @Option(help: "Threads: each runs the encoder on its share of every batch.") var threads = 2
-    @Option(help: "Input side in pixels (default: the starting encoder's; 64 from scratch).") var side: Int?
+    @Option(
+        help:
+            "Input side in pixels (default: the starting encoder's; \(PretrainJobParameters.scratchSide) from scratch)."
+    )
+    var side: Int?
     @Flag(help: "Continue from the last checkpoint (same settings).") var resume = false
     @Flag(
         help:
@@ -48,33 +52,21 @@ struct PretrainCommand: ParsableCommand {
     func run() throws {
         let handle = try ProjectHandle.open(at: project)
         let start = try startingWeights()
-        let side = try self.side ?? start.map { try Pretrainer.side(ofWeightsAt: $0) } ?? 64
-        let lr = self.lr ?? (start == nil ? 1e-3 : 1e-4)
+        let parameters = try PretrainJobParameters.starting(
+            from: start, epochs: epochs, batch: batch, side: side, learningRate: lr, seed: seed)
         if queue {
-            let parameters = PretrainJobParameters(
-                epochs: epochs, batch: batch, side: side, seed: seed,
-                initialWeights: start, learningRate: lr)
             let id = try handle.enqueue(.pretrain(parameters), time: Date())
             print("pretraining queued as job \(id): plankterm worker \(Console.oneLine(project)) runs it")
             return
         }
         let root = try handle.imagesRoot()
         Gemm.setThreads(threads)
-        var encoderConfig = EncoderConfig()
-        encoderConfig.side = side
-        var simclr = SimCLRConfig()
-        simclr.epochs = epochs
-        simclr.batch = batch
-        simclr.learningRate = lr
-        simclr.seed = seed
         let stop = StopFlag()
         stop.stopOnSignals()
         let tty = Console.stderrIsTTY
-        let result = try Pretrainer(
-            project: handle, encoderConfig: encoderConfig, simclr: simclr, initialWeights: start,
-            lanes: threads
-        ).run(
-            imagesRoot: root, resume: resume, shouldStop: { stop.isSet },
+        let result = try PretrainWorkflow.run(
+            project: handle, parameters: parameters, imagesRoot: root, resume: resume ? .fromCheckpoint : .no,
+            lanes: threads, stop: stop,
             cacheProgress: { done, total in
                 if tty { FileHandle.standardError.write(Data("\rpreprocessing \(done)/\(total) images…".utf8)) }
             },

@@ -42,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
         }
         let handle = try ProjectHandle.open(at: project)
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(project: handle, quiet: json, lanes: threads)
+        try EmbedCommand.ensure(project: handle, quiet: json, threads: threads)
         let root = try handle.imagesRoot()
         let (labels, _) = try TruthLabels.read(truth, project: handle, imagesRoot: root)
         let embeddings = try ProjectEmbeddings.load(project: handle)

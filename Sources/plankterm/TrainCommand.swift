@@ -27,11 +27,11 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Argument(help: "The project folder.") var project: String
-    @Option(help: "The classifier head: knn, linear or mlp.") var head: String = "linear"
+    @Option(help: "The classifier head: knn, linear or mlp.") var head: String = TrainJobParameters.defaultHead.rawValue
     @Option(help: "Calibration: bcts (temperature and per-class bias), temperature or none.") var calibration: String =
-        "bcts"
-    @Option(help: "Folds for the out-of-fold calibration set.") var folds = 5
-    @Option(help: "Seed for folds and the MLP.") var seed: UInt64 = 0
+        TrainJobParameters.defaultCalibration.rawValue
+    @Option(help: "Folds for the out-of-fold calibration set.") var folds = TrainJobParameters.defaultFolds
+    @Option(help: "Seed for folds and the MLP.") var seed: UInt64 = TrainJobParameters.defaultSeed
     @Option(help: "Threads for OpenBLAS and the k-NN search.") var threads = 2
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(
@@ -44,7 +44,8 @@ struct TrainCommand: ParsableCommand {
             "Queue a partial fine-tune of the encoder's last stage with the validated labels (slow: for the night); the worker then re-embeds every image and trains the head again."
     )
     var finetune = false
-    @Option(help: "Epochs of the fine-tune (with --finetune; more than 1 overfitted 20 labels a class).") var epochs = 1
+    @Option(help: "Epochs of the fine-tune (with --finetune; more than 1 overfitted 20 labels a class).")
+    var epochs = FineTuneJobParameters.defaultEpochs
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else {
@@ -73,11 +74,11 @@ struct TrainCommand: ParsableCommand {
             return
         }
         Gemm.setThreads(threads)
-        try EmbeddingPreparation.ensure(project: handle, quiet: json, lanes: threads)
+        try EmbedCommand.ensure(project: handle, quiet: json, threads: threads)
         let tty = Console.stderrIsTTY && !json
-        let report = try ClassifierRun(project: handle).train(
-            ClassifierSettings(head: kind, seed: seed, calibration: method, folds: folds, threads: threads)
-        ) { stage, _ in
+        let parameters = TrainJobParameters(
+            head: kind, reason: "plankterm train", calibration: method, folds: folds, seed: seed)
+        let report = try TrainWorkflow.run(project: handle, parameters: parameters, threads: threads) { stage, _ in
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(stage)…".utf8)) }
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -99,24 +100,6 @@ struct TrainCommand: ParsableCommand {
                 ? "shown probabilities corrected to the project's class mix estimated by EM"
                 : "shown probabilities corrected to the mean posterior (EM failed its check on the labelled images: "
                     + "it estimated their known mix worse than the mean posterior did)")
-    }
-}
-
-/// Computes missing embeddings (and the neighbour graph) before a command that needs them.
-enum EmbeddingPreparation {
-    /// The encoder runs on `lanes` lanes: the command's thread count.
-    static func ensure(project handle: ProjectHandle, quiet: Bool, lanes: Int) throws {
-        let existing = try? ProjectEmbeddings.load(project: handle)
-        if let existing, existing.missing() == 0 { return }
-        let root = try handle.imagesRoot()
-        let weights = try EmbedCommand.resolveWeights(nil, project: handle)
-        let tty = Console.stderrIsTTY && !quiet
-        let result = try Embedder(project: handle).run(weights: weights, imagesRoot: root, lanes: lanes) {
-            done, total in
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[Kembedding \(done)/\(total) images…".utf8)) }
-        }
-        EmbedCommand.noteRebuilt(result, tty: tty)
-        try ProjectEmbeddings.load(project: handle).updateGraph(project: handle.directory)
     }
 }
 
