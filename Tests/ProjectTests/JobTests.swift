@@ -69,7 +69,7 @@ struct TypedJobTests {
         #expect(try Job(kind: "train", parameters: "{}") == .train(TrainJobParameters(head: .linear, reason: "")))
         #expect(
             try Job(kind: "pretrain", parameters: #"{"batch":128,"epochs":100,"seed":0,"side":64}"#)
-                == .pretrain(PretrainJobParameters()))
+                == .pretrain(PretrainJobParameters(epochs: 100)))
         let adapting =
             #"{"batch":128,"epochs":15,"initialWeights":"\/opt\/plankterm\/efficientnet-lite0-imagenet.safetensors","learningRate":0.0001,"seed":0,"side":128}"#
         #expect(
