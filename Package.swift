@@ -71,7 +71,8 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Neighbors", "PlanktermCore", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI", "PlanktermCore"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore"], exclude: ["Golden"]),
+        .testTarget(
+            name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: [
             "Project", "Store", "Imaging", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -1,5 +1,6 @@
 import Foundation
 import PlanktermCore
+import TestSupport
 import Testing
 
 @testable import Learning
@@ -193,7 +194,7 @@ import Testing
         for j in 0..<2 { #expect(full.correctedLower[j] == full.correctedLower[j].rounded(.down)) }
     }
 
-    @Test func intervalsWithTheOutOfFoldRecordCoverAClassThePosteriorsUnderRate() {
+    @Test(.tags(.slow)) func intervalsWithTheOutOfFoldRecordCoverAClassThePosteriorsUnderRate() {
         // A classifier whose posteriors hedge class 0 against class 1 (class-0 images get about 0.45 / 0.45):
         // on samples where class 0 is 60 %, EM under-counts it whatever the sample size, and resampling the
         // images alone gives an interval around the wrong number. The held-out record (20 labels a class)

@@ -132,7 +132,7 @@ struct EfficientNetTests {
 
     @Test(
         "backward equals PyTorch autograd on the same weights and batch (training mode, every parameter)",
-        .enabled(if: torchPython != nil, "torch is not importable"))
+        .enabled(if: torchPython != nil, "torch is not importable"), .tags(.slow))
     func gradientParity() throws {
         let encoder = Encoder(liteConfig(side: 64), seed: 17)
         let batch = 4

@@ -24,7 +24,7 @@ let scriptsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
 struct ParityTests {
     @Test(
         "same weights and inputs give the same embeddings (max abs difference < 1e-4): the ResNet and EfficientNet-Lite0",
-        .enabled(if: torchPython != nil, "torch is not importable"), arguments: [false, true])
+        .enabled(if: torchPython != nil, "torch is not importable"), .tags(.slow), arguments: [false, true])
     func embeddings(efficientNet: Bool) throws {
         let encoder = Encoder(efficientNet ? liteConfig(side: 64) : EncoderConfig(), seed: 21)
         let batch = 5

@@ -10,17 +10,55 @@ func labelsByHash(_ store: ProjectStore) throws -> [String: CurrentLabel] {
     Dictionary(uniqueKeysWithValues: try store.currentLabels().map { ($0.hash!, $0) })
 }
 
+/// The NDSB PNG folder imported once per test process, for the tests that need its 13,018 images in a
+/// project: each takes a copy of the project folder instead of reading, hashing and decoding every image
+/// again. Each kind is built by the first test that asks for it (the others wait), and no connection to
+/// it stays open, so that a copy is a whole database. Removed when the process exits.
+final class NDSBProjects: @unchecked Sendable {
+    static let shared = NDSBProjects()
+    private let work = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+        "plankterm-ndsb-shared-\(UUID().uuidString.prefix(8))")
+    /// One per kind, so that two kinds are built at the same time.
+    private final class Slot {
+        let lock = NSLock()
+        var report: ImportReport?
+    }
+    private let slots = Dictionary(uniqueKeysWithValues: FolderLabels.allCases.map { ($0, Slot()) })
+
+    private init() {
+        atexit { try? FileManager.default.removeItem(atPath: NDSBProjects.shared.work) }
+    }
+
+    /// The report of importing the PNG folder into a new project with `folderLabels`, and a copy of that
+    /// project at `directory`.
+    func copy(folderLabels: FolderLabels, to directory: String) throws -> (ImportReport, ProjectStore) {
+        let slot = slots[folderLabels]!
+        return try slot.lock.withLock {
+            let source = (work as NSString).appendingPathComponent(folderLabels.rawValue)
+            if slot.report == nil {
+                let store = try ProjectStore.create(at: source)
+                let options = ImportOptions(
+                    imagesRoot: (SharedData.ndsb ?? "") + "/png", folderLabels: folderLabels, annotator: "t")
+                slot.report = try Importer(store: store).run(options)
+            }
+            try FileManager.default.copyItem(atPath: source, toPath: directory)
+            return (slot.report!, try ProjectStore.open(at: directory))
+        }
+    }
+}
+
 @Suite("The NDSB dev set (../shared/data/ndsb-planktonset)", .enabled(if: SharedData.ndsb != nil))
 struct DevSetTests {
     let ndsb = SharedData.ndsb ?? ""
 
-    @Test("class folders give 13,018 images in 121 classes; a second import adds 0; labels.csv agrees")
+    @Test(
+        "class folders give 13,018 images in 121 classes; a second import adds 0; labels.csv agrees",
+        .tags(.slow))
     func importFolders() throws {
         let project = try TemporaryDirectory("plankterm-ndsb")
         defer { project.remove() }
-        let folders = try ProjectStore.create(at: project.file("folders"))
         let root = ndsb + "/png"
-        let first = try Importer(store: folders).run(ImportOptions(imagesRoot: root, annotator: "t"))
+        let (first, folders) = try NDSBProjects.shared.copy(folderLabels: .auto, to: project.file("folders"))
         #expect(first.added == 13_018 && first.failed.isEmpty && first.labelSources == ["folders"])
         let summary = try folders.summary()
         #expect(summary.images == 13_018 && summary.classes == 121 && summary.validated == 13_018)
@@ -28,7 +66,10 @@ struct DevSetTests {
         #expect(again.added == 0 && again.changed == 0 && again.labelsAdded == 0)
         #expect(try folders.summary().annotations == 13_018)
 
-        let fromCSV = try ProjectStore.create(at: project.file("csv"))
+        // labels.csv on the same images (imported without labels): the same labels as the folders give.
+        let (imagesOnly, fromCSV) = try NDSBProjects.shared.copy(folderLabels: .off, to: project.file("csv"))
+        #expect(imagesOnly.added == 13_018 && imagesOnly.labelsAdded == 0 && imagesOnly.labelSources.isEmpty)
+        #expect(try fromCSV.summary().annotations == 0)
         let report = try Importer(store: fromCSV).run(
             ImportOptions(imagesRoot: root, labelFile: ndsb + "/labels.csv", annotator: "t"))
         #expect(report.unmatchedLabels.isEmpty && report.labelsAdded == 13_018 && report.labelSources.count == 1)
@@ -37,13 +78,14 @@ struct DevSetTests {
         #expect(a.count == 13_018 && a == b)
     }
 
-    @Test("round trip: csv, ecotaxa and imagefolder exports re-import to exactly the same labels")
+    @Test("round trip: csv, ecotaxa and imagefolder exports re-import to exactly the same labels", .tags(.slow))
     func roundTrip() throws {
         let work = try TemporaryDirectory("plankterm-roundtrip")
         defer { work.remove() }
         let root = ndsb + "/png"
-        let source = try ProjectStore.create(at: work.file("source"))
-        _ = try Importer(store: source).run(ImportOptions(imagesRoot: root, annotator: "importer"))
+        // The images-only copy first: the other test asks for the labelled one first, so both build at once.
+        let (_, fromCSV) = try NDSBProjects.shared.copy(folderLabels: .off, to: work.file("from-csv"))
+        let (_, source) = try NDSBProjects.shared.copy(folderLabels: .auto, to: work.file("source"))
         // Mix statuses, annotators, confidences and awkward class names into the labels.
         let ids = try source.imageIDs().sorted { $0.key < $1.key }.map(\.value)
         let awkward = [
@@ -83,10 +125,9 @@ struct DevSetTests {
         }
 
         let exporter = Exporter(store: source, imagesRoot: root)
-        // csv → the same images folder with --labels
+        // csv → the same images folder (imported without labels, above) with --labels
         let csv = work.file("labels.csv")
         _ = try exporter.run(ExportOptions(format: .csv, output: csv, statuses: Set(LabelStatus.allCases)))
-        let fromCSV = try ProjectStore.create(at: work.file("from-csv"))
         _ = try Importer(store: fromCSV).run(ImportOptions(imagesRoot: root, labelFile: csv, annotator: "x"))
         try check(fromCSV, format: "csv", timeTolerance: 0.001, confidence: true)
 

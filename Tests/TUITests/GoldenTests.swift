@@ -1,14 +1,16 @@
 import Foundation
 import Labeling
 import PlanktermCore
+import TestSupport
 import Testing
 
 @testable import TUI
 
 /// Golden renders of the Label screen, compared with committed text files: characters, and a second
-/// file with one letter per cell for the foreground colour role. `RECORD_SNAPSHOTS=1 swift test` rewrites them and fails.
+/// file with one letter per cell for the foreground colour role (`GoldenFiles`: `PLANKTERM_UPDATE_GOLDEN=1
+/// swift test` rewrites them and fails).
 @Suite struct GoldenTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let golden = GoldenFiles()
 
     static func disc(_ size: Int, radius: Int, dark: Bool) -> PixelImage {
         var p: [UInt8] = []
@@ -69,21 +71,8 @@ import Testing
         }.joined(separator: "\n")
     }
 
-    func check(_ name: String, _ actual: String) throws {
-        let url = Self.folder.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
-            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
-            try Data((actual + "\n").utf8).write(to: url)
-            Issue.record("recorded \(name); run again without RECORD_SNAPSHOTS")
-            return
-        }
-        let expected = try String(contentsOf: url, encoding: .utf8)
-        let a = (actual + "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        for (i, (x, y)) in zip(a, e).enumerated() where x != y {
-            Issue.record("\(name) line \(i + 1):\n  expected: \(y)\n  actual:   \(x)")
-        }
-        #expect(a.count == e.count, "\(name): \(a.count) lines, expected \(e.count)")
+    func check(_ name: String, _ actual: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try Self.golden.check(name, actual, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [(80, 24), (120, 40), (40, 12), (39, 11)])
@@ -200,5 +189,17 @@ import Testing
             })
         #expect(screen.text.contains("evil␛[2J␛]0;x␇.png"))
         #expect(screen.text.contains("cope␛[31mpod"))
+    }
+
+    @Test("a golden mismatch shows the first differing lines, how many more there are, and the line counts")
+    func mismatchReport() throws {
+        #expect(GoldenFiles.difference(expected: "a\nb\n", actual: "a\nb\n") == nil)
+        let report = try #require(GoldenFiles.difference(expected: "a\nb\nc\n", actual: "a\nB\nc\nd\n"))
+        #expect(report.hasPrefix("line 2:\n  expected: b\n  actual:   B\nline 4:\n"), "\(report)")
+        #expect(!report.contains("line 1:") && !report.contains("line 3:") && report.hasSuffix("5 lines, expected 4"))
+        let many = (0..<12).map { "\($0)" }.joined(separator: "\n")
+        let shifted = (1...12).map { "\($0)" }.joined(separator: "\n")
+        let long = try #require(GoldenFiles.difference(expected: many, actual: shifted))
+        #expect(long.contains("line 5:") && !long.contains("line 6:") && long.hasSuffix("… and 7 more differing lines"))
     }
 }
