@@ -4,10 +4,10 @@ import NN
 import TestSupport
 import Testing
 
-/// The background learning queue through the binary: the labeling screen training by itself, and a
-/// worker killed in the middle of a job.
-@Suite("Background training jobs", .serialized)
-struct BackgroundJobTests {
+/// What the background-job suites share: the project's database, read beside the running processes.
+protocol JobDatabaseReading {}
+
+extension JobDatabaseReading {
     func database(_ project: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -17,6 +17,13 @@ struct BackgroundJobTests {
     func currentModel(_ db: DatabaseQueue) throws -> String? {
         try db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'currentModel'") }
     }
+}
+
+/// The background learning queue through the binary: the labeling screen training by itself, and a
+/// worker killed in the middle of a job. Three suites, each run one test at a time, so that the suite
+/// does not become the whole run's longest chain.
+@Suite("Background training jobs", .serialized)
+struct BackgroundJobTests: JobDatabaseReading {
 
     @Test(
         "after train_every labels the screen queues and runs training itself; the new model reaches the screen while labeling goes on"
@@ -66,6 +73,10 @@ struct BackgroundJobTests {
         try tui.keys("q"); try tui.wait(for: "1 labels given")
     }
 
+}
+
+@Suite("Background training jobs: a worker killed mid-job, two screens beside a worker", .serialized)
+struct WorkerBesideScreensTests: JobDatabaseReading {
     @Test(
         "SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes"
     )
@@ -124,8 +135,8 @@ struct BackgroundJobTests {
     }
 
     @Test(
-        "two screens and a worker on one project: both screens' labels are kept, one job runs at a time, both screens get the new model"
-    )
+        "two screens and a worker on one project: both screens' labels are kept, one job runs at a time, both screens get the new model",
+        .tags(.slow))
     func twoScreensAndAWorker() throws {
         let (images, project) = try smallProject(1_500)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
@@ -184,6 +195,10 @@ struct BackgroundJobTests {
         for (x, y) in zip(runs, runs.dropFirst()) { #expect(x.1 <= y.0, "\(runs)") }
     }
 
+}
+
+@Suite("Background jobs run by the worker: embedding new images, pretraining, fine-tuning", .serialized)
+struct WorkerJobTests: JobDatabaseReading {
     @Test("an import that adds images queues their embedding; the worker embeds them and extends the graph")
     func importQueuesEmbedding() throws {
         let (images, project) = try smallProject(12)
@@ -208,7 +223,9 @@ struct BackgroundJobTests {
         #expect(try plankterm(["models", project]).stdout.contains("* clf-"))
     }
 
-    @Test("a queued pretraining runs in the worker, embeds every image with the new encoder and queues training on it")
+    @Test(
+        "a queued pretraining runs in the worker, embeds every image with the new encoder and queues training on it",
+        .tags(.slow))
     func pretrainJob() throws {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
@@ -224,7 +241,9 @@ struct BackgroundJobTests {
         #expect(!FileManager.default.fileExists(atPath: project + "/models/pretrain-checkpoint.safetensors"))
     }
 
-    @Test("a fine-tune changes only the encoder's last stage, embeds every image with it and queues training")
+    @Test(
+        "a fine-tune changes only the encoder's last stage, embeds every image with it and queues training",
+        .tags(.slow))
     func fineTuneJob() throws {
         let (images, project) = try smallProject(24)
         defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }

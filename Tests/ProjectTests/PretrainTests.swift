@@ -101,8 +101,8 @@ struct PretrainTests {
     }
 
     @Test(
-        "a run from given weights starts from them (EfficientNet-Lite0 at another side), records its start, and resumes only with the same start"
-    )
+        "a run from given weights starts from them (EfficientNet-Lite0 at another side), records its start, and resumes only with the same start",
+        .tags(.slow))
     func fromWeights() throws {
         let images = try TemporaryDirectory("plankterm-pretrain-from")
         defer { images.remove() }
