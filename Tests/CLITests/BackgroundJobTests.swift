@@ -19,9 +19,9 @@ extension JobDatabaseReading {
     }
 }
 
-/// The background learning queue through the binary: the labeling screen training by itself, and a
-/// worker killed in the middle of a job. Three suites, each run one test at a time, so that the suite
-/// does not become the whole run's longest chain.
+/// The background learning queue through the binary: the labeling screen training by itself (in tmux),
+/// and the worker's jobs, one of them killed midway. Two suites, each run one test at a time, so that
+/// the jobs do not wait behind the screens and the suite is not the whole run's longest chain.
 @Suite("Background training jobs", .serialized)
 struct BackgroundJobTests: JobDatabaseReading {
 
@@ -71,67 +71,6 @@ struct BackgroundJobTests: JobDatabaseReading {
         while try currentModel(db) == before && Date() < deadline { usleep(200_000) }
         #expect(try currentModel(db) != before)
         try tui.keys("q"); try tui.wait(for: "1 labels given")
-    }
-
-}
-
-@Suite("Background training jobs: a worker killed mid-job, two screens beside a worker", .serialized)
-struct WorkerBesideScreensTests: JobDatabaseReading {
-    @Test(
-        "SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes"
-    )
-    func workerKilledMidJob() throws {
-        let (images, project) = try smallProject(1_500)
-        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        #expect(try plankterm(["bench", "synthetic-embeddings", project, "--separator", "/"]).status == 0)
-        let first = try plankterm(["train", project, "--head", "knn", "--json"])
-        #expect(first.status == 0, "\(first.stderr)")
-        let db = try database(project)
-        let before = try currentModel(db)
-        let predictionsBefore = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") }
-        // An MLP on 1,500 labels in a debug build runs for many seconds: time to kill it.
-        #expect(try plankterm(["train", project, "--head", "mlp", "--queue"]).stdout.contains("queued as job"))
-        let worker = try ChildProcess([planktermBinary, "worker", project], stdout: .null, stderr: .null)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && worker.isRunning {
-            if try db.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job WHERE state = 'running'") }) == 1 {
-                break
-            }
-            usleep(50_000)
-        }
-        usleep(1_000_000)
-        #expect(worker.isRunning, "the job ended before it could be killed")
-        kill(worker.pid, SIGKILL)
-        #expect(worker.wait() == 128 + SIGKILL)
-        #expect(try currentModel(db) == before)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") } == predictionsBefore)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM model WHERE kind = 'classifier'") } == 1)
-
-        // The next worker finds the dead job, marks it failed and runs a new one to the end.
-        #expect(try plankterm(["train", project, "--head", "knn", "--queue"]).status == 0)
-        let next = try plankterm(["worker", project])
-        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
-        #expect(next.stdout.contains("done"))
-        let states = try db.read { try Row.fetchAll($0, sql: "SELECT state, error FROM job ORDER BY id") }
-        #expect(states.count == 2)
-        #expect((states[0][0] as String) == "failed" && (states[0][1] as String? ?? "").contains("interrupted"))
-        #expect((states[1][0] as String) == "done")
-        let after = try currentModel(db)
-        #expect(after != nil && after != before)
-        #expect(
-            try db.read {
-                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after])
-            } == 1_500)
-
-        // What changed, against the model that stayed current through the crash.
-        let report = try plankterm(["report", project, "--json"])
-        #expect(report.status == 0, "\(report.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
-        #expect(json?["previous_model_id"] as? String == before)
-        #expect(json?["model_id"] as? String == after)
-        #expect(json?["images_predicted"] as? Int == 1_500)
-        #expect(json?["ece_before"] is Double && json?["ece_after"] is Double)
-        #expect((json?["validated_disagreeing_before"] as? Int).map { $0 >= 0 } == true)
     }
 
     @Test(
@@ -197,8 +136,66 @@ struct WorkerBesideScreensTests: JobDatabaseReading {
 
 }
 
-@Suite("Background jobs run by the worker: embedding new images, pretraining, fine-tuning", .serialized)
+@Suite(
+    "Background jobs run by the worker: killed mid-job, embedding new images, pretraining, fine-tuning", .serialized)
 struct WorkerJobTests: JobDatabaseReading {
+    @Test(
+        "SIGKILL of the worker in the middle of a train job: the previous model stays, the job is marked failed, a new run completes"
+    )
+    func workerKilledMidJob() throws {
+        let (images, project) = try smallProject(1_500)
+        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
+        #expect(try plankterm(["bench", "synthetic-embeddings", project, "--separator", "/"]).status == 0)
+        let first = try plankterm(["train", project, "--head", "knn", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let db = try database(project)
+        let before = try currentModel(db)
+        let predictionsBefore = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") }
+        // An MLP on 1,500 labels in a debug build runs for many seconds: time to kill it.
+        #expect(try plankterm(["train", project, "--head", "mlp", "--queue"]).stdout.contains("queued as job"))
+        let worker = try ChildProcess([planktermBinary, "worker", project], stdout: .null, stderr: .null)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && worker.isRunning {
+            if try db.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job WHERE state = 'running'") }) == 1 {
+                break
+            }
+            usleep(50_000)
+        }
+        usleep(1_000_000)
+        #expect(worker.isRunning, "the job ended before it could be killed")
+        kill(worker.pid, SIGKILL)
+        #expect(worker.wait() == 128 + SIGKILL)
+        #expect(try currentModel(db) == before)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction") } == predictionsBefore)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM model WHERE kind = 'classifier'") } == 1)
+
+        // The next worker finds the dead job, marks it failed and runs a new one to the end.
+        #expect(try plankterm(["train", project, "--head", "knn", "--queue"]).status == 0)
+        let next = try plankterm(["worker", project])
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(next.stdout.contains("done"))
+        let states = try db.read { try Row.fetchAll($0, sql: "SELECT state, error FROM job ORDER BY id") }
+        #expect(states.count == 2)
+        #expect((states[0][0] as String) == "failed" && (states[0][1] as String? ?? "").contains("interrupted"))
+        #expect((states[1][0] as String) == "done")
+        let after = try currentModel(db)
+        #expect(after != nil && after != before)
+        #expect(
+            try db.read {
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM prediction WHERE modelId = ?", arguments: [after])
+            } == 1_500)
+
+        // What changed, against the model that stayed current through the crash.
+        let report = try plankterm(["report", project, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        #expect(json?["previous_model_id"] as? String == before)
+        #expect(json?["model_id"] as? String == after)
+        #expect(json?["images_predicted"] as? Int == 1_500)
+        #expect(json?["ece_before"] is Double && json?["ece_after"] is Double)
+        #expect((json?["validated_disagreeing_before"] as? Int).map { $0 >= 0 } == true)
+    }
+
     @Test("an import that adds images queues their embedding; the worker embeds them and extends the graph")
     func importQueuesEmbedding() throws {
         let (images, project) = try smallProject(12)
