@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TUI", "PlanktermCore"]),
         .testTarget(
             name: "TUITests", dependencies: ["TUI", "Labeling", "PlanktermCore", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "LabelingTests", dependencies: ["Labeling", "PlanktermCore"]),
+        .testTarget(name: "LabelingTests", dependencies: ["Labeling", "TUI", "PlanktermCore"]),
         .testTarget(name: "ProjectTests", dependencies: [
             "Project", "Store", "Imaging", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "GRDB", package: "GRDB.swift"),

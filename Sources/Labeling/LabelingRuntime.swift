@@ -1,64 +1,10 @@
 import PlanktermCore
 
-/// The labeling screen without a terminal: the state, the training triggers, and the effects that write
-/// labels, move in the queue and touch jobs, run against an `Environment` of closures (the session and
-/// store in the executable, a recording fake in tests). Screens, classes and `:` commands are still run
-/// by the executable's loop (`perform` returns false for them).
+/// The labeling screen without a terminal: the state, the training triggers, and every effect the
+/// reducer asks for (labels, undo, the queue, screens, the Grid, class edits, `:` commands, jobs, the
+/// model poll), run against an `Environment` of closures (the session and project in the executable, a
+/// recording fake in tests). Only redrawing is left to the loop that owns the terminal (`LabelingLoop`).
 public struct LabelingRuntime {
-    /// What the runtime asks of the world. The closures run on the screen's thread (the live ones hold
-    /// the session, which is not `Sendable`), so they are plain closures.
-    public struct Environment {
-        /// Label (nil class: withdraw) one image, one transaction.
-        public var label: (ImageID, String?, LabelStatus) throws -> Void
-        /// Give several images one class, one transaction.
-        public var labelMany: ([ImageID], String, LabelStatus) throws -> Void
-        /// Give each image its own class, one transaction and one undo.
-        public var labelEach: ([LabelChange], LabelStatus) throws -> Void
-        /// Undo or redo the last change; the images it changed.
-        public var undo: () throws -> [ImageID]
-        public var redo: () throws -> [ImageID]
-        /// The item at a queue position, and one image's item.
-        public var itemAt: (Int) -> ItemView?
-        public var item: (ImageID) -> ItemView?
-        public var tile: (ImageID) -> GridTile?
-        public var classNames: () -> [String]
-        /// Queue a training job (nil head: the settings' head); its id.
-        public var enqueueTraining: (_ reason: String, _ head: String?) throws -> Int64
-        /// Cancel a job (false: it had ended); queue a job again (its new id, nil: no such job).
-        public var cancelJob: (Int64) throws -> Bool
-        public var retryJob: (Int64) throws -> Int64?
-        public var jobs: () throws -> [JobView]
-        /// Whether this process runs queued jobs (else the message points at `plankterm worker`).
-        public var runsJobs: Bool
-
-        public init(
-            label: @escaping (ImageID, String?, LabelStatus) throws -> Void,
-            labelMany: @escaping ([ImageID], String, LabelStatus) throws -> Void,
-            labelEach: @escaping ([LabelChange], LabelStatus) throws -> Void,
-            undo: @escaping () throws -> [ImageID], redo: @escaping () throws -> [ImageID],
-            itemAt: @escaping (Int) -> ItemView?, item: @escaping (ImageID) -> ItemView?,
-            tile: @escaping (ImageID) -> GridTile?, classNames: @escaping () -> [String],
-            enqueueTraining: @escaping (String, String?) throws -> Int64,
-            cancelJob: @escaping (Int64) throws -> Bool, retryJob: @escaping (Int64) throws -> Int64?,
-            jobs: @escaping () throws -> [JobView], runsJobs: Bool
-        ) {
-            self.label = label
-            self.labelMany = labelMany
-            self.labelEach = labelEach
-            self.undo = undo
-            self.redo = redo
-            self.itemAt = itemAt
-            self.item = item
-            self.tile = tile
-            self.classNames = classNames
-            self.enqueueTraining = enqueueTraining
-            self.cancelJob = cancelJob
-            self.retryJob = retryJob
-            self.jobs = jobs
-            self.runsJobs = runsJobs
-        }
-    }
-
     public var state: LabelingState
     public var trigger: TrainingTrigger
     public let environment: Environment
@@ -70,7 +16,7 @@ public struct LabelingRuntime {
     }
 
     /// Reduces a key and runs its effects (an error becomes the status line); returns, in order, the
-    /// effects this runtime does not run.
+    /// effects this runtime does not run (redraw and quit, which belong to the loop).
     public mutating func send(_ key: Key) -> [Effect] {
         state.message = ""
         var others: [Effect] = []
@@ -84,7 +30,7 @@ public struct LabelingRuntime {
         return others
     }
 
-    /// Runs one effect if it is one of the runtime's; false for one the caller runs.
+    /// Runs one effect; false for redraw and quit, which the caller runs.
     public mutating func perform(_ effect: Effect) throws -> Bool {
         let env = environment
         switch effect {
@@ -123,6 +69,30 @@ public struct LabelingRuntime {
             let new = try env.retryJob(id)
             state.message = new.map { "queued again as job \($0)" } ?? "no job \(id)"
             state.jobs.jobs = try env.jobs()
+        default: return try performScreenEffect(effect)
+        }
+        return true
+    }
+
+    /// The effects that change screens and classes or run a command line; false for redraw and quit.
+    mutating func performScreenEffect(_ effect: Effect) throws -> Bool {
+        let env = environment
+        switch effect {
+        case .switchScreen(let kind): try loadScreen(kind)
+        case .loadGrid(let source): loadGrid(source)
+        case .open(let id):
+            state.screen = .label
+            showImage(id)
+        case .addClass(let name):
+            try env.addClass(name)
+            try classesChanged("added class \(name)")
+        case .renameClass(let old, let new):
+            try env.renameClass(old, new)
+            try classesChanged("renamed \(old) to \(new)")
+        case .mergeClass(let source, let target):
+            let moved = try env.mergeClass(source, target)
+            try classesChanged("merged \(source) into \(target): \(moved) labels moved (u undoes)")
+        case .command(let text): try command(text)
         default: return false
         }
         return true
@@ -131,7 +101,7 @@ public struct LabelingRuntime {
     /// Queues training and says so on the status line (or why it could not).
     public mutating func queueTraining(reason: String, head: String? = nil) {
         do {
-            let id = try environment.enqueueTraining(reason, head)
+            let id = try environment.enqueue(.train(reason: reason, head: head))
             state.message =
                 "training queued (job \(id), \(reason))"
                 + (environment.runsJobs ? "" : " — run `plankterm worker` to run it")
@@ -145,6 +115,13 @@ public struct LabelingRuntime {
         guard let reason = trigger.noKey() else { return false }
         queueTraining(reason: reason)
         return true
+    }
+
+    /// Leaving the screen: training queued on the labels given since the last training, for
+    /// `plankterm worker` (its job id; nil when none was given or it could not be queued).
+    public func queueTrainingOnLeaving() -> Int64? {
+        guard trigger.validatedSinceTrain > 0 else { return nil }
+        return try? environment.enqueue(.train(reason: "labels given before quitting", head: nil))
     }
 
     /// Shows the item at a queue position (clamped to the queue).

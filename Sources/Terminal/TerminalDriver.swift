@@ -38,6 +38,7 @@ public final class TerminalDriver {
     private let layer: GraphicsLayer?
     /// Graphics bytes written so far (kitty, sixel, iTerm2), for tests and benchmarks.
     public private(set) var graphicsBytes = 0
+    private let decoder = KeyDecoder(codes: .curses)
 
     struct PairKey: Hashable { var fg: Int32; var bg: Int32 }
 
@@ -179,98 +180,14 @@ public final class TerminalDriver {
     /// Forgets the last frame: the next `draw` repaints everything (Ctrl-L, resize).
     public func invalidate() { previous = nil }
 
-    /// Waits up to `timeout` milliseconds for a key.
+    /// Waits up to `timeout` milliseconds for a key (a resize first: the screen is drawn again for it).
     public func readKey(timeout: Int32) -> Key? {
         if pt_apply_resize() == 1 { return .resize }
-        wtimeout(pt_stdscr(), timeout)
-        var value: wint_t = 0
-        let result = wget_wch(pt_stdscr(), &value)
+        var input = CursesInput()
+        let first = input.next(timeout: timeout)
         if pt_apply_resize() == 1 { return .resize }
-        if result == ERR { return nil }
-        let code = Int32(value)
-        if result == pt_key_code_yes() {
-            if code == pt_key_paste_start() { return .paste(readPaste()) }
-            if code == pt_key_paste_end() { return nil }
-            switch code {
-            case KEY_UP: return .up
-            case KEY_DOWN: return .down
-            case KEY_LEFT: return .left
-            case KEY_RIGHT: return .right
-            case KEY_BACKSPACE: return .backspace
-            case KEY_ENTER: return .enter
-            case KEY_RESIZE: return .resize
-            default: return nil
-            }
-        }
-        switch code {
-        case 10, 13: return .enter
-        case 27:
-            // A person's Escape comes alone (curses waited ESCDELAY for more). An ESC with more input
-            // right behind it is part of a burst: a paste without bracketing, or a sequence curses does
-            // not know. It must not cancel the picker and let the rest run as keys: drop the ESC only.
-            guard inputPending() else { return .escape }
-            // A terminal's reply that came after the start-up wait (a slow link), or a sequence curses
-            // does not know: swallowed whole, so none of it becomes keys.
-            swallowSequence()
-            return nil
-        case 9: return .tab
-        case 8, 127: return .backspace
-        case 1...26: return .control(Character(Unicode.Scalar(UInt8(code) + 96)))
-        default:
-            guard let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
-            return .character(Character(scalar))
-        }
-    }
-
-    /// The text of a bracketed paste, up to its end marker (or a quiet second: a paste whose end was lost).
-    private func readPaste() -> String {
-        var scalars = String.UnicodeScalarView()
-        wtimeout(pt_stdscr(), 1000)
-        while scalars.count < 100_000 {
-            var value: wint_t = 0
-            let result = wget_wch(pt_stdscr(), &value)
-            if result == ERR { break }
-            if result == pt_key_code_yes() {
-                if Int32(value) == pt_key_paste_end() { break }
-                continue
-            }
-            if let scalar = Unicode.Scalar(UInt32(value)) { scalars.append(scalar) }
-        }
-        return String(scalars)
-    }
-
-    /// Reads the rest of an escape sequence whose ESC was just read: CSI (`[` … final byte), or a string
-    /// (APC `_`, OSC `]`, DCS `P` … ST or BEL). Anything else is left to be read as keys.
-    private func swallowSequence() {
-        wtimeout(pt_stdscr(), 0)
-        var value: wint_t = 0
-        guard wget_wch(pt_stdscr(), &value) != ERR else { return }
-        switch Int32(value) {
-        case 0x5B:  // CSI: parameters and intermediates (0x20–0x3F), then a final byte
-            for _ in 0..<64 {
-                guard wget_wch(pt_stdscr(), &value) != ERR else { return }
-                if !(0x20...0x3F).contains(Int32(value)) { return }
-            }
-        case 0x5F, 0x5D, 0x50:  // APC, OSC, DCS: up to ESC \ or BEL
-            var escape = false
-            for _ in 0..<4096 {
-                guard wget_wch(pt_stdscr(), &value) != ERR else { return }
-                if value == 7 || (escape && value == 0x5C) { return }
-                escape = value == 27
-            }
-        default:
-            unget_wch(wchar_t(value))
-        }
-    }
-
-    /// Whether more input is already waiting (without waiting for it).
-    private func inputPending() -> Bool {
-        wtimeout(pt_stdscr(), 0)
-        var value: wint_t = 0
-        let result = wget_wch(pt_stdscr(), &value)
-        guard result != ERR else { return false }
-        if result == pt_key_code_yes() { ungetch(Int32(value)) } else { unget_wch(wchar_t(value)) }
-        return true
+        guard let first else { return nil }
+        return decoder.decode(first, rest: &input)
     }
 
     /// What the screens' few non-ASCII glyphs become in a non-UTF-8 locale.
@@ -333,6 +250,11 @@ public final class TerminalDriver {
         case .mono: return -1
         }
     }
+}
+
+/// The labeling loop's terminal: frames are cell buffers.
+extension TerminalDriver: LabelingTerminal {
+    public var drawsPixels: Bool { graphics.mode != .blocks }
 }
 
 extension ColorDepth {

@@ -6,10 +6,10 @@ import Project
 import TUI
 import Terminal
 
-/// Runs the labeling screen: keys → reducer → effects (one database transaction per label) → render →
-/// terminal. Curses and every label write stay on this thread; a key is read only after the previous
-/// one's label is committed, so at most the keystroke in flight can be lost. Training jobs run on a
-/// second thread (`JobRunner`), which shares nothing with this one but the database and a `JobBoard`.
+/// Runs the labeling screen: wires the live labeling session, project, job thread and ncurses driver
+/// into `Labeling`'s loop (keys → reducer → effects, one database transaction per label → render →
+/// terminal). Curses and every label write stay on this thread; training jobs run on a second thread
+/// (`JobRunner`), which shares nothing with this one but the database and a `JobBoard`.
 enum LabelScreenShell {
     /// What a session did: labels given, and the training job left queued for `plankterm worker`.
     struct Outcome {
@@ -25,12 +25,50 @@ enum LabelScreenShell {
         }
     }
 
+    /// Loads the session, takes over the terminal (given back on every way out) and, when asked, starts
+    /// the job thread; returns when the screen is left.
     static func run(
-        project: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
-        strategy: QueryStrategy
+        project handle: ProjectHandle, imagesRoot: String, settings: LabelScreenSettings,
+        strategy: QueryStrategy, clock: any Clock = SystemClock()
     ) throws -> Outcome {
-        let loop = try LabelScreenLoop(project: project, imagesRoot: imagesRoot, settings: settings, strategy: strategy)
-        defer { loop.driver.end() }
-        return loop.run()
+        let session = try LabelingSession(project: handle, imagesRoot: imagesRoot, strategy: strategy)
+        let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme, graphics: settings.graphics)
+        defer { driver.end() }
+        var state = LabelingState(
+            project: handle.directory, queueName: session.queueName, items: session.queue,
+            classNames: session.classNames, modelId: session.modelId)
+        state.modelCaution = session.modelCaution
+        state.current = session.item(at: 0)
+        var screen = LabelScreen(
+            blitter: settings.quadrants
+                ? QuadrantBlitter(depth: driver.depth, asciiOnly: !driver.unicode) as any Blitter
+                : HalfBlockBlitter(depth: driver.depth, asciiOnly: !driver.unicode),
+            cellPixels: driver.graphics.cellPixels, pixelSizeMicrometres: settings.pixelSizeMicrometres)
+        screen.imagesLine = driver.graphics.summary
+        let board = JobBoard()
+        if settings.runJobs { _ = JobThread.start(project: handle, imagesRoot: imagesRoot, board: board) }
+        let runtime = LabelingRuntime(
+            state: state, trigger: TrainingTrigger(every: settings.trainEvery, idle: settings.trainIdle, clock: clock),
+            environment: environment(
+                project: handle, imagesRoot: imagesRoot, session: session, settings: settings, clock: clock))
+        var loop = LabelingLoop(
+            runtime: runtime, terminal: driver, view: screen.labelingView, jobs: jobLink(board, project: handle),
+            clock: clock)
+        let outcome = loop.run()
+        return Outcome(labelled: outcome.labelled, queuedJob: outcome.queuedJob)
+    }
+
+    /// The loop's view of the job thread: its line, and stopping it (the job it was running is queued
+    /// again for the next process).
+    static func jobLink(_ board: JobBoard, project handle: ProjectHandle) -> JobLink {
+        JobLink(
+            line: { board.line },
+            stop: {
+                board.stop = true
+                guard let running = board.running else { return .idle }
+                return .interrupted(
+                    requeuedAs: try? handle.requeueInterrupted(
+                        job: running, reason: "the labeling screen closed while it ran"))
+            })
     }
 }

@@ -128,35 +128,4 @@ struct NothingLostCLITests {
         usleep(500_000)
         #expect(try LabelScreenTests().tuiAnnotations(project).isEmpty)
     }
-
-    @Test("a paste with an ESC in it stays text in the picker; a bracketed paste is text, never keys")
-    func pasteIsText() throws {
-        let (images, project) = try LabelScreenTests().project()
-        defer { images.remove(); try? FileManager.default.removeItem(atPath: project) }
-        let tui = try TmuxSession("\(planktermBinary) label \(project) --annotator e2e; sleep 5")
-        try tui.wait(for: "labelled this session: 0")
-        try tui.keys("t")
-        try tui.wait(for: "class: ")
-        // An unbracketed burst, as a terminal without bracketed paste sends it.
-        try tui.keys("-l", "dia\u{1B}x")
-        try tui.wait(for: "class: diax")
-        try tui.keys("Escape")
-        try tui.wait(for: "a accept")  // the picker closed
-        // A bracketed paste: the terminal marks it, and it is text in the picker, ESC and all dropped.
-        try tui.keys("t")
-        try tui.wait(for: "class: ")
-        try TmuxSession.tmux(["set-buffer", "-b", "p", "cope\u{1B}pod"], capture: false)
-        try TmuxSession.tmux(["paste-buffer", "-p", "-b", "p", "-t", tui.name], capture: false)
-        try tui.wait(for: "class: copepod")
-        try tui.keys("Enter")
-        try tui.wait(for: "labelled this session: 1")
-        // Outside a text field a paste does nothing but say so.
-        try TmuxSession.tmux(["set-buffer", "-b", "q", "aaaa"], capture: false)
-        try TmuxSession.tmux(["paste-buffer", "-p", "-b", "q", "-t", tui.name], capture: false)
-        try tui.wait(for: "pasted text is taken only by")
-        try tui.keys("q")
-        try tui.wait(for: "1 labels given")
-        let rows = try LabelScreenTests().tuiAnnotations(project)
-        #expect(rows.count == 1 && rows.first?.label == "copepod", "\(rows)")
-    }
 }
