@@ -32,6 +32,13 @@ private struct BlobProject {
         _ = try Importer(project: project).run(ImportOptions(imagesRoot: self.images, annotator: "t"))
     }
 
+    /// An encoder pretrained on the images with `quickPretraining`, from scratch.
+    func pretrain() throws -> PretrainResult {
+        try PretrainWorkflow.run(
+            project: project, parameters: quickPretraining(), imagesRoot: images, resume: .no, lanes: 1,
+            stop: StopFlag())
+    }
+
     func remove() { folder.remove() }
 }
 
@@ -98,9 +105,7 @@ struct WorkflowTests {
         let blobs = try BlobProject(8)
         defer { blobs.remove() }
         let project = blobs.project
-        let trained = try PretrainWorkflow.run(
-            project: project, parameters: quickPretraining(), imagesRoot: blobs.images, resume: .no, lanes: 1,
-            stop: StopFlag())
+        let trained = try blobs.pretrain()
         let weights = try #require(trained.weightsPath)
         let adapting = try PretrainJobParameters.starting(from: weights, epochs: 3)
         #expect(adapting.side == 16 && adapting.initialWeights == weights && adapting.epochs == 3)
@@ -122,9 +127,7 @@ struct WorkflowTests {
         let blobs = try BlobProject(8)
         defer { blobs.remove() }
         let project = blobs.project
-        let trained = try PretrainWorkflow.run(
-            project: project, parameters: quickPretraining(), imagesRoot: blobs.images, resume: .no, lanes: 1,
-            stop: StopFlag())
+        let trained = try blobs.pretrain()
         let weights = try #require(trained.weightsPath)
         var seen: [String] = []
         let first = try EmbedWorkflow.run(
@@ -181,9 +184,7 @@ struct WorkflowTests {
         let blobs = try BlobProject(8)
         defer { blobs.remove() }
         let project = blobs.project
-        let trained = try PretrainWorkflow.run(
-            project: project, parameters: quickPretraining(), imagesRoot: blobs.images, resume: .no, lanes: 1,
-            stop: StopFlag())
+        let trained = try blobs.pretrain()
         let embedded = try EmbedWorkflow.adopt(
             project: project, weights: try #require(trained.weightsPath), imagesRoot: blobs.images,
             reason: "new encoder \(trained.modelId ?? "")", threads: 1)
@@ -199,9 +200,7 @@ struct WorkflowTests {
         let blobs = try BlobProject(8)
         defer { blobs.remove() }
         let project = blobs.project
-        let trained = try PretrainWorkflow.run(
-            project: project, parameters: quickPretraining(), imagesRoot: blobs.images, resume: .no, lanes: 1,
-            stop: StopFlag())
+        let trained = try blobs.pretrain()
         try EmbedWorkflow.run(
             project: project,
             options: EmbedWorkflow.Options(
