@@ -46,14 +46,7 @@ extension LabelingRuntime {
     }
 
     /// After the session re-read the model and queue: take its queue, model and class names.
-    public mutating func adoptQueue() {
-        let queue = environment.queue()
-        state.items = queue.items
-        state.queueName = queue.name
-        state.modelId = queue.modelId
-        state.modelCaution = queue.modelCaution
-        state.classNames = queue.classNames
-    }
+    public mutating func adoptQueue() { state.take(environment.queue()) }
 
     /// After a class was added, renamed or merged: the names, the Classes rows and the image on screen.
     mutating func classesChanged(_ message: String) throws {

@@ -169,6 +169,21 @@ public struct LabelingState: Sendable, Equatable {
         self.modelId = modelId
     }
 
+    /// A new screen's state on a session's queue, model and class names.
+    public init(project: String, queue: QueueSnapshot) {
+        self.init(project: project, queueName: "", items: [], classNames: [], modelId: nil)
+        take(queue)
+    }
+
+    /// Takes a session's queue, model and class names (at the start, and after it re-read them).
+    public mutating func take(_ queue: QueueSnapshot) {
+        items = queue.items
+        queueName = queue.name
+        modelId = queue.modelId
+        modelCaution = queue.modelCaution
+        classNames = queue.classNames
+    }
+
     /// Class names matching the picker's text: prefix matches first, then substring, then the letters
     /// in order (fuzzy); case-insensitive.
     public func matches(_ query: String) -> [String] {

@@ -34,10 +34,9 @@ enum LabelScreenShell {
         let session = try LabelingSession(project: handle, imagesRoot: imagesRoot, strategy: strategy)
         let driver = try TerminalDriver(depth: settings.depth, theme: settings.theme, graphics: settings.graphics)
         defer { driver.end() }
-        var state = LabelingState(
-            project: handle.directory, queueName: session.queueName, items: session.queue,
-            classNames: session.classNames, modelId: session.modelId)
-        state.modelCaution = session.modelCaution
+        let live = environment(
+            project: handle, imagesRoot: imagesRoot, session: session, settings: settings, clock: clock)
+        var state = LabelingState(project: handle.directory, queue: live.queue())
         state.current = session.item(at: 0)
         var screen = LabelScreen(
             blitter: settings.quadrants
@@ -49,8 +48,7 @@ enum LabelScreenShell {
         if settings.runJobs { _ = JobThread.start(project: handle, imagesRoot: imagesRoot, board: board) }
         let runtime = LabelingRuntime(
             state: state, trigger: TrainingTrigger(every: settings.trainEvery, idle: settings.trainIdle, clock: clock),
-            environment: environment(
-                project: handle, imagesRoot: imagesRoot, session: session, settings: settings, clock: clock))
+            environment: live)
         var loop = LabelingLoop(
             runtime: runtime, terminal: driver, view: screen.labelingView, jobs: jobLink(board, project: handle),
             clock: clock)

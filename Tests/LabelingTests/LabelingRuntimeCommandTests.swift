@@ -11,6 +11,21 @@ import Testing
         LabelingRuntimeTests.runtime(world, runsJobs: runsJobs)
     }
 
+    @Test("a session's queue, model, caution and class names are taken whole, at the start and after a reload")
+    func queueSnapshotIsTakenWhole() {
+        let first = QueueSnapshot(
+            items: [ImageID(3), ImageID(1)], name: "margin", modelId: "clf-a", modelCaution: "calibration rough",
+            classNames: ["copepod", "diatom"])
+        var state = LabelingState(project: "/p", queue: first)
+        #expect(state.items == first.items && state.queueName == "margin" && state.modelId == "clf-a")
+        #expect(state.modelCaution == "calibration rough" && state.classNames == ["copepod", "diatom"])
+        let second = QueueSnapshot(
+            items: [ImageID(9)], name: "entropy", modelId: nil, modelCaution: nil, classNames: [])
+        state.take(second)
+        #expect(state.items == [ImageID(9)] && state.queueName == "entropy" && state.modelId == nil)
+        #expect(state.modelCaution == nil && state.classNames.isEmpty && state.project == "/p")
+    }
+
     @Test("each job command queues its job and says what it will do")
     func jobCommands() throws {
         let world = RecordingWorld()
