@@ -242,17 +242,23 @@ public final class LabelingSession {
     /// The image at its own resolution (up to 2,048 px a side), kept for the last image asked for.
     public func picture(_ id: ImageID) -> PixelImage? {
         if let last = lastPicture, last.0 == id { return last.1 }
+        guard let picture = screenImage(id, longestSide: 2_048)?.image else { return nil }
+        lastPicture = (id, picture)
+        return picture
+    }
+
+    /// Image `id` decoded as grey or RGB and shrunk to at most `longestSide` px a side, with the width it
+    /// had when it was shrunk (nil: it was not); nil when it cannot be read.
+    private func screenImage(_ id: ImageID, longestSide: Int) -> (image: PixelImage, fullWidth: Int?)? {
         guard let summary = paths[id],
             let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
         else { return nil }
-        var bitmap = Self.greyOrRGB(decoded.image)
-        let longest = max(bitmap.width, bitmap.height)
-        if longest > 2_048 {
-            bitmap = bitmap.resized(
-                width: max(1, bitmap.width * 2_048 / longest), height: max(1, bitmap.height * 2_048 / longest))
-        }
-        lastPicture = (id, bitmap)
-        return bitmap
+        let image = Self.greyOrRGB(decoded.image)
+        let longest = max(image.width, image.height)
+        guard longest > longestSide else { return (image, nil) }
+        let shrunk = image.resized(
+            width: max(1, image.width * longestSide / longest), height: max(1, image.height * longestSide / longest))
+        return (shrunk, image.width)
     }
 
     /// `image` as grey or RGB, what the screen draws: its first channel, or its first three (alpha is dropped).
@@ -271,18 +277,10 @@ public final class LabelingSession {
     /// A grey or RGB thumbnail (at most 128 px on a side), cached for the session.
     private func thumbnail(_ id: ImageID) -> PixelImage? {
         if let known = thumbnails[id] { return known }
-        guard let summary = paths[id],
-            let decoded = try? decoder.decodeFile(atPath: imagesRoot + "/" + summary.path, name: summary.path)
-        else { return nil }
-        var bitmap = Self.greyOrRGB(decoded.image)
-        let longest = max(bitmap.width, bitmap.height)
-        if longest > 128 {
-            fullWidths[id] = bitmap.width
-            bitmap = bitmap.resized(
-                width: max(1, bitmap.width * 128 / longest), height: max(1, bitmap.height * 128 / longest))
-        }
+        guard let read = screenImage(id, longestSide: 128) else { return nil }
+        if let fullWidth = read.fullWidth { fullWidths[id] = fullWidth }
         if thumbnails.count > 2_000 { thumbnails.removeAll() }
-        thumbnails[id] = bitmap
-        return bitmap
+        thumbnails[id] = read.image
+        return read.image
     }
 }
